@@ -1,0 +1,223 @@
+package io.hindsight;
+
+import io.hindsight.broker.EmbeddedKafka;
+import io.hindsight.broker.TopicProvisioner;
+import io.hindsight.config.HindsightConfig;
+import io.hindsight.config.Topics;
+import io.hindsight.errors.DeadLetterHandler;
+import io.hindsight.errors.ReplaceThreadPolicy;
+import io.hindsight.http.OperationsServer;
+import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running Hindsight: the broker (embedded when no bootstrap servers are configured), its topics,
+ * one Kafka Streams instance per app, and the operations endpoint. {@link #close()} stops them in
+ * reverse order and is idempotent.
+ */
+public final class HindsightService implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(HindsightService.class);
+
+  private final HindsightConfig config;
+  private final Topics topics;
+  private final EmbeddedKafka broker;
+  private final String bootstrapServers;
+  private final PrometheusMeterRegistry registry;
+  private final List<StreamsApp> apps;
+  private final List<KafkaStreams> streams = new ArrayList<>();
+  private final List<KafkaStreamsMetrics> streamsMetrics = new ArrayList<>();
+  private OperationsServer operations;
+  private boolean closed;
+
+  private HindsightService(
+      HindsightConfig config,
+      EmbeddedKafka broker,
+      String bootstrapServers,
+      java.util.function.BiFunction<HindsightConfig, io.micrometer.core.instrument.MeterRegistry, List<StreamsApp>> appFactory) {
+    this.config = config;
+    this.topics = Topics.from(config);
+    this.broker = broker;
+    this.bootstrapServers = bootstrapServers;
+    this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    this.apps = appFactory.apply(config, registry);
+  }
+
+  /**
+   * Starts everything. {@code appFactory} builds the apps once the broker address is known.
+   *
+   * @param announce receives lines a user or a script needs (the broker and HTTP addresses)
+   */
+  public static HindsightService start(
+      HindsightConfig config,
+      java.util.function.BiFunction<HindsightConfig, io.micrometer.core.instrument.MeterRegistry, List<StreamsApp>> appFactory,
+      java.util.function.Consumer<String> announce) {
+    EmbeddedKafka broker = null;
+    String bootstrap = config.getString(HindsightConfig.BOOTSTRAP_SERVERS);
+    if (config.embeddedBroker()) {
+      broker =
+          EmbeddedKafka.start(
+              Path.of(config.getString(HindsightConfig.DATA_DIR), "kafka"),
+              config.getInt(HindsightConfig.BROKER_PORT));
+      bootstrap = broker.bootstrapServers();
+      announce.accept("broker: " + bootstrap);
+    }
+    HindsightConfig resolved =
+        config.with(Map.of(HindsightConfig.BOOTSTRAP_SERVERS, bootstrap));
+    HindsightService service =
+        new HindsightService(resolved, broker, bootstrap, appFactory);
+    try {
+      service.startAll(announce);
+    } catch (RuntimeException e) {
+      service.close();
+      throw e;
+    }
+    return service;
+  }
+
+  private void startAll(java.util.function.Consumer<String> announce) {
+    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
+      new TopicProvisioner(config, topics).provision(admin);
+    }
+    operations =
+        OperationsServer.start(
+            config.getString(HindsightConfig.HTTP_HOST),
+            config.getInt(HindsightConfig.HTTP_PORT),
+            registry,
+            this::isLive,
+            this::isReady);
+    announce.accept("http: " + operations.address());
+    for (StreamsApp app : apps) {
+      Properties props = streamsProperties(app);
+      app.beforeStart(
+          props.getProperty(StreamsConfig.STATE_DIR_CONFIG),
+          props.getProperty(StreamsConfig.APPLICATION_ID_CONFIG));
+      KafkaStreams instance = new KafkaStreams(app.topology(), props);
+      instance.setUncaughtExceptionHandler(new ReplaceThreadPolicy());
+      instance.setStateListener(
+          (now, before) -> log.info("{}: {} -> {}", app.name(), before, now));
+      if (config.getBoolean(HindsightConfig.STATE_CLEANUP_ON_START)) {
+        instance.cleanUp();
+      }
+      KafkaStreamsMetrics metrics = new KafkaStreamsMetrics(instance);
+      metrics.bindTo(registry);
+      streamsMetrics.add(metrics);
+      app.bind(registry, operations);
+      streams.add(instance);
+      instance.start();
+    }
+  }
+
+  /** The Streams settings for one app: Hindsight's defaults, then {@code kafka.*} overrides. */
+  public Properties streamsProperties(StreamsApp app) {
+    Properties props = new Properties();
+    props.putAll(streamsSettings(config, app));
+    props.put(DeadLetterHandler.REGISTRY_CONFIG, registry);
+    return props;
+  }
+
+  /** Shared by the service and by tests that run a topology in TopologyTestDriver. */
+  public static Map<String, Object> streamsSettings(HindsightConfig config, StreamsApp app) {
+    Map<String, Object> props = new java.util.HashMap<>();
+    props.put(
+        StreamsConfig.APPLICATION_ID_CONFIG,
+        config.getString(HindsightConfig.APPLICATION_ID) + "-" + app.name());
+    props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, config.getString(HindsightConfig.BOOTSTRAP_SERVERS));
+    props.put(
+        StreamsConfig.PROCESSING_GUARANTEE_CONFIG,
+        config.getString(HindsightConfig.PROCESSING_GUARANTEE));
+    props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, config.getInt(HindsightConfig.NUM_STREAM_THREADS));
+    props.put(StreamsConfig.STATE_DIR_CONFIG, config.getString(HindsightConfig.STATE_DIR));
+    props.put(
+        StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandler.class);
+    props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandler.class);
+    props.put(DeadLetterHandler.TOPIC_CONFIG, Topics.from(config).deadLetters().name());
+    props.put(
+        StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG),
+        config.getInt(HindsightConfig.TOPIC_MAX_MESSAGE_BYTES));
+    props.put(
+        StreamsConfig.topicPrefix("max.message.bytes"),
+        Integer.toString(config.getInt(HindsightConfig.TOPIC_MAX_MESSAGE_BYTES)));
+    props.put(
+        StreamsConfig.REPLICATION_FACTOR_CONFIG,
+        config.getInt(HindsightConfig.TOPIC_REPLICATION_FACTOR));
+    props.putAll(app.streamsSettings());
+    props.putAll(config.kafkaOverrides());
+    return props;
+  }
+
+  public boolean isLive() {
+    return !closed
+        && streams.stream()
+            .noneMatch(s -> s.state() == KafkaStreams.State.ERROR || s.state() == KafkaStreams.State.NOT_RUNNING);
+  }
+
+  public boolean isReady() {
+    return !closed
+        && !streams.isEmpty()
+        && streams.stream().allMatch(s -> s.state() == KafkaStreams.State.RUNNING);
+  }
+
+  public HindsightConfig config() {
+    return config;
+  }
+
+  public Topics topics() {
+    return topics;
+  }
+
+  public String bootstrapServers() {
+    return bootstrapServers;
+  }
+
+  public PrometheusMeterRegistry registry() {
+    return registry;
+  }
+
+  public List<StreamsApp> apps() {
+    return apps;
+  }
+
+  public List<KafkaStreams> streams() {
+    return streams;
+  }
+
+  public int httpPort() {
+    return operations.port();
+  }
+
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    if (operations != null) {
+      operations.close();
+    }
+    for (KafkaStreams instance : streams) {
+      instance.close(Duration.ofSeconds(30));
+    }
+    streamsMetrics.forEach(KafkaStreamsMetrics::close);
+    for (StreamsApp app : apps) {
+      app.close();
+    }
+    registry.close();
+    if (broker != null) {
+      broker.close();
+    }
+  }
+}

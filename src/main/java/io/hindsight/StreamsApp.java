@@ -1,0 +1,33 @@
+package io.hindsight;
+
+import io.hindsight.http.OperationsServer;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.Map;
+import org.apache.kafka.streams.Topology;
+
+/** One deployed topology: its name, how to build it, and what it adds to the operations port. */
+public interface StreamsApp extends AutoCloseable {
+
+  /** Kebab-case name; the Streams application id is {@code application.id + "-" + name}. */
+  String name();
+
+  Topology topology();
+
+  /** Runs before Kafka Streams starts: the place for local-state recovery decisions. */
+  default void beforeStart(String stateDirectory, String applicationId) {}
+
+  /** Extra Streams settings this topology needs. */
+  default Map<String, Object> streamsSettings() {
+    return Map.of();
+  }
+
+  default void bind(MeterRegistry registry, OperationsServer server) {}
+
+  /** One line for the console summary. */
+  default String summary() {
+    return "";
+  }
+
+  @Override
+  default void close() {}
+}

@@ -1,0 +1,2 @@
+/** The in-process Kafka broker and topic provisioning. */
+package io.hindsight.broker;

@@ -1,0 +1,139 @@
+package io.hindsight.compensation;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.hindsight.StreamsApp;
+import io.hindsight.config.HindsightConfig;
+import io.hindsight.config.Topics;
+import io.hindsight.events.EventCodec;
+import io.hindsight.events.InvalidEventException;
+import io.hindsight.events.Prediction;
+import io.hindsight.http.OperationsServer;
+import io.hindsight.memory.FeatureHasher;
+import io.hindsight.memory.Readout;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.Topology;
+
+/** The compensation topology as a deployable app, with its {@code POST /compensate} lookup. */
+public final class CompensationApp implements StreamsApp {
+  public static final String NAME = "compensation";
+
+  private final Topics topics;
+  private final CompensationSettings settings;
+  private final MeterRegistry registry;
+  private final EventCodec codec;
+  private volatile ErrorMemoryStore store;
+
+  public CompensationApp(HindsightConfig config, MeterRegistry registry) {
+    this.topics = Topics.from(config);
+    this.settings = CompensationSettings.from(config);
+    this.registry = registry;
+    this.codec =
+        new EventCodec(
+            config.getInt(HindsightConfig.VALIDATION_MAX_RECORD_BYTES),
+            config.getLong(HindsightConfig.VALIDATION_MAX_FUTURE_SKEW_MS),
+            System::currentTimeMillis);
+  }
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public Topology topology() {
+    return CompensationTopology.build(
+        topics,
+        settings,
+        registry,
+        () -> {
+          store = settings.newStore();
+          return store;
+        });
+  }
+
+  @Override
+  public Map<String, Object> streamsSettings() {
+    return Map.of(
+        StreamsConfig.DEFAULT_TIMESTAMP_EXTRACTOR_CLASS_CONFIG,
+        io.hindsight.events.EventTimeExtractor.class);
+  }
+
+  @Override
+  public void beforeStart(String stateDirectory, String applicationId) {
+    Path global = Path.of(stateDirectory, applicationId, "global");
+    if (settings.memoryKind().equals("onheap")) {
+      // Nothing survives the process: always rebuild from the topic.
+      ErrorMemoryStore.deleteRecursively(global);
+    } else {
+      ErrorMemoryStore.prepareRecovery(global);
+    }
+  }
+
+  @Override
+  public void bind(MeterRegistry meters, OperationsServer server) {
+    Gauge.builder("hindsight.memory.samples", this, app -> app.memory().map(ErrorMemoryStore::samples).orElse(0L))
+        .description("Labelled samples in this instance's error memory replica")
+        .register(meters);
+    Gauge.builder("hindsight.memory.buckets.used", this, app -> app.memory().map(ErrorMemoryStore::bucketsInUse).orElse(0L))
+        .description("Non-empty buckets across this instance's error memories")
+        .register(meters);
+    server.route("/compensate", (method, query, body) -> compensate(method, body));
+  }
+
+  private OperationsServer.Response compensate(String method, byte[] body) throws Exception {
+    if (!method.equals("POST")) {
+      return OperationsServer.Response.json(405, "{\"error\":\"POST a prediction\"}");
+    }
+    ObjectNode request = (ObjectNode) codec.parse(body);
+    request.putIfAbsent("requestId", request.textNode("lookup"));
+    request.putIfAbsent("timestamp", request.numberNode(System.currentTimeMillis()));
+    Prediction prediction;
+    try {
+      prediction = codec.prediction(EventCodec.JSON.writeValueAsBytes(request));
+    } catch (InvalidEventException e) {
+      return OperationsServer.Response.json(
+          400, "{\"error\":" + request.textNode(e.getMessage()) + "}");
+    }
+    float[] key =
+        prediction.embedding() != null
+            ? prediction.embedding()
+            : new FeatureHasher(settings.featuresDimension()).hash(prediction.features());
+    Optional<Readout> readout =
+        memory()
+            .flatMap(
+                m ->
+                    m.read(
+                        prediction.modelId(),
+                        prediction.modelVersion(),
+                        key,
+                        prediction.score(),
+                        prediction.timestamp()));
+    ObjectNode answer = EventCodec.JSON.createObjectNode();
+    double compensated = readout.map(Readout::compensatedScore).orElse(prediction.score());
+    answer.put("modelId", prediction.modelId());
+    answer.put("modelVersion", prediction.modelVersion());
+    answer.put("score", prediction.score());
+    answer.put("compensatedScore", compensated);
+    answer.put("delta", compensated - prediction.score());
+    answer.put("evidence", readout.map(Readout::evidence).orElse(0));
+    return OperationsServer.Response.json(200, answer.toString());
+  }
+
+  /** This instance's memory replica, once Kafka Streams has built it. */
+  public Optional<ErrorMemoryStore> memory() {
+    ErrorMemoryStore current = store;
+    return current == null || !current.isOpen() ? Optional.empty() : Optional.of(current);
+  }
+
+  @Override
+  public String summary() {
+    return memory()
+        .map(m -> "memory: " + m.memories() + " model versions, " + m.samples() + " samples")
+        .orElse("memory: not open");
+  }
+}

@@ -1,0 +1,147 @@
+package io.hindsight.compensation;
+
+import io.hindsight.config.Topics;
+import io.hindsight.events.EventTimeExtractor;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.StoreBuilder;
+import org.apache.kafka.streams.state.Stores;
+
+/**
+ * Loop A as a topology: predictions and outcomes (co-partitioned by requestId) meet in the
+ * attribution buffer; each prediction is compensated from the local replica of the error memory
+ * and published to {@code compensations}; each closed window publishes one labelled sample to
+ * {@code labelled-samples}, which every instance applies to its own replica (a global store).
+ */
+public final class CompensationTopology {
+  static final String COMPENSATIONS_SINK = "compensations-sink";
+  static final String SAMPLES_SINK = "labelled-samples-sink";
+
+  private CompensationTopology() {}
+
+  /**
+   * @param memory supplies the global store; called once per Kafka Streams instance
+   */
+  public static Topology build(
+      Topics topics,
+      CompensationSettings settings,
+      MeterRegistry registry,
+      java.util.function.Supplier<ErrorMemoryStore> memory) {
+    CompensationMetrics metrics = new CompensationMetrics(registry);
+    EventTimeExtractor eventTime = new EventTimeExtractor();
+    Topology topology = new Topology();
+    topology.addSource(
+        "predictions-source",
+        eventTime,
+        topics.predictions().keySerde().deserializer(),
+        topics.predictions().valueSerde().deserializer(),
+        topics.predictions().name());
+    topology.addSource(
+        "outcomes-source",
+        eventTime,
+        topics.outcomes().keySerde().deserializer(),
+        topics.outcomes().valueSerde().deserializer(),
+        topics.outcomes().name());
+    topology.addProcessor(
+        "compensate-predictions",
+        () -> new PredictionProcessor(settings, metrics),
+        "predictions-source");
+    topology.addProcessor(
+        "attach-outcomes", () -> new OutcomeProcessor(settings, metrics), "outcomes-source");
+    topology.addStateStore(
+        Stores.keyValueStoreBuilder(
+            Stores.persistentKeyValueStore(AttributionBuffer.PENDING_STORE),
+            Serdes.String(),
+            Serdes.ByteArray()),
+        "compensate-predictions",
+        "attach-outcomes");
+    topology.addStateStore(
+        Stores.keyValueStoreBuilder(
+            Stores.persistentKeyValueStore(AttributionBuffer.INDEX_STORE),
+            Serdes.Bytes(),
+            Serdes.ByteArray()),
+        "compensate-predictions",
+        "attach-outcomes");
+    topology.addStateStore(
+        Stores.keyValueStoreBuilder(
+            Stores.persistentKeyValueStore(PredictionProcessor.DIMENSIONS_STORE),
+            Serdes.String(),
+            Serdes.Integer()),
+        "compensate-predictions");
+    topology.addSink(
+        COMPENSATIONS_SINK,
+        topics.compensations().name(),
+        topics.compensations().keySerde().serializer(),
+        topics.compensations().valueSerde().serializer(),
+        "compensate-predictions");
+    topology.addSink(
+        SAMPLES_SINK,
+        topics.labelledSamples().name(),
+        Serdes.ByteArray().serializer(),
+        Serdes.ByteArray().serializer(),
+        "compensate-predictions",
+        "attach-outcomes");
+    topology.addGlobalStore(
+        new MemoryStoreBuilder(memory),
+        "labelled-samples-source",
+        Serdes.ByteArray().deserializer(),
+        Serdes.ByteArray().deserializer(),
+        topics.labelledSamples().name(),
+        "apply-labelled-samples",
+        MemoryWriter::new);
+    return topology;
+  }
+
+  /** Samples of all versions of a model share a key, hence a partition and an order. */
+  static Record<Object, Object> sampleRecord(Sample sample, long timestamp) {
+    return new Record<>(
+        sample.modelId().getBytes(StandardCharsets.UTF_8), sample.encode(), timestamp);
+  }
+
+  private record MemoryStoreBuilder(java.util.function.Supplier<ErrorMemoryStore> memory)
+      implements StoreBuilder<ErrorMemoryStore> {
+    @Override
+    public StoreBuilder<ErrorMemoryStore> withCachingEnabled() {
+      return this;
+    }
+
+    @Override
+    public StoreBuilder<ErrorMemoryStore> withCachingDisabled() {
+      return this;
+    }
+
+    @Override
+    public StoreBuilder<ErrorMemoryStore> withLoggingEnabled(Map<String, String> config) {
+      throw new UnsupportedOperationException("The labelled-samples topic is the changelog");
+    }
+
+    @Override
+    public StoreBuilder<ErrorMemoryStore> withLoggingDisabled() {
+      return this;
+    }
+
+    @Override
+    public ErrorMemoryStore build() {
+      return memory.get();
+    }
+
+    @Override
+    public Map<String, String> logConfig() {
+      return Map.of();
+    }
+
+    @Override
+    public boolean loggingEnabled() {
+      return false;
+    }
+
+    @Override
+    public String name() {
+      return ErrorMemoryStore.NAME;
+    }
+  }
+}

@@ -1,0 +1,375 @@
+package io.hindsight.compensation;
+
+import io.hindsight.memory.ErrorMemories;
+import io.hindsight.memory.ErrorMemory;
+import io.hindsight.memory.LabelledSample;
+import io.hindsight.memory.Readout;
+import io.hindsight.memory.SketchSettings;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URLDecoder;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.IntFunction;
+import java.util.stream.Stream;
+import org.apache.kafka.streams.processor.StateStore;
+import org.apache.kafka.streams.processor.StateStoreContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The replicated error memory as a Kafka Streams global store: one ReLoop2 memory per (model,
+ * version), fed by the labelled-samples topic, read locally by every prediction. Kafka is the
+ * source of truth and these files are its cache: the {@link ReplicaManifest} records the offsets
+ * applied, so a record delivered again (a restart, a restore) is never counted twice, and a
+ * replica interrupted mid-write is wiped by {@link #prepareRecovery} and rebuilt from the topic.
+ * Thread-safe: the global thread writes, stream threads and the HTTP endpoint read.
+ */
+public final class ErrorMemoryStore implements StateStore {
+  public static final String NAME = "compensation-error-memory";
+  private static final Logger log = LoggerFactory.getLogger(ErrorMemoryStore.class);
+  private static final String MANIFEST = "manifest";
+  private static final String MEMORY_SUFFIX = ".memory";
+
+  private final String kind;
+  private final IntFunction<SketchSettings> settingsForDimension;
+  private final long versionExpiryMs;
+  private final Map<String, Replica> replicas = new LinkedHashMap<>();
+  private final ReentrantLock lock = new ReentrantLock();
+  private Path directory;
+  private ReplicaManifest manifest;
+  private long skippedDuplicates;
+  private long rejectedDimension;
+  private volatile boolean open;
+
+  private static final class Replica {
+    final String modelId;
+    final ErrorMemory memory;
+    final int dimension;
+    long firstWrite = Long.MAX_VALUE;
+
+    Replica(String modelId, ErrorMemory memory, int dimension) {
+      this.modelId = modelId;
+      this.memory = memory;
+      this.dimension = dimension;
+    }
+  }
+
+  /**
+   * @param kind the memory layout ({@link ErrorMemories})
+   * @param settingsForDimension the sketch settings for a model whose keys have this dimension
+   */
+  public ErrorMemoryStore(
+      String kind, IntFunction<SketchSettings> settingsForDimension, long versionExpiryMs) {
+    this.kind = kind;
+    this.settingsForDimension = settingsForDimension;
+    this.versionExpiryMs = versionExpiryMs;
+  }
+
+  /**
+   * Before Kafka Streams starts: if the replica under {@code globalStateDir} cannot be trusted (a
+   * write was interrupted, or files are missing), delete it and Streams' global checkpoint, so the
+   * store is rebuilt from the beginning of the labelled-samples topic.
+   *
+   * @return true when a rebuild was arranged
+   */
+  public static boolean prepareRecovery(Path globalStateDir) {
+    Path dir = globalStateDir.resolve(NAME);
+    Path checkpoint = globalStateDir.resolve(".checkpoint");
+    boolean trustworthy;
+    if (!Files.exists(dir.resolve(MANIFEST))) {
+      trustworthy = !Files.exists(checkpoint);
+    } else {
+      try (ReplicaManifest manifest = ReplicaManifest.open(dir.resolve(MANIFEST))) {
+        trustworthy = !manifest.interruptedMidWrite() && memoriesClean(dir);
+      }
+    }
+    if (trustworthy) {
+      return false;
+    }
+    log.warn("Error memory replica in {} cannot be trusted; rebuilding it from Kafka", dir);
+    deleteRecursively(dir);
+    deleteRecursively(checkpoint);
+    return true;
+  }
+
+  private static boolean memoriesClean(Path dir) {
+    try (Stream<Path> files = Files.list(dir)) {
+      return files
+          .filter(f -> f.getFileName().toString().endsWith(MEMORY_SUFFIX))
+          .allMatch(ErrorMemories::closedCleanly);
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public void init(StateStoreContext context, StateStore root) {
+    directory = context.stateDir().toPath().resolve(NAME);
+    try {
+      Files.createDirectories(directory);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    manifest = ReplicaManifest.open(directory.resolve(MANIFEST));
+    reopenMemories();
+    context.register(
+        root,
+        (key, value) -> {
+          throw new IllegalStateException("The error memory is restored through its processor");
+        });
+    open = true;
+  }
+
+  /** For tests and tools outside Kafka Streams: opens the store in a directory. */
+  public void open(Path storeDirectory) {
+    directory = storeDirectory;
+    try {
+      Files.createDirectories(directory);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    manifest = ReplicaManifest.open(directory.resolve(MANIFEST));
+    reopenMemories();
+    open = true;
+  }
+
+  private void reopenMemories() {
+    try (Stream<Path> files = Files.list(directory)) {
+      for (Path file : files.sorted().toList()) {
+        String fileName = file.getFileName().toString();
+        if (!fileName.endsWith(MEMORY_SUFFIX)) {
+          continue;
+        }
+        String name =
+            URLDecoder.decode(
+                fileName.substring(0, fileName.length() - MEMORY_SUFFIX.length()),
+                StandardCharsets.UTF_8);
+        int dimension = ErrorMemories.dimensionOf(file);
+        ErrorMemory memory = ErrorMemories.open(kind, file, settingsForDimension.apply(dimension));
+        Replica replica = new Replica(name.substring(0, name.lastIndexOf('@')), memory, dimension);
+        replica.firstWrite = memory.firstWrite();
+        replicas.put(name, replica);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot list " + directory, e);
+    }
+  }
+
+  /**
+   * Applies one labelled sample delivered from {@code partition} at {@code offset}, unless that
+   * record was applied already.
+   *
+   * @return false when skipped (already applied, or a dimension that differs from the model's)
+   */
+  public boolean apply(int partition, long offset, Sample sample) {
+    lock.lock();
+    try {
+      if (manifest.applied(partition, offset)) {
+        skippedDuplicates++;
+        return false;
+      }
+      manifest.beginApply(partition, offset);
+      boolean written = write(sample);
+      manifest.endApply(partition, offset);
+      return written;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private boolean write(Sample sample) {
+    String name = sample.memoryName();
+    Replica replica = replicas.get(name);
+    if (replica == null) {
+      replica = create(name, sample);
+    }
+    if (replica.dimension != sample.key().length) {
+      rejectedDimension++;
+      return false;
+    }
+    if (!sample.labelled()) {
+      return true; // a dimension declaration: the memory exists now, nothing to write
+    }
+    replica.firstWrite = Math.min(replica.firstWrite, sample.timestamp());
+    replica.memory.write(
+        new LabelledSample(sample.key(), sample.label(), sample.score(), sample.timestamp()));
+    expireOlderVersions(replica, sample.timestamp());
+    return true;
+  }
+
+  private Replica create(String name, Sample sample) {
+    int dimension = sample.key().length;
+    Path file =
+        directory.resolve(URLEncoder.encode(name, StandardCharsets.UTF_8) + MEMORY_SUFFIX);
+    ErrorMemory memory = ErrorMemories.open(kind, file, settingsForDimension.apply(dimension));
+    Replica replica = new Replica(sample.modelId(), memory, dimension);
+    replicas.put(name, replica);
+    log.info("New error memory for {} (dimension {})", name, dimension);
+    return replica;
+  }
+
+  /** Drops a model's older versions once a newer one has been written for the expiry time. */
+  private void expireOlderVersions(Replica newest, long now) {
+    if (now - newest.firstWrite < versionExpiryMs) {
+      return;
+    }
+    replicas
+        .entrySet()
+        .removeIf(
+            entry -> {
+              Replica other = entry.getValue();
+              boolean expired =
+                  other != newest
+                      && other.modelId.equals(newest.modelId)
+                      && other.firstWrite < newest.firstWrite;
+              if (expired) {
+                log.info("Error memory {} expired", entry.getKey());
+                other.memory.close();
+                deleteRecursively(
+                    directory.resolve(
+                        URLEncoder.encode(entry.getKey(), StandardCharsets.UTF_8) + MEMORY_SUFFIX));
+              }
+              return expired;
+            });
+  }
+
+  /** Reads the memory of this model version; empty when it has none (yet, or any more). */
+  public Optional<Readout> read(
+      String modelId, String modelVersion, float[] key, double score, long timestamp) {
+    lock.lock();
+    try {
+      Replica replica = replicas.get(Sample.memoryName(modelId, modelVersion));
+      if (replica == null || replica.dimension != key.length) {
+        return Optional.empty();
+      }
+      return Optional.of(replica.memory.read(key, score, timestamp));
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** The key dimension established for a model version, if it has a memory. */
+  public OptionalInt dimension(String modelId, String modelVersion) {
+    lock.lock();
+    try {
+      Replica replica = replicas.get(Sample.memoryName(modelId, modelVersion));
+      return replica == null ? OptionalInt.empty() : OptionalInt.of(replica.dimension);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Per memory: samples written and a hash of every bucket, to compare replicas. */
+  public Map<String, long[]> fingerprint() {
+    lock.lock();
+    try {
+      Map<String, long[]> fingerprint = new java.util.TreeMap<>();
+      replicas.forEach(
+          (name, replica) ->
+              fingerprint.put(
+                  name, new long[] {replica.memory.samples(), replica.memory.contentHash()}));
+      return fingerprint;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  public long samples() {
+    lock.lock();
+    try {
+      return replicas.values().stream().mapToLong(r -> r.memory.samples()).sum();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  public long bucketsInUse() {
+    lock.lock();
+    try {
+      return replicas.values().stream().mapToLong(r -> r.memory.bucketsInUse()).sum();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  public int memories() {
+    return replicas.size();
+  }
+
+  public long skippedDuplicates() {
+    return skippedDuplicates;
+  }
+
+  public long rejectedDimension() {
+    return rejectedDimension;
+  }
+
+  @Override
+  public void flush() {
+    lock.lock();
+    try {
+      replicas.values().forEach(r -> r.memory.flush());
+      manifest.flush();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public void close() {
+    lock.lock();
+    try {
+      if (!open) {
+        return;
+      }
+      open = false;
+      replicas.values().forEach(r -> r.memory.close());
+      replicas.clear();
+      manifest.close();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public boolean persistent() {
+    return true;
+  }
+
+  @Override
+  public boolean isOpen() {
+    return open;
+  }
+
+  @Override
+  public org.apache.kafka.streams.query.Position getPosition() {
+    return org.apache.kafka.streams.query.Position.emptyPosition();
+  }
+
+  static void deleteRecursively(Path path) {
+    if (!Files.exists(path)) {
+      return;
+    }
+    try (Stream<Path> walk = Files.walk(path)) {
+      for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot delete " + path, e);
+    }
+  }
+}

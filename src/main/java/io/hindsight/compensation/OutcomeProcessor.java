@@ -1,0 +1,44 @@
+package io.hindsight.compensation;
+
+import io.hindsight.events.Outcome;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueStore;
+
+/**
+ * Attaches an outcome to its waiting prediction. Orphan, late and duplicate outcomes are rejected
+ * to the dead-letter topic with their reason. In eager mode the labelled sample is published at
+ * once; otherwise when the window closes.
+ */
+final class OutcomeProcessor implements Processor<String, Outcome, Object, Object> {
+  private final CompensationSettings settings;
+  private final CompensationMetrics metrics;
+  private ProcessorContext<Object, Object> context;
+  private AttributionBuffer buffer;
+
+  OutcomeProcessor(CompensationSettings settings, CompensationMetrics metrics) {
+    this.settings = settings;
+    this.metrics = metrics;
+  }
+
+  @Override
+  public void init(ProcessorContext<Object, Object> context) {
+    this.context = context;
+    KeyValueStore<String, byte[]> pending = context.getStateStore(AttributionBuffer.PENDING_STORE);
+    KeyValueStore<Bytes, byte[]> index = context.getStateStore(AttributionBuffer.INDEX_STORE);
+    buffer = new AttributionBuffer(pending, index, settings.attributionWindowMs());
+  }
+
+  @Override
+  public void process(Record<String, Outcome> record) {
+    Sample labelled = buffer.attach(record.value(), settings.eagerWrites());
+    if (settings.eagerWrites()) {
+      context.forward(
+          CompensationTopology.sampleRecord(labelled, record.timestamp()),
+          CompensationTopology.SAMPLES_SINK);
+      metrics.samplesPublished.increment();
+    }
+  }
+}

@@ -1,0 +1,166 @@
+package io.hindsight.compensation;
+
+import static io.hindsight.events.RejectionReason.DUPLICATE_PREDICTION;
+import static io.hindsight.events.RejectionReason.EMBEDDING_DIMENSION_MISMATCH;
+
+import io.hindsight.events.Compensation;
+import io.hindsight.events.InvalidEventException;
+import io.hindsight.events.Prediction;
+import io.hindsight.memory.FeatureHasher;
+import io.hindsight.memory.Readout;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.OptionalInt;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueStore;
+
+/**
+ * Compensates each prediction from the local memory replica, publishes exactly one compensation,
+ * and parks the prediction until its attribution window closes; on a stream-time punctuator it
+ * closes due windows and publishes their labelled samples.
+ */
+final class PredictionProcessor implements Processor<String, Prediction, Object, Object> {
+  static final String DIMENSIONS_STORE = "compensation-model-dimensions";
+
+  private final CompensationSettings settings;
+  private final CompensationMetrics metrics;
+  private final FeatureHasher hasher;
+  private ProcessorContext<Object, Object> context;
+  private AttributionBuffer buffer;
+  private KeyValueStore<String, Integer> dimensions;
+  private ErrorMemoryStore memory;
+
+  PredictionProcessor(CompensationSettings settings, CompensationMetrics metrics) {
+    this.settings = settings;
+    this.metrics = metrics;
+    this.hasher = new FeatureHasher(settings.featuresDimension());
+  }
+
+  @Override
+  public void init(ProcessorContext<Object, Object> context) {
+    this.context = context;
+    KeyValueStore<String, byte[]> pending = context.getStateStore(AttributionBuffer.PENDING_STORE);
+    KeyValueStore<Bytes, byte[]> index = context.getStateStore(AttributionBuffer.INDEX_STORE);
+    buffer = new AttributionBuffer(pending, index, settings.attributionWindowMs());
+    dimensions = context.getStateStore(DIMENSIONS_STORE);
+    memory = context.getStateStore(ErrorMemoryStore.NAME);
+    context.schedule(
+        Duration.ofMillis(settings.punctuateIntervalMs()),
+        PunctuationType.STREAM_TIME,
+        this::closeWindows);
+  }
+
+  @Override
+  public void process(Record<String, Prediction> record) {
+    long started = System.nanoTime();
+    Prediction prediction = record.value();
+    float[] key = prediction.embedding() != null ? prediction.embedding() : hasher.hash(prediction.features());
+    if (buffer.contains(prediction.requestId())) {
+      throw new InvalidEventException(
+          DUPLICATE_PREDICTION, "requestId " + prediction.requestId() + " seen already");
+    }
+    checkDimension(prediction, key);
+    Optional<Readout> readout =
+        memory.read(
+            prediction.modelId(),
+            prediction.modelVersion(),
+            key,
+            prediction.score(),
+            prediction.timestamp());
+    double compensated = readout.map(Readout::compensatedScore).orElse(prediction.score());
+    int evidence = readout.map(Readout::evidence).orElse(0);
+    Compensation compensation =
+        new Compensation(
+            prediction.requestId(),
+            prediction.modelId(),
+            prediction.modelVersion(),
+            prediction.timestamp(),
+            prediction.score(),
+            compensated,
+            compensated - prediction.score(),
+            evidence);
+    buffer.add(
+        new Sample(
+            prediction.modelId(),
+            prediction.modelVersion(),
+            prediction.requestId(),
+            prediction.timestamp(),
+            prediction.score(),
+            Double.NaN,
+            key,
+            prediction.userId(),
+            prediction.itemId(),
+            false));
+    context.forward(
+        record.withKey(prediction.requestId()).withValue(compensation),
+        CompensationTopology.COMPENSATIONS_SINK);
+    metrics.compensations.increment();
+    metrics.evidence.record(evidence);
+    metrics.latency.record(System.nanoTime() - started, java.util.concurrent.TimeUnit.NANOSECONDS);
+  }
+
+  /**
+   * The first key dimension declared for a model version is the only one accepted. A task that
+   * meets a new model version declares its dimension on the labelled-samples topic (an unlabelled
+   * sample); the replicated memory keeps the first declaration, so every task and instance agrees.
+   */
+  private void checkDimension(Prediction prediction, float[] key) {
+    String model = Sample.memoryName(prediction.modelId(), prediction.modelVersion());
+    OptionalInt declared = memory.dimension(prediction.modelId(), prediction.modelVersion());
+    Integer established = declared.isPresent() ? (Integer) declared.getAsInt() : dimensions.get(model);
+    if (established == null) {
+      dimensions.put(model, key.length);
+      publish(
+          new Sample(
+              prediction.modelId(),
+              prediction.modelVersion(),
+              prediction.requestId(),
+              prediction.timestamp(),
+              prediction.score(),
+              Double.NaN,
+              key,
+              null,
+              null,
+              false),
+          prediction.timestamp());
+      return;
+    }
+    if (established != key.length) {
+      throw new InvalidEventException(
+          EMBEDDING_DIMENSION_MISMATCH,
+          model + " has dimension " + established + ", prediction has " + key.length);
+    }
+  }
+
+  private void closeWindows(long streamTime) {
+    buffer.closeUntil(
+        streamTime,
+        sample -> {
+          if (sample.written()) {
+            return;
+          }
+          Sample labelled = sample;
+          if (!sample.labelled()) {
+            if (!settings.implicitNegatives()) {
+              metrics.unlabelledDropped.increment();
+              return;
+            }
+            labelled = sample.withLabel(0.0, true);
+            metrics.implicitNegatives.increment();
+          }
+          publish(labelled, streamTime);
+        });
+  }
+
+  private void publish(Sample sample, long timestamp) {
+    context.forward(
+        CompensationTopology.sampleRecord(sample, timestamp), CompensationTopology.SAMPLES_SINK);
+    if (sample.labelled()) {
+      metrics.samplesPublished.increment();
+    }
+  }
+}

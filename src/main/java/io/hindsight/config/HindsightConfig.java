@@ -1,0 +1,550 @@
+package io.hindsight.config;
+
+import static org.apache.kafka.common.config.ConfigDef.Importance.HIGH;
+import static org.apache.kafka.common.config.ConfigDef.Importance.LOW;
+import static org.apache.kafka.common.config.ConfigDef.Importance.MEDIUM;
+import static org.apache.kafka.common.config.ConfigDef.Range.atLeast;
+import static org.apache.kafka.common.config.ConfigDef.Range.between;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
+import org.apache.kafka.common.config.AbstractConfig;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigDef.Type;
+import org.apache.kafka.common.config.ConfigDef.ValidString;
+import org.apache.kafka.common.config.ConfigException;
+
+/**
+ * Hindsight's one typed configuration. Immutable; every key has a type, default, validator and
+ * documentation. Sources, lowest precedence first: defaults, a properties file, the environment
+ * ({@code HINDSIGHT_} + key upper-cased with {@code .} as {@code _}), command-line flags. Keys
+ * under {@value #KAFKA_PREFIX} pass through, prefix removed, to every Kafka client and to Kafka
+ * Streams (security settings, tuning). An invalid value fails with a {@link ConfigException}
+ * naming the key.
+ */
+public final class HindsightConfig extends AbstractConfig {
+
+  public static final String KAFKA_PREFIX = "kafka.";
+  public static final String ENV_PREFIX = "HINDSIGHT_";
+
+  public static final String BOOTSTRAP_SERVERS = "bootstrap.servers";
+  public static final String APPLICATION_ID = "application.id";
+  public static final String PROCESSING_GUARANTEE = "processing.guarantee";
+  public static final String NUM_STREAM_THREADS = "num.stream.threads";
+  public static final String STATE_DIR = "state.dir";
+  public static final String STATE_CLEANUP_ON_START = "state.cleanup.on.start";
+  public static final String DATA_DIR = "data.dir";
+  public static final String BROKER_PORT = "broker.port";
+  public static final String HTTP_HOST = "http.host";
+  public static final String HTTP_PORT = "http.port";
+  public static final String TOPIC_PREFIX = "topic.prefix";
+  public static final String TOPIC_PARTITIONS = "topic.partitions";
+  public static final String TOPIC_REPLICATION_FACTOR = "topic.replication.factor";
+  public static final String TOPIC_RETENTION_MS = "topic.retention.ms";
+  public static final String TOPIC_MAX_MESSAGE_BYTES = "topic.max.message.bytes";
+  public static final String VALIDATION_MAX_RECORD_BYTES = "validation.max.record.bytes";
+  public static final String VALIDATION_MAX_FUTURE_SKEW_MS = "validation.max.future.skew.ms";
+
+  public static final String COMPENSATION_ATTRIBUTION_WINDOW_MS =
+      "compensation.attribution.window.ms";
+  public static final String COMPENSATION_IMPLICIT_NEGATIVES = "compensation.implicit.negatives";
+  public static final String COMPENSATION_WRITE_MODE = "compensation.write.mode";
+  public static final String COMPENSATION_MEMORY_STORE = "compensation.memory.store";
+  public static final String COMPENSATION_MEMORY_ARRAYS = "compensation.memory.arrays";
+  public static final String COMPENSATION_MEMORY_BITS = "compensation.memory.bits";
+  public static final String COMPENSATION_MEMORY_SEED = "compensation.memory.seed";
+  public static final String COMPENSATION_MEMORY_MIN_COUNT = "compensation.memory.min.count";
+  public static final String COMPENSATION_MEMORY_ERROR_THRESHOLD =
+      "compensation.memory.error.threshold";
+  public static final String COMPENSATION_MEMORY_HALF_LIFE_MS = "compensation.memory.half.life.ms";
+  public static final String COMPENSATION_FEATURES_DIMENSION = "compensation.features.dimension";
+  public static final String COMPENSATION_TAU = "compensation.tau";
+  public static final String COMPENSATION_LAMBDA = "compensation.lambda";
+  public static final String COMPENSATION_GAMMA = "compensation.gamma";
+  public static final String COMPENSATION_VERSION_EXPIRY_MS = "compensation.version.expiry.ms";
+  public static final String COMPENSATION_PUNCTUATE_INTERVAL_MS =
+      "compensation.punctuate.interval.ms";
+
+  public static final String REWRITE_SESSION_GAP_MS = "rewrite.session.gap.ms";
+  public static final String REWRITE_REPHRASE_GAP_MS = "rewrite.rephrase.gap.ms";
+  public static final String REWRITE_MARGIN = "rewrite.margin";
+  public static final String REWRITE_MIN_SOURCE_USERS = "rewrite.min.source.users";
+  public static final String REWRITE_MIN_TRANSITION_USERS = "rewrite.min.transition.users";
+  public static final String REWRITE_MAX_EDIT_DISTANCE = "rewrite.similarity.max.edit.distance";
+  public static final String REWRITE_SIMILARITY_GUARD = "rewrite.similarity.guard";
+  public static final String REWRITE_BLOCK_LIST = "rewrite.block.list";
+  public static final String REWRITE_MAX_SUCCESSORS = "rewrite.max.successors";
+  public static final String REWRITE_SOLVER_INTERVAL_MS = "rewrite.solver.interval.ms";
+  public static final String REWRITE_RETRACTION_CONFIDENCE = "rewrite.retraction.confidence";
+  public static final String REWRITE_RETRACTION_MIN_APPLICATIONS =
+      "rewrite.retraction.min.applications";
+  public static final String REWRITE_COOLDOWN_MS = "rewrite.cooldown.ms";
+
+  public static final String EXACTLY_ONCE_V2 = "exactly_once_v2";
+  public static final String AT_LEAST_ONCE = "at_least_once";
+
+  private static final long SECOND = 1_000L;
+  private static final long MINUTE = 60 * SECOND;
+  private static final long HOUR = 60 * MINUTE;
+  private static final long DAY = 24 * HOUR;
+
+  public static final ConfigDef DEFINITION =
+      new ConfigDef()
+          .define(
+              BOOTSTRAP_SERVERS,
+              Type.STRING,
+              "",
+              HIGH,
+              "Kafka bootstrap servers (host:port,...). Empty starts a real single-node KRaft broker"
+                  + " inside the process on 127.0.0.1.")
+          .define(
+              APPLICATION_ID,
+              Type.STRING,
+              "hindsight",
+              new ConfigDef.NonEmptyString(),
+              HIGH,
+              "Kafka Streams application id prefix; each topology appends its name"
+                  + " (hindsight-compensation, hindsight-rewrites).")
+          .define(
+              PROCESSING_GUARANTEE,
+              Type.STRING,
+              EXACTLY_ONCE_V2,
+              ValidString.in(EXACTLY_ONCE_V2, AT_LEAST_ONCE),
+              HIGH,
+              "Kafka Streams processing guarantee.")
+          .define(
+              NUM_STREAM_THREADS,
+              Type.INT,
+              1,
+              between(1, 64),
+              MEDIUM,
+              "Stream threads per topology.")
+          .define(
+              STATE_DIR,
+              Type.STRING,
+              "./data/state",
+              new ConfigDef.NonEmptyString(),
+              HIGH,
+              "Kafka Streams state directory; the off-heap error memory lives under it.")
+          .define(
+              STATE_CLEANUP_ON_START,
+              Type.BOOLEAN,
+              false,
+              LOW,
+              "Delete local state before starting (KafkaStreams.cleanUp()); state is rebuilt from"
+                  + " Kafka.")
+          .define(
+              DATA_DIR,
+              Type.STRING,
+              "./data",
+              new ConfigDef.NonEmptyString(),
+              MEDIUM,
+              "Directory for the embedded broker's log (DATA_DIR/kafka).")
+          .define(
+              BROKER_PORT,
+              Type.INT,
+              0,
+              between(0, 65535),
+              MEDIUM,
+              "Embedded broker port on 127.0.0.1; 0 picks a free port.")
+          .define(
+              HTTP_HOST,
+              Type.STRING,
+              "127.0.0.1",
+              new ConfigDef.NonEmptyString(),
+              MEDIUM,
+              "Address the operations endpoint binds to.")
+          .define(
+              HTTP_PORT,
+              Type.INT,
+              0,
+              between(0, 65535),
+              MEDIUM,
+              "Operations endpoint port (/metrics, /health/live, /health/ready, /compensate,"
+                  + " /rewrite); 0 picks a free port.")
+          .define(
+              TOPIC_PREFIX,
+              Type.STRING,
+              "",
+              MEDIUM,
+              "Prefix applied to every topic name (predictions, outcomes, ...).")
+          .define(
+              TOPIC_PARTITIONS,
+              Type.INT,
+              4,
+              between(1, 10_000),
+              MEDIUM,
+              "Partitions for topics Hindsight creates.")
+          .define(
+              TOPIC_REPLICATION_FACTOR,
+              Type.INT,
+              1,
+              between(1, Short.MAX_VALUE),
+              MEDIUM,
+              "Replication factor for topics Hindsight creates.")
+          .define(
+              TOPIC_RETENTION_MS,
+              Type.LONG,
+              7 * DAY,
+              atLeast(-1),
+              MEDIUM,
+              "retention.ms for the event topics Hindsight creates (-1 keeps forever). The"
+                  + " labelled-samples topic keeps forever: it is the error memory's source of"
+                  + " truth.")
+          .define(
+              TOPIC_MAX_MESSAGE_BYTES,
+              Type.INT,
+              8 * 1024 * 1024,
+              atLeast(1024),
+              LOW,
+              "max.message.bytes for the topics Hindsight creates, above"
+                  + " validation.max.record.bytes so that oversize records reach the dead-letter"
+                  + " topic intact.")
+          .define(
+              VALIDATION_MAX_RECORD_BYTES,
+              Type.INT,
+              1024 * 1024,
+              atLeast(64),
+              MEDIUM,
+              "Records larger than this go to the dead-letter topic (record-too-large).")
+          .define(
+              VALIDATION_MAX_FUTURE_SKEW_MS,
+              Type.LONG,
+              HOUR,
+              atLeast(0),
+              MEDIUM,
+              "Events timestamped further than this ahead of the wall clock go to the dead-letter"
+                  + " topic (timestamp-in-future).")
+          .define(
+              COMPENSATION_ATTRIBUTION_WINDOW_MS,
+              Type.LONG,
+              10 * MINUTE,
+              atLeast(0),
+              HIGH,
+              "Event time a prediction waits for its outcome. When it closes the labelled sample"
+                  + " is written to the error memory.")
+          .define(
+              COMPENSATION_IMPLICIT_NEGATIVES,
+              Type.BOOLEAN,
+              true,
+              MEDIUM,
+              "A prediction without an outcome when its window closes is a negative (label 0);"
+                  + " false drops it from the memory (counted).")
+          .define(
+              COMPENSATION_WRITE_MODE,
+              Type.STRING,
+              "on-close",
+              ValidString.in("on-close", "eager"),
+              MEDIUM,
+              "on-close writes every sample when its window closes, so positives never reach the"
+                  + " memory before negatives; eager writes a sample as soon as its outcome"
+                  + " arrives.")
+          .define(
+              COMPENSATION_MEMORY_STORE,
+              Type.STRING,
+              "offheap",
+              ValidString.in("offheap", "onheap", "chronicle"),
+              MEDIUM,
+              "Error memory layout: offheap (flat file-backed bucket array), chronicle (buckets in"
+                  + " a Chronicle Map), onheap (tests).")
+          .define(
+              COMPENSATION_MEMORY_ARRAYS,
+              Type.INT,
+              64,
+              between(1, 1024),
+              HIGH,
+              "K: independent LSH arrays, i.e. pseudo-neighbours per read.")
+          .define(
+              COMPENSATION_MEMORY_BITS,
+              Type.INT,
+              12,
+              between(1, 24),
+              HIGH,
+              "L: signed-random-projection bits per array (2^L buckets).")
+          .define(
+              COMPENSATION_MEMORY_SEED,
+              Type.LONG,
+              20230806L,
+              LOW,
+              "Seed of the LSH hyperplanes; writers, readers and replays must agree.")
+          .define(
+              COMPENSATION_MEMORY_MIN_COUNT,
+              Type.INT,
+              1,
+              atLeast(1),
+              MEDIUM,
+              "n_min: buckets with fewer samples are skipped on read.")
+          .define(
+              COMPENSATION_MEMORY_ERROR_THRESHOLD,
+              Type.DOUBLE,
+              0.0,
+              between(0.0, 1.0),
+              LOW,
+              "sigma: only samples with |y - y_base| above it are written (0 writes all).")
+          .define(
+              COMPENSATION_MEMORY_HALF_LIFE_MS,
+              Type.LONG,
+              0L,
+              atLeast(0),
+              MEDIUM,
+              "Event-time half-life of bucket sums (0 disables decay).")
+          .define(
+              COMPENSATION_FEATURES_DIMENSION,
+              Type.INT,
+              64,
+              between(1, 4096),
+              MEDIUM,
+              "Dimension of the hashed vector for predictions that carry features, not an"
+                  + " embedding.")
+          .define(
+              COMPENSATION_TAU,
+              Type.DOUBLE,
+              0.1,
+              between(1e-6, 100.0),
+              MEDIUM,
+              "tau: softmax temperature over the K similarities.")
+          .define(
+              COMPENSATION_LAMBDA,
+              Type.DOUBLE,
+              0.5,
+              between(0.0, 1.0),
+              HIGH,
+              "lambda: compensation weight (0 returns the base score).")
+          .define(
+              COMPENSATION_GAMMA,
+              Type.DOUBLE,
+              1.0,
+              between(0.0, 1.0),
+              LOW,
+              "gamma: 1 estimates the error from neighbours' labels (the paper's setting), 0 from"
+                  + " their residuals.")
+          .define(
+              COMPENSATION_VERSION_EXPIRY_MS,
+              Type.LONG,
+              DAY,
+              atLeast(0),
+              MEDIUM,
+              "A model version's memory is dropped once a newer version of the model has been"
+                  + " written for this long (event time).")
+          .define(
+              COMPENSATION_PUNCTUATE_INTERVAL_MS,
+              Type.LONG,
+              1000L,
+              atLeast(1),
+              LOW,
+              "How often (stream time) attribution windows are checked for closing.")
+          .define(
+              REWRITE_SESSION_GAP_MS,
+              Type.LONG,
+              45 * SECOND,
+              atLeast(1),
+              HIGH,
+              "Inactivity gap (event time) that ends a user's session: 45 s suits voice, 5 min"
+                  + " search.")
+          .define(
+              REWRITE_REPHRASE_GAP_MS,
+              Type.LONG,
+              15 * SECOND,
+              atLeast(1),
+              MEDIUM,
+              "A turn followed by another within this gap is a defect unless the serving side"
+                  + " said otherwise.")
+          .define(
+              REWRITE_MARGIN,
+              Type.DOUBLE,
+              0.2,
+              between(0.0, 1.0),
+              MEDIUM,
+              "Minimum gain in one-step success R_S(target) - R_S(source) for a rule.")
+          .define(
+              REWRITE_MIN_SOURCE_USERS,
+              Type.INT,
+              3,
+              atLeast(1),
+              MEDIUM,
+              "Distinct users who must have said the source.")
+          .define(
+              REWRITE_MIN_TRANSITION_USERS,
+              Type.INT,
+              3,
+              atLeast(1),
+              MEDIUM,
+              "Distinct users who must have made the source -> target reformulation.")
+          .define(
+              REWRITE_SIMILARITY_GUARD,
+              Type.BOOLEAN,
+              true,
+              MEDIUM,
+              "Refuse rules whose source and target are not similar (edit or phonetic distance).")
+          .define(
+              REWRITE_MAX_EDIT_DISTANCE,
+              Type.DOUBLE,
+              0.35,
+              between(0.0, 1.0),
+              LOW,
+              "Largest normalised edit distance between source and target the similarity guard"
+                  + " accepts.")
+          .define(
+              REWRITE_BLOCK_LIST,
+              Type.LIST,
+              "",
+              LOW,
+              "Normalised utterances never rewritten and never used as targets.")
+          .define(
+              REWRITE_MAX_SUCCESSORS,
+              Type.INT,
+              16,
+              between(1, 1024),
+              LOW,
+              "Successors kept per state (the most frequent).")
+          .define(
+              REWRITE_SOLVER_INTERVAL_MS,
+              Type.LONG,
+              10 * SECOND,
+              atLeast(1),
+              MEDIUM,
+              "How often (stream time) absorption probabilities and rules are brought up to date.")
+          .define(
+              REWRITE_RETRACTION_CONFIDENCE,
+              Type.DOUBLE,
+              0.95,
+              between(0.5, 1.0),
+              LOW,
+              "Posterior probability that a rule is worse than no rule at which it is retracted.")
+          .define(
+              REWRITE_RETRACTION_MIN_APPLICATIONS,
+              Type.INT,
+              20,
+              atLeast(1),
+              LOW,
+              "Applications of a rule observed before it can be retracted.")
+          .define(
+              REWRITE_COOLDOWN_MS,
+              Type.LONG,
+              DAY,
+              atLeast(0),
+              LOW,
+              "How long (event time) a retracted rule's source stays out.");
+
+  private HindsightConfig(Map<String, String> values) {
+    super(DEFINITION, values, false);
+  }
+
+  /** Validates the given values; throws {@link ConfigException} naming the first bad key. */
+  public static HindsightConfig of(Map<String, String> values) {
+    return new HindsightConfig(values);
+  }
+
+  /**
+   * Loads configuration with the documented precedence: defaults < file < environment < flags.
+   */
+  public static HindsightConfig load(
+      Path propertiesFile, Map<String, String> environment, Map<String, String> flags) {
+    Map<String, String> values = new HashMap<>();
+    if (propertiesFile != null) {
+      values.putAll(readProperties(propertiesFile));
+    }
+    values.putAll(fromEnvironment(environment));
+    values.putAll(flags);
+    for (String key : values.keySet()) {
+      if (!DEFINITION.names().contains(key) && !key.startsWith(KAFKA_PREFIX)) {
+        throw new ConfigException(
+            key, values.get(key), "Unknown configuration key (Kafka settings take prefix kafka.)");
+      }
+    }
+    return new HindsightConfig(values);
+  }
+
+  /** The environment variable a key is read from: HINDSIGHT_ + upper case, '.' and '-' as '_'. */
+  public static String environmentName(String key) {
+    return ENV_PREFIX + key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
+  }
+
+  static Map<String, String> fromEnvironment(Map<String, String> environment) {
+    Map<String, String> values = new HashMap<>();
+    for (String key : DEFINITION.names()) {
+      String value = environment.get(environmentName(key));
+      if (value != null) {
+        values.put(key, value);
+      }
+    }
+    String kafkaEnvPrefix = environmentName(KAFKA_PREFIX);
+    environment.forEach(
+        (name, value) -> {
+          if (name.startsWith(kafkaEnvPrefix)) {
+            String rest = name.substring(kafkaEnvPrefix.length());
+            values.put(KAFKA_PREFIX + rest.toLowerCase(Locale.ROOT).replace('_', '.'), value);
+          }
+        });
+    return values;
+  }
+
+  private static Map<String, String> readProperties(Path file) {
+    Properties properties = new Properties();
+    try (Reader reader = Files.newBufferedReader(file)) {
+      properties.load(reader);
+    } catch (IOException e) {
+      throw new ConfigException("Cannot read configuration file " + file + ": " + e.getMessage());
+    }
+    Map<String, String> values = new HashMap<>();
+    properties.stringPropertyNames().forEach(k -> values.put(k, properties.getProperty(k).trim()));
+    return values;
+  }
+
+  /** Kafka client and Streams settings passed through with prefix {@value #KAFKA_PREFIX}. */
+  public Map<String, Object> kafkaOverrides() {
+    return new TreeMap<>(originalsWithPrefix(KAFKA_PREFIX, true));
+  }
+
+  public boolean embeddedBroker() {
+    return getString(BOOTSTRAP_SERVERS).isBlank();
+  }
+
+  public String topicPrefix() {
+    return getString(TOPIC_PREFIX);
+  }
+
+  public List<String> blockList() {
+    return getList(REWRITE_BLOCK_LIST);
+  }
+
+  /** A copy with some values replaced, validated again. */
+  public HindsightConfig with(Map<String, String> overrides) {
+    Map<String, String> values = new HashMap<>();
+    originalsStrings().forEach(values::put);
+    values.putAll(overrides);
+    return new HindsightConfig(values);
+  }
+
+  /** The configuration reference as a Markdown table, for the README (checked by a test). */
+  public static String markdownReference() {
+    StringBuilder out = new StringBuilder();
+    out.append("| key | type | default | valid values | description |\n");
+    out.append("|---|---|---|---|---|\n");
+    for (ConfigDef.ConfigKey key : DEFINITION.configKeys().values()) {
+      Object def = key.defaultValue;
+      String shown =
+          def == null ? "" : def instanceof List<?> l ? String.join(",", l.stream().map(String::valueOf).toList()) : def.toString();
+      out.append("| `")
+          .append(key.name)
+          .append("` | ")
+          .append(key.type.name().toLowerCase(Locale.ROOT))
+          .append(" | `")
+          .append(shown)
+          .append("` | ")
+          .append(key.validator == null ? "" : key.validator.toString().replace("|", "\\|"))
+          .append(" | ")
+          .append(key.documentation.replace("|", "\\|"))
+          .append(" |\n");
+    }
+    return out.toString();
+  }
+}

@@ -1,0 +1,2 @@
+/** Hindsight's typed configuration and topic descriptors. */
+package io.hindsight.config;

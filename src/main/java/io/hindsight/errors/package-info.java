@@ -1,0 +1,2 @@
+/** Dead-letter routing and the uncaught-exception policy. */
+package io.hindsight.errors;

@@ -1,0 +1,2 @@
+/** The operations endpoint: metrics, health and serving lookups over HTTP. */
+package io.hindsight.http;

@@ -1,0 +1,229 @@
+package io.hindsight.compensation;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.hindsight.HindsightService;
+import io.hindsight.config.HindsightConfig;
+import io.hindsight.errors.DeadLetterHandler;
+import io.hindsight.events.Compensation;
+import io.hindsight.events.Outcome;
+import io.hindsight.events.Prediction;
+import io.hindsight.testing.Directories;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.test.TestRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The compensation topology, one record at a time, in TopologyTestDriver. */
+class CompensationTopologyTest {
+  private static final long T0 = 1_600_000_000_000L;
+  private static final long WINDOW = 60_000;
+
+  private Path stateDir;
+  private TopologyTestDriver driver;
+  private CompensationApp app;
+  private TestInputTopic<String, String> predictions;
+  private TestInputTopic<String, String> outcomes;
+  private TestOutputTopic<String, String> compensations;
+  private TestOutputTopic<byte[], byte[]> deadLetters;
+
+  @AfterEach
+  void close() {
+    if (driver != null) {
+      driver.close();
+    }
+    Directories.delete(stateDir);
+  }
+
+  private void start(Map<String, String> overrides) throws Exception {
+    stateDir = Files.createTempDirectory("hindsight-ttd");
+    Map<String, String> values = new HashMap<>();
+    values.put(HindsightConfig.BOOTSTRAP_SERVERS, "unused:9092");
+    values.put(HindsightConfig.STATE_DIR, stateDir.toString());
+    values.put(HindsightConfig.COMPENSATION_ATTRIBUTION_WINDOW_MS, Long.toString(WINDOW));
+    values.put(HindsightConfig.COMPENSATION_MEMORY_ARRAYS, "8");
+    values.put(HindsightConfig.COMPENSATION_MEMORY_BITS, "4");
+    values.put(HindsightConfig.COMPENSATION_MEMORY_STORE, "onheap");
+    values.put(HindsightConfig.COMPENSATION_LAMBDA, "1.0");
+    values.put(HindsightConfig.VALIDATION_MAX_FUTURE_SKEW_MS, Long.toString(Long.MAX_VALUE / 4));
+    values.putAll(overrides);
+    HindsightConfig config = HindsightConfig.load(null, Map.of(), values);
+    app = new CompensationApp(config, new SimpleMeterRegistry());
+    Properties props = new Properties();
+    props.putAll(HindsightService.streamsSettings(config, app));
+    driver = new TopologyTestDriver(app.topology(), props);
+    predictions = driver.createInputTopic("predictions", new StringSerializer(), new StringSerializer());
+    outcomes = driver.createInputTopic("outcomes", new StringSerializer(), new StringSerializer());
+    compensations =
+        driver.createOutputTopic("compensations", new StringDeserializer(), new StringDeserializer());
+    deadLetters =
+        driver.createOutputTopic("dlq", new ByteArrayDeserializer(), new ByteArrayDeserializer());
+  }
+
+  private void predict(String id, long ts, double score, String version, float... embedding) {
+    predictions.pipeInput(
+        id,
+        json(new Prediction(id, "m", version, ts, score, embedding, null, "u", "i")),
+        ts);
+  }
+
+  private void outcome(String id, long ts, double label) {
+    outcomes.pipeInput(id, json(new Outcome(id, ts, label)), ts);
+  }
+
+  private long samples() {
+    return app.memory().orElseThrow().samples();
+  }
+
+  private List<String> deadLetterReasons() {
+    return deadLetters.readRecordsToList().stream()
+        .map(TestRecord::headers)
+        .map(h -> new String(h.lastHeader(DeadLetterHandler.REASON).value(), StandardCharsets.UTF_8))
+        .toList();
+  }
+
+  @Test
+  void shouldPassTheScoreThroughWithNoEvidenceWhileTheMemoryIsEmpty() throws Exception {
+    start(Map.of());
+    predict("r1", T0, 0.3, "v1", 1, 0, 0, 0);
+    Compensation c = read(compensations.readValue());
+    assertThat(c.requestId()).isEqualTo("r1");
+    assertThat(c.compensatedScore()).isEqualTo(0.3);
+    assertThat(c.evidence()).isZero();
+    assertThat(compensations.isEmpty()).isTrue();
+  }
+
+  @Test
+  void shouldWriteASampleOnlyWhenItsAttributionWindowCloses() throws Exception {
+    start(Map.of());
+    predict("r1", T0, 0.2, "v1", 1, 0, 0, 0);
+    outcome("r1", T0 + 1_000, 1.0);
+    assertThat(samples()).as("positive not written before the window closes").isZero();
+    predict("r2", T0 + WINDOW - 1, 0.2, "v1", 1, 0, 0, 0);
+    assertThat(samples()).isZero();
+    predict("r3", T0 + WINDOW + 1_000, 0.2, "v1", 1, 0, 0, 0);
+    assertThat(samples()).isEqualTo(1);
+  }
+
+  @Test
+  void shouldWritePositivesAtOnceInEagerMode() throws Exception {
+    start(Map.of(HindsightConfig.COMPENSATION_WRITE_MODE, "eager"));
+    predict("r1", T0, 0.2, "v1", 1, 0, 0, 0);
+    outcome("r1", T0 + 1_000, 1.0);
+    assertThat(samples()).isEqualTo(1);
+    predict("r2", T0 + 3 * WINDOW, 0.2, "v1", 1, 0, 0, 0);
+    assertThat(samples()).as("not written twice at close").isEqualTo(1);
+  }
+
+  @Test
+  void shouldWriteAnUnansweredPredictionAsAnImplicitNegative() throws Exception {
+    start(Map.of());
+    predict("r1", T0, 0.9, "v1", 1, 0, 0, 0);
+    predict("r2", T0 + 2 * WINDOW, 0.9, "v1", 1, 0, 0, 0);
+    assertThat(samples()).isEqualTo(1);
+    Compensation second = read(compensations.readValuesToList().get(1));
+    assertThat(second.evidence()).isZero(); // r2 read before r1's window closed at its own time
+    predict("r3", T0 + 2 * WINDOW + 1, 0.9, "v1", 1, 0, 0, 0);
+    Compensation third = read(compensations.readValue());
+    assertThat(third.evidence()).isPositive();
+    assertThat(third.compensatedScore()).as("pulled towards the label 0").isLessThan(0.9);
+  }
+
+  @Test
+  void shouldDropUnansweredPredictionsWhenImplicitNegativesAreOff() throws Exception {
+    start(Map.of(HindsightConfig.COMPENSATION_IMPLICIT_NEGATIVES, "false"));
+    predict("r1", T0, 0.9, "v1", 1, 0, 0, 0);
+    predict("r2", T0 + 2 * WINDOW, 0.9, "v1", 1, 0, 0, 0);
+    assertThat(samples()).isZero();
+  }
+
+  @Test
+  void shouldRejectOrphanLateAndDuplicateOutcomesWithTheirReasons() throws Exception {
+    start(Map.of());
+    predict("r1", T0, 0.5, "v1", 1, 0, 0, 0);
+    predict("r2", T0, 0.5, "v1", 1, 0, 0, 0);
+    outcome("nobody", T0 + 10, 1.0);
+    outcome("r1", T0 + 10, 1.0);
+    outcome("r1", T0 + 20, 0.0);
+    outcome("r2", T0 + WINDOW + 5, 1.0);
+    predict("r3", T0 + 2 * WINDOW, 0.5, "v1", 1, 0, 0, 0);
+    outcome("r3", T0 + 2 * WINDOW + 1, 1.0);
+    outcome("r1", T0 + 2 * WINDOW + 2, 1.0);
+    predict("r3", T0 + 2 * WINDOW + 3, 0.5, "v1", 1, 0, 0, 0);
+    assertThat(deadLetterReasons())
+        .containsExactly(
+            "orphan-outcome",
+            "duplicate-outcome",
+            "late-outcome",
+            "late-outcome",
+            "duplicate-prediction");
+    assertThat(samples()).as("r1 (label 1) and r2 (implicit 0) written once each").isEqualTo(2);
+  }
+
+  @Test
+  void shouldRejectAnEmbeddingWhoseDimensionDiffersFromTheModelVersion() throws Exception {
+    start(Map.of());
+    predict("r1", T0, 0.5, "v1", 1, 0, 0, 0);
+    predict("r2", T0, 0.5, "v1", 1, 0, 0);
+    predict("r3", T0, 0.5, "v2", 1, 0, 0);
+    assertThat(deadLetterReasons()).containsExactly("embedding-dimension-mismatch");
+    assertThat(compensations.readValuesToList()).hasSize(2);
+  }
+
+  @Test
+  void shouldKeepModelVersionsInSeparateMemories() throws Exception {
+    start(Map.of());
+    for (int i = 0; i < 20; i++) {
+      predict("a" + i, T0 + i, 0.1, "v1", 1, 0, 0, 0);
+      outcome("a" + i, T0 + i + 1, 1.0);
+    }
+    predict("tick", T0 + 2 * WINDOW, 0.1, "v1", 1, 0, 0, 0);
+    compensations.readValuesToList();
+    predict("old", T0 + 2 * WINDOW + 1, 0.1, "v1", 1, 0, 0, 0);
+    predict("new", T0 + 2 * WINDOW + 2, 0.1, "v2", 1, 0, 0, 0);
+    List<Compensation> out = compensations.readValuesToList().stream().map(this::read).toList();
+    assertThat(out.get(0).evidence()).isPositive();
+    assertThat(out.get(0).compensatedScore()).isGreaterThan(0.5);
+    assertThat(out.get(1).evidence()).as("a new version starts empty").isZero();
+    assertThat(out.get(1).compensatedScore()).isEqualTo(0.1);
+  }
+
+  @Test
+  void shouldCompensateWhenSimilarErrorsRepeat() throws Exception {
+    start(Map.of(HindsightConfig.COMPENSATION_LAMBDA, "0.5"));
+    for (int i = 0; i < 50; i++) {
+      predict("x" + i, T0 + i, 0.2, "v1", 0, 1, 0.1f, 0);
+      outcome("x" + i, T0 + i + 1, 1.0);
+    }
+    predict("tick", T0 + 2 * WINDOW, 0.2, "v1", 0, 1, 0.1f, 0);
+    compensations.readValuesToList();
+    predict("q", T0 + 2 * WINDOW + 1, 0.2, "v1", 0, 1, 0.1f, 0);
+    Compensation c = read(compensations.readValue());
+    assertThat(c.compensatedScore()).isCloseTo(0.2 + 0.5 * (1.0 - 0.2), org.assertj.core.data.Offset.offset(1e-9));
+  }
+
+  private Compensation read(String json) {
+    try {
+      return io.hindsight.events.EventCodec.JSON.readValue(json, Compensation.class);
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  private static String json(Object event) {
+    return new String(io.hindsight.events.EventCodec.encode(event), StandardCharsets.UTF_8);
+  }
+}
