@@ -1,0 +1,271 @@
+package io.hindsight.markov;
+
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * Single-writer, not thread-safe; bound to one {@link ChainStatistics} instance. The production
+ * solver: keeps P_S per state and, after a batch of changed states, runs sparse Gauss–Seidel from
+ * those states outwards along a reverse-edge index until every state's residual is below the
+ * tolerance. Never builds a matrix; work is proportional to the edges the change actually reaches.
+ *
+ * <p>Guarantees, for statistics whose every state can reach an absorbing count (always true of
+ * {@link ChainStatistics}, where every chain ends absorbed and evicted mass leaks): after {@link
+ * #update} returns with {@link #pendingStates()} == 0, |P_S(u) − R_S(u) − Σ Q(u,v)·P_S(v)| ≤
+ * tolerance for every u, so P_S is within tolerance·max_u Σ_v N(u,v) of the exact answer.
+ *
+ * <ul>
+ *   <li>A self-loop is solved in closed form (P = (c_S + Σ_{v≠u} c_uv·P_v)/(n − c_uu)), so a state
+ *       that users mostly repeat does not converge geometrically slowly.
+ *   <li>A state with no outgoing counts, or only a self-loop, has P_S = 0.
+ *   <li>Each state accumulates the change it has not yet propagated, and re-queues its predecessors
+ *       only once that exceeds the tolerance: many tiny changes cannot add up to an unbounded
+ *       residual upstream.
+ *   <li>The reverse-edge index only grows when edges appear; edges that disappeared (eviction) are
+ *       pruned lazily when walked.
+ *   <li>{@code maxRelaxationsPerUpdate} bounds one call's work; what is left stays queued for the
+ *       next call ({@link #pendingStates()}).
+ * </ul>
+ */
+public final class IncrementalAbsorptionSolver implements AbsorptionSolver {
+
+  /** Residual below which a state counts as solved. */
+  public static final double DEFAULT_TOLERANCE = 1e-12;
+
+  private static final int[] NO_PREDECESSORS = new int[0];
+
+  private final double tolerance;
+  private final long maxRelaxationsPerUpdate;
+
+  private ChainStatistics statistics;
+  private int capacity;
+  private double[] success = new double[0];
+  private double[] unpropagated = new double[0];
+  private int[][] predecessors = new int[0][];
+  private int[] predecessorCounts = new int[0];
+  private int[] touchedInUpdate = new int[0];
+  private int updateNumber;
+
+  private int[] queue = new int[0];
+  private int queueHead;
+  private int queueSize;
+  private long[] queued = new long[0];
+
+  private long relaxations;
+
+  /** Tolerance {@link #DEFAULT_TOLERANCE}, no bound on the work of one update. */
+  public IncrementalAbsorptionSolver() {
+    this(DEFAULT_TOLERANCE, Long.MAX_VALUE);
+  }
+
+  public IncrementalAbsorptionSolver(double tolerance, long maxRelaxationsPerUpdate) {
+    if (!(tolerance > 0 && tolerance < 1e-3)) {
+      throw new IllegalArgumentException("tolerance must be in (0, 1e-3): " + tolerance);
+    }
+    if (maxRelaxationsPerUpdate < 1) {
+      throw new IllegalArgumentException(
+          "maxRelaxationsPerUpdate must be positive: " + maxRelaxationsPerUpdate);
+    }
+    this.tolerance = tolerance;
+    this.maxRelaxationsPerUpdate = maxRelaxationsPerUpdate;
+  }
+
+  @Override
+  public Set<String> update(ChainStatistics statistics, Set<String> changed) {
+    bind(statistics);
+    for (String state : changed) {
+      int id = statistics.idOf(state);
+      if (id >= 0) {
+        indexSuccessors(id);
+        enqueue(id);
+      }
+    }
+    return drain();
+  }
+
+  /** Re-solves every state, e.g. after the statistics were restored from a changelog. */
+  public Set<String> rebuild(ChainStatistics statistics) {
+    bind(statistics);
+    for (int id = 0; id < statistics.stateCount(); id++) {
+      indexSuccessors(id);
+    }
+    // Reverse id order: states created late tend to be the ends of chains, closer to absorption.
+    for (int id = statistics.stateCount() - 1; id >= 0; id--) {
+      enqueue(id);
+    }
+    return drain();
+  }
+
+  @Override
+  public double successProbability(String state) {
+    int id = statistics == null ? -1 : statistics.idOf(state);
+    return id < 0 || id >= capacity ? 0 : success[id];
+  }
+
+  double successProbability(int id) {
+    return id < capacity ? success[id] : 0;
+  }
+
+  /** States still queued because the last update hit its relaxation bound. */
+  public int pendingStates() {
+    return queueSize;
+  }
+
+  /** Relaxations (one state's value recomputed) since this solver was created. */
+  public long relaxations() {
+    return relaxations;
+  }
+
+  private void bind(ChainStatistics statistics) {
+    Objects.requireNonNull(statistics, "statistics");
+    if (this.statistics == null) {
+      this.statistics = statistics;
+    } else if (this.statistics != statistics) {
+      throw new IllegalArgumentException("this solver is bound to another ChainStatistics");
+    }
+    ensureCapacity(statistics.stateCount());
+  }
+
+  private Set<String> drain() {
+    updateNumber++;
+    Set<String> moved = new LinkedHashSet<>();
+    int[] firstChanged = new int[16];
+    double[] before = new double[16];
+    int touched = 0;
+    long budget = maxRelaxationsPerUpdate;
+    while (queueSize > 0 && budget-- > 0) {
+      int id = dequeue();
+      relaxations++;
+      double value = relax(id);
+      double delta = value - success[id];
+      if (delta == 0) {
+        continue;
+      }
+      if (touchedInUpdate[id] != updateNumber) {
+        touchedInUpdate[id] = updateNumber;
+        if (touched == firstChanged.length) {
+          firstChanged = Arrays.copyOf(firstChanged, touched * 2);
+          before = Arrays.copyOf(before, touched * 2);
+        }
+        firstChanged[touched] = id;
+        before[touched++] = success[id];
+      }
+      success[id] = value;
+      unpropagated[id] += Math.abs(delta);
+      if (unpropagated[id] > tolerance) {
+        unpropagated[id] = 0;
+        enqueuePredecessors(id);
+      }
+    }
+    for (int i = 0; i < touched; i++) {
+      int id = firstChanged[i];
+      if (Math.abs(success[id] - before[i]) > tolerance) {
+        moved.add(statistics.utterance(id));
+      }
+    }
+    return moved;
+  }
+
+  /** The Gauss–Seidel value of one state from its successors' current values. */
+  private double relax(int id) {
+    double outgoing = statistics.outgoingCount(id);
+    if (outgoing <= 0) {
+      return 0;
+    }
+    double selfCount = 0;
+    double sum = statistics.successCount(id);
+    for (int i = 0, n = statistics.successorCount(id); i < n; i++) {
+      int successor = statistics.successorId(id, i);
+      double count = statistics.transitionCount(id, i);
+      if (successor == id) {
+        selfCount += count;
+      } else {
+        sum += count * success[successor];
+      }
+    }
+    double remaining = outgoing - selfCount;
+    if (remaining <= 0 || sum <= 0) {
+      return 0;
+    }
+    return Math.min(1.0, sum / remaining);
+  }
+
+  private void enqueuePredecessors(int id) {
+    int[] list = predecessors[id];
+    int count = predecessorCounts[id];
+    // Backwards, so that pruning a stale edge does not skip the next one.
+    for (int i = count - 1; i >= 0; i--) {
+      int predecessor = list[i];
+      if (statistics.successorIndex(predecessor, id) < 0) {
+        System.arraycopy(list, i + 1, list, i, count - i - 1);
+        count--;
+      } else {
+        enqueue(predecessor);
+      }
+    }
+    predecessorCounts[id] = count;
+  }
+
+  /** Records {@code id} as a predecessor of each of its successors (sorted, no duplicates). */
+  private void indexSuccessors(int id) {
+    for (int i = 0, n = statistics.successorCount(id); i < n; i++) {
+      int successor = statistics.successorId(id, i);
+      int[] list = predecessors[successor];
+      int count = predecessorCounts[successor];
+      int position = Arrays.binarySearch(list, 0, count, id);
+      if (position >= 0) {
+        continue;
+      }
+      int insertAt = -position - 1;
+      if (count == list.length) {
+        list = Arrays.copyOf(list, Math.max(2, count + (count >> 1) + 1));
+        predecessors[successor] = list;
+      }
+      System.arraycopy(list, insertAt, list, insertAt + 1, count - insertAt);
+      list[insertAt] = id;
+      predecessorCounts[successor] = count + 1;
+    }
+  }
+
+  private void enqueue(int id) {
+    long bit = 1L << id;
+    if ((queued[id >>> 6] & bit) != 0) {
+      return;
+    }
+    queued[id >>> 6] |= bit;
+    queue[(queueHead + queueSize) % queue.length] = id;
+    queueSize++;
+  }
+
+  private int dequeue() {
+    int id = queue[queueHead];
+    queueHead = (queueHead + 1) % queue.length;
+    queueSize--;
+    queued[id >>> 6] &= ~(1L << id);
+    return id;
+  }
+
+  private void ensureCapacity(int states) {
+    if (states <= capacity) {
+      return;
+    }
+    int grown = Math.max(states, capacity + (capacity >> 1));
+    success = Arrays.copyOf(success, grown);
+    unpropagated = Arrays.copyOf(unpropagated, grown);
+    predecessors = Arrays.copyOf(predecessors, grown);
+    Arrays.fill(predecessors, capacity, grown, NO_PREDECESSORS);
+    predecessorCounts = Arrays.copyOf(predecessorCounts, grown);
+    touchedInUpdate = Arrays.copyOf(touchedInUpdate, grown);
+    queued = Arrays.copyOf(queued, (grown + 63) >>> 6);
+    // Unroll the ring into a larger one so that every state can be queued at once.
+    int[] ring = new int[grown];
+    for (int i = 0; i < queueSize; i++) {
+      ring[i] = queue[(queueHead + i) % queue.length];
+    }
+    queue = ring;
+    queueHead = 0;
+    capacity = grown;
+  }
+}

@@ -1,0 +1,258 @@
+package io.hindsight.markov;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Single-writer, not thread-safe (reads the statistics and solver on their owner's thread). Picks
+ * the rewrite target for a source u: among the states reachable from u, the one with the largest
+ * success contribution N(u,v)·R_S(v) that passes every {@link RewriteGuard}.
+ *
+ * <p>N(u,·), row u of (I−Q)^{-1}, is computed sparsely by forward push: mass starts at u and is
+ * pushed along Q (self-loops in closed form) until what is left at every state is below 1e-12, or
+ * the bounds of {@link RewriteSettings#maxSearchDepth()} hops and {@link
+ * RewriteSettings#maxExpandedStates()} states are reached, beyond which mass is dropped. Within the
+ * bounds this converges to the exact row; beyond them it is a truncation that can only under-count
+ * visits.
+ *
+ * <p>Distinct-user support is taken on the direct reformulation u→v, so a target reached only
+ * through intermediate states (no user ever went straight from u to v) is refused; intermediate
+ * paths still raise N(u,v) for a direct successor.
+ */
+public final class RewritePolicy {
+
+  private static final double PUSH_TOLERANCE = 1e-12;
+  // A tiny allowance so that equal probabilities computed in different orders are not refused.
+  private static final double COMPARISON_SLACK = 1e-12;
+
+  private final RewriteSettings settings;
+  private final ChainStatistics statistics;
+  private final AbsorptionSolver solver;
+  private final LiveRules liveRules;
+
+  public RewritePolicy(
+      RewriteSettings settings,
+      ChainStatistics statistics,
+      AbsorptionSolver solver,
+      LiveRules liveRules) {
+    this.settings = Objects.requireNonNull(settings, "settings");
+    this.statistics = Objects.requireNonNull(statistics, "statistics");
+    this.solver = Objects.requireNonNull(solver, "solver");
+    this.liveRules = Objects.requireNonNull(liveRules, "liveRules");
+    int sketchSize = statistics.settings().supportSketchSize();
+    // Above the sketch size user counts are estimates; keep every threshold decided exactly.
+    if (settings.minSourceUsers() >= sketchSize || settings.minTransitionUsers() >= sketchSize) {
+      throw new IllegalArgumentException(
+          "minSourceUsers and minTransitionUsers must be below supportSketchSize ("
+              + sketchSize
+              + ") so that support is counted exactly");
+    }
+  }
+
+  public RewriteSettings settings() {
+    return settings;
+  }
+
+  ChainStatistics statistics() {
+    return statistics;
+  }
+
+  /**
+   * The best rule for {@code source} (normalized), or empty when no reachable target passes every
+   * guard. The rule is unpublished: version and updatedAt are 0 until a {@link RuleBook} stamps
+   * them.
+   */
+  public Optional<RewriteRule> choose(String source) {
+    int u = statistics.idOf(source);
+    if (u < 0 || !sourceGuards(source, u).isEmpty()) {
+      return Optional.empty();
+    }
+    Map<Integer, Double> contributions = contributions(u);
+    List<Map.Entry<Integer, Double>> ranked = new ArrayList<>(contributions.entrySet());
+    ranked.sort(
+        Comparator.<Map.Entry<Integer, Double>>comparingDouble(Map.Entry::getValue)
+            .reversed()
+            .thenComparing(entry -> statistics.utterance(entry.getKey())));
+    double sourceEventual = solver.successProbability(source);
+    for (Map.Entry<Integer, Double> candidate : ranked) {
+      int v = candidate.getKey();
+      double contribution = candidate.getValue();
+      if (v == u || contribution <= 0) {
+        continue;
+      }
+      String target = statistics.utterance(v);
+      if (targetGuards(source, u, target, v).isEmpty()) {
+        double confidence = sourceEventual > 0 ? Math.min(1, contribution / sourceEventual) : 0;
+        return Optional.of(
+            new RewriteRule(
+                source,
+                target,
+                confidence,
+                statistics.successRate(u),
+                statistics.successRate(v),
+                statistics.distinctTransitionUsers(u, statistics.successorIndex(u, v)),
+                0,
+                0));
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** Every guard the rewrite {@code source}→{@code target} (both normalized) violates now. */
+  public Set<RewriteGuard> violations(String source, String target) {
+    int u = statistics.idOf(source);
+    int v = statistics.idOf(target);
+    if (u < 0 || v < 0) {
+      return EnumSet.of(RewriteGuard.UNKNOWN_STATE);
+    }
+    Set<RewriteGuard> violated = sourceGuards(source, u);
+    violated.addAll(targetGuards(source, u, target, v));
+    return violated;
+  }
+
+  /** N(u,v)·R_S(v) for every state v the search reached from {@code source}, u included. */
+  public Map<String, Double> successContributions(String source) {
+    int u = statistics.idOf(source);
+    if (u < 0) {
+      return Map.of();
+    }
+    Map<String, Double> named = new LinkedHashMap<>();
+    contributions(u).forEach((id, value) -> named.put(statistics.utterance(id), value));
+    return named;
+  }
+
+  private EnumSet<RewriteGuard> sourceGuards(String source, int u) {
+    EnumSet<RewriteGuard> violated = EnumSet.noneOf(RewriteGuard.class);
+    if (settings.blockList().contains(source)) {
+      violated.add(RewriteGuard.BLOCKED);
+    }
+    if (liveRules.isLiveTarget(source)) {
+      violated.add(RewriteGuard.CHAINED);
+    }
+    if (statistics.distinctUsers(u) < settings.minSourceUsers()) {
+      violated.add(RewriteGuard.SOURCE_SUPPORT);
+    }
+    return violated;
+  }
+
+  private EnumSet<RewriteGuard> targetGuards(String source, int u, String target, int v) {
+    EnumSet<RewriteGuard> violated = EnumSet.noneOf(RewriteGuard.class);
+    if (u == v) {
+      violated.add(RewriteGuard.SAME_STATE);
+      return violated;
+    }
+    if (settings.blockList().contains(target)) {
+      violated.add(RewriteGuard.BLOCKED);
+    }
+    if (liveRules.isLiveSource(target)) {
+      violated.add(RewriteGuard.CHAINED);
+    }
+    int position = statistics.successorIndex(u, v);
+    long support = position < 0 ? 0 : statistics.distinctTransitionUsers(u, position);
+    if (support < settings.minTransitionUsers()) {
+      violated.add(RewriteGuard.TRANSITION_SUPPORT);
+    }
+    if (statistics.successRate(v) - statistics.successRate(u)
+        < settings.margin() - COMPARISON_SLACK) {
+      violated.add(RewriteGuard.NO_FRICTION_REMOVED);
+    }
+    if (solver.successProbability(target) < solver.successProbability(source) - COMPARISON_SLACK) {
+      violated.add(RewriteGuard.EVENTUAL_SUCCESS_WORSE);
+    }
+    if (settings.similarityGuard() && !similar(source, target)) {
+      violated.add(RewriteGuard.DISSIMILAR);
+    }
+    return violated;
+  }
+
+  private boolean similar(String source, String target) {
+    return UtteranceSimilarity.normalizedEditDistance(source, target) <= settings.maxEditDistance()
+        || UtteranceSimilarity.tokenJaccard(source, target) >= settings.minTokenJaccard()
+        || (settings.phoneticMatch()
+            && UtteranceSimilarity.phoneticKey(source)
+                .equals(UtteranceSimilarity.phoneticKey(target)));
+  }
+
+  /** Forward push of N(u,·) over the bounded reachable subgraph, times R_S. */
+  private Map<Integer, Double> contributions(int source) {
+    Map<Integer, Integer> local = new HashMap<>();
+    int[] ids = new int[16];
+    int[] depth = new int[16];
+    double[] visits = new double[16];
+    double[] residual = new double[16];
+    boolean[] queued = new boolean[16];
+    ArrayDeque<Integer> queue = new ArrayDeque<>();
+    local.put(source, 0);
+    ids[0] = source;
+    residual[0] = 1;
+    queued[0] = true;
+    queue.add(0);
+    int admitted = 1;
+    long pushBudget = 64L * settings.maxExpandedStates();
+    while (!queue.isEmpty() && pushBudget-- > 0) {
+      int i = queue.poll();
+      queued[i] = false;
+      double mass = residual[i];
+      residual[i] = 0;
+      int state = ids[i];
+      double outgoing = statistics.outgoingCount(state);
+      if (outgoing <= 0) {
+        visits[i] += mass;
+        continue;
+      }
+      int selfPosition = statistics.successorIndex(state, state);
+      double stay =
+          selfPosition < 0 ? 0 : statistics.transitionCount(state, selfPosition) / outgoing;
+      // All returns through the self-loop at once: mass·(1 + q + q² + …).
+      double through = stay < 1 ? mass / (1 - stay) : mass;
+      visits[i] += through;
+      if (depth[i] >= settings.maxSearchDepth()) {
+        continue;
+      }
+      for (int k = 0, n = statistics.successorCount(state); k < n; k++) {
+        int successor = statistics.successorId(state, k);
+        if (successor == state) {
+          continue;
+        }
+        Integer slot = local.get(successor);
+        if (slot == null) {
+          if (admitted == settings.maxExpandedStates()) {
+            continue;
+          }
+          slot = admitted++;
+          if (slot == ids.length) {
+            int grown = ids.length * 2;
+            ids = Arrays.copyOf(ids, grown);
+            depth = Arrays.copyOf(depth, grown);
+            visits = Arrays.copyOf(visits, grown);
+            residual = Arrays.copyOf(residual, grown);
+            queued = Arrays.copyOf(queued, grown);
+          }
+          local.put(successor, slot);
+          ids[slot] = successor;
+          depth[slot] = depth[i] + 1;
+        }
+        residual[slot] += through * statistics.transitionCount(state, k) / outgoing;
+        if (residual[slot] > PUSH_TOLERANCE && !queued[slot]) {
+          queued[slot] = true;
+          queue.add(slot);
+        }
+      }
+    }
+    Map<Integer, Double> contributions = new LinkedHashMap<>();
+    for (int i = 0; i < admitted; i++) {
+      contributions.put(ids[i], visits[i] * statistics.successRate(ids[i]));
+    }
+    return contributions;
+  }
+}
