@@ -23,7 +23,11 @@ final class LogisticMatrixFactorization {
       int dim, int epochs, double learningRate, double l2, double initScale, long seed) {
     Settings {
       if (dim < 1 || epochs < 0 || !(learningRate > 0) || !(l2 >= 0) || !(initScale >= 0)) {
-        throw new IllegalArgumentException("invalid settings: " + this);
+        throw new IllegalArgumentException(
+            String.format(
+                "need dim >= 1, epochs >= 0, learningRate > 0, l2 >= 0, initScale >= 0; got %d, %d,"
+                    + " %s, %s, %s",
+                dim, epochs, learningRate, l2, initScale));
       }
     }
   }

@@ -1,6 +1,7 @@
 package io.hindsight.datasets;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -130,6 +131,14 @@ class MovieLensAdapterTest {
     assertThat(summary.trainRatings()).isEqualTo(216);
     assertThat(Files.readAllBytes(a)).isEqualTo(Files.readAllBytes(b));
     assertThat(readEvents(c).get(0).path("embedding").size()).isEqualTo(6);
+  }
+
+  @Test
+  void shouldRejectOutOfRangeSettingsNamingThem() {
+    assertThatThrownBy(() -> MovieLensAdapter.builder(dir.resolve("r.csv")).dim(0).build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("dim >= 1")
+        .hasMessageContaining("got 0");
   }
 
   private static void assertEveryPredictionHasExactlyOneLaterOutcome(List<ObjectNode> events) {

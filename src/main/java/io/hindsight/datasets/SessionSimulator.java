@@ -1,0 +1,757 @@
+package io.hindsight.datasets;
+
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Random;
+import java.util.Set;
+import java.util.Spliterator;
+import java.util.Spliterators;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.stream.Stream;
+import java.util.stream.StreamSupport;
+
+/**
+ * Simulated users of a voice assistant speaking real utterances (Snips benchmark), some of which
+ * the assistant systematically misrecognizes, standing in for the reformulation sessions of the
+ * Alexa self-learning paper. The utterances and misspellings are real; the sessions are not.
+ *
+ * <p><b>World.</b> A catalog of distinct utterances (seeded sample of the source) ranked by a
+ * seeded shuffle; users pick requests with Zipf popularity over that rank, so popular requests
+ * recur across users. A fraction of the catalog is <em>misrecognized</em>: the utterance's longest
+ * word with a known misspelling (codespell, inverted) is replaced by one of its misspellings, and
+ * that misspelt form is what the assistant hears the first time, for every user — a systematic
+ * error. {@link #truth()} maps each misspelt form to its utterance, both normalized.
+ *
+ * <p><b>Sessions.</b> Each user starts on average {@code turnsPerUserPerDay} requests a day
+ * (Poisson), at uniform times at least ten minutes apart. A request for a correctly recognized
+ * utterance succeeds at once. A request for a misrecognized one fails (no signal is emitted: the
+ * serving side does not know), then after 2–6 s the user either repeats the correct form, which
+ * succeeds, or (noise) says a different utterance of the same intent, which succeeds, or gives up
+ * and ends the session. After a success the user sometimes makes an unrelated request 8–40 s later
+ * in the same session. Some users speak in lower case; normalization makes that the same utterance.
+ * Turns are produced in event-time order; equal timestamps keep user order.
+ *
+ * <p><b>Rewrites.</b> {@link #turns(Function)} takes the serving side's rewrite table as a function
+ * from a normalized utterance to its normalized replacement. A turn succeeds exactly when the
+ * (possibly rewritten) utterance is the normal form of what the user wants; so a rule from a
+ * misspelt form to its utterance turns a failure into a first-try success (no rephrase), and a rule
+ * to anything else makes a turn fail. When a rephrase fails too, the user gives up. Every random
+ * choice is drawn whether used or not, so the same seed gives the same users, sessions and requests
+ * with or without rules and only outcomes differ.
+ *
+ * <p>Deterministic for a seed; immutable and thread-safe (each iterator is single-threaded).
+ */
+public final class SessionSimulator {
+
+  /** 2024-01-01T00:00:00Z, the default start of simulated time. */
+  public static final long DEFAULT_START_MILLIS = 1_704_067_200_000L;
+
+  private static final long DAY_MILLIS = 86_400_000L;
+  private static final long MIN_SESSION_SPACING_MILLIS = 10 * 60_000L;
+  private static final long REPHRASE_GAP_MIN_MILLIS = 2_000;
+  private static final long REPHRASE_GAP_MAX_MILLIS = 6_000;
+  private static final long FOLLOW_UP_GAP_MIN_MILLIS = 8_000;
+  private static final long FOLLOW_UP_GAP_MAX_MILLIS = 40_000;
+  private static final int MAX_REQUESTS_PER_SESSION = 3;
+  private static final double LOWER_CASE_PROBABILITY = 0.3;
+  private static final int MIN_MISSPELT_WORD_LENGTH = 3;
+
+  private final Settings settings;
+  private final boolean builtInUtterances;
+  private final boolean builtInMisspellings;
+  private final List<CatalogUtterance> catalog;
+  private final double[] popularityCdf;
+  private final Map<String, String> truth;
+
+  /** A catalog entry with its misrecognition, if it has one. */
+  private record CatalogUtterance(
+      UtteranceCatalog.Entry entry, String misrecognizedText, List<Integer> alternatives) {
+    boolean misrecognized() {
+      return misrecognizedText != null;
+    }
+  }
+
+  private SessionSimulator(
+      Settings settings,
+      UtteranceCatalog utterances,
+      MisspellingDictionary misspellings,
+      boolean builtInUtterances,
+      boolean builtInMisspellings) {
+    this.settings = settings;
+    this.builtInUtterances = builtInUtterances;
+    this.builtInMisspellings = builtInMisspellings;
+    SplittableRandom world = new SplittableRandom(mix(settings.seed(), 0x5EED));
+
+    List<UtteranceCatalog.Entry> shuffled = new ArrayList<>(utterances.entries());
+    Collections.shuffle(shuffled, new Random(world.nextLong()));
+    List<UtteranceCatalog.Entry> chosen =
+        shuffled.subList(0, Math.min(settings.catalogSize(), shuffled.size()));
+
+    Set<String> taken = new HashSet<>();
+    chosen.forEach(entry -> taken.add(entry.normalized()));
+    List<String> misrecognized = new ArrayList<>();
+    for (UtteranceCatalog.Entry entry : chosen) {
+      boolean selected = world.nextDouble() < settings.misrecognizedFraction();
+      long choice = world.nextLong();
+      String misspelt = selected ? misspell(entry.text(), misspellings, choice) : null;
+      if (misspelt != null && !taken.add(UtteranceNormalization.normalize(misspelt))) {
+        misspelt = null; // it would collide with another state: not a clean truth pair
+      }
+      misrecognized.add(misspelt);
+    }
+
+    Map<String, List<Integer>> cleanByIntent = new HashMap<>();
+    for (int i = 0; i < chosen.size(); i++) {
+      if (misrecognized.get(i) == null) {
+        cleanByIntent.computeIfAbsent(chosen.get(i).intent(), k -> new ArrayList<>()).add(i);
+      }
+    }
+    List<CatalogUtterance> built = new ArrayList<>();
+    Map<String, String> truthMap = new TreeMap<>();
+    for (int i = 0; i < chosen.size(); i++) {
+      UtteranceCatalog.Entry entry = chosen.get(i);
+      List<Integer> alternatives =
+          new ArrayList<>(cleanByIntent.getOrDefault(entry.intent(), List.of()));
+      alternatives.remove(Integer.valueOf(i));
+      built.add(new CatalogUtterance(entry, misrecognized.get(i), List.copyOf(alternatives)));
+      if (misrecognized.get(i) != null) {
+        truthMap.put(UtteranceNormalization.normalize(misrecognized.get(i)), entry.normalized());
+      }
+    }
+    this.catalog = List.copyOf(built);
+    this.truth = Collections.unmodifiableMap(truthMap);
+    this.popularityCdf = zipfCdf(catalog.size(), settings.zipfExponent());
+  }
+
+  /** Starts configuring a simulator; every setting has a default. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** The settings in force. */
+  public Settings settings() {
+    return settings;
+  }
+
+  /** Whether the built-in utterance sample is used because no utterance file was found. */
+  public boolean usesBuiltInUtterances() {
+    return builtInUtterances;
+  }
+
+  /** Whether the built-in misspellings are used because no dictionary file was found. */
+  public boolean usesBuiltInMisspellings() {
+    return builtInMisspellings;
+  }
+
+  /** Number of distinct utterances users choose from. */
+  public int catalogSize() {
+    return catalog.size();
+  }
+
+  /**
+   * Every systematic misrecognition of the world, normalized misspelt form → normalized intended
+   * utterance, sorted by source; the rewrites an ideal learner would find. Rarely requested
+   * utterances may never be spoken in a given run ({@link Summary#exercisedTruthPairs()}).
+   */
+  public Map<String, String> truth() {
+    return truth;
+  }
+
+  /** The turns of the whole simulation in event-time order, without rewrites. */
+  public Iterator<SimulatedTurn> turns() {
+    return turns(utterance -> Optional.empty());
+  }
+
+  /**
+   * The turns of the whole simulation in event-time order, the serving side applying {@code
+   * rewrites} (normalized utterance → normalized replacement, empty for none) to every turn.
+   * Generated lazily one simulated day at a time, so a long or endless run ({@code days} large) can
+   * drive a live demo.
+   */
+  public Iterator<SimulatedTurn> turns(Function<String, Optional<String>> rewrites) {
+    Objects.requireNonNull(rewrites, "rewrites");
+    return new Iterator<>() {
+      private int day;
+      private Iterator<SimulatedTurn> current = Collections.emptyIterator();
+
+      @Override
+      public boolean hasNext() {
+        while (!current.hasNext() && day < settings.days()) {
+          current = simulateDay(day++, rewrites).iterator();
+        }
+        return current.hasNext();
+      }
+
+      @Override
+      public SimulatedTurn next() {
+        if (!hasNext()) {
+          throw new NoSuchElementException();
+        }
+        return current.next();
+      }
+    };
+  }
+
+  /** {@link #turns(Function)} as a sequential stream. */
+  public Stream<SimulatedTurn> stream(Function<String, Optional<String>> rewrites) {
+    return StreamSupport.stream(
+        Spliterators.spliteratorUnknownSize(
+            turns(rewrites), Spliterator.ORDERED | Spliterator.NONNULL),
+        false);
+  }
+
+  /**
+   * Writes the interactions as an event log (gzip if the name ends in {@code .gz}) and the truth
+   * pairs that were spoken at least once as {@code source<TAB>target} lines, both normalized,
+   * sorted, without a header.
+   */
+  public Summary writeLog(Path events, Path truthTsv) throws IOException {
+    return writeLog(events, truthTsv, utterance -> Optional.empty());
+  }
+
+  /** {@link #writeLog(Path, Path)} with the serving side applying {@code rewrites}. */
+  public Summary writeLog(Path events, Path truthTsv, Function<String, Optional<String>> rewrites)
+      throws IOException {
+    Tally tally = new Tally();
+    try (EventLogWriter writer = EventLogWriter.open(events)) {
+      Iterator<SimulatedTurn> turns = turns(rewrites);
+      while (turns.hasNext()) {
+        SimulatedTurn turn = turns.next();
+        writer.write(turn.toEvent());
+        tally.add(turn);
+      }
+    }
+    Path parent = truthTsv.toAbsolutePath().getParent();
+    if (parent != null) {
+      Files.createDirectories(parent);
+    }
+    try (BufferedWriter out = Files.newBufferedWriter(truthTsv, StandardCharsets.UTF_8)) {
+      for (Map.Entry<String, String> pair : truth.entrySet()) {
+        if (tally.spokenMisrecognitions.contains(pair.getKey())) {
+          out.write(pair.getKey() + "\t" + pair.getValue() + "\n");
+        }
+      }
+    }
+    return tally.summary();
+  }
+
+  /** Counts of a sequence of turns of this simulator (e.g. a demo's), against its truth. */
+  public Summary summarize(Iterator<SimulatedTurn> turns) {
+    Tally tally = new Tally();
+    turns.forEachRemaining(tally::add);
+    return tally.summary();
+  }
+
+  private List<SimulatedTurn> simulateDay(int day, Function<String, Optional<String>> rewrites) {
+    List<SimulatedTurn> turns = new ArrayList<>();
+    long dayStart = settings.startMillis() + day * DAY_MILLIS;
+    for (int user = 0; user < settings.users(); user++) {
+      SplittableRandom random = new SplittableRandom(mix(mix(settings.seed(), day), user));
+      long[] starts = sessionStarts(random);
+      for (int s = 0; s < starts.length; s++) {
+        String userId = "u" + user;
+        String sessionId = userId + "-d" + day + "-s" + s;
+        simulateSession(
+            userId, sessionId, dayStart + starts[s], random.split(), rewrites, turns::add);
+      }
+    }
+    // Stable: equal timestamps keep user order, and each user's turns are already in time order.
+    turns.sort(Comparator.comparingLong(SimulatedTurn::timestamp));
+    return turns;
+  }
+
+  /** Session start offsets within the day, ascending, at least ten minutes apart. */
+  private long[] sessionStarts(SplittableRandom random) {
+    int count = poisson(random, settings.turnsPerUserPerDay());
+    long window = DAY_MILLIS - MIN_SESSION_SPACING_MILLIS;
+    long[] starts = new long[count];
+    for (int i = 0; i < count; i++) {
+      starts[i] = random.nextLong(window);
+    }
+    Arrays.sort(starts);
+    int kept = 0;
+    long previous = Long.MIN_VALUE / 2;
+    for (long start : starts) {
+      long spaced = Math.max(start, previous + MIN_SESSION_SPACING_MILLIS);
+      if (spaced < window) {
+        starts[kept++] = spaced;
+        previous = spaced;
+      }
+    }
+    return Arrays.copyOf(starts, kept);
+  }
+
+  private void simulateSession(
+      String userId,
+      String sessionId,
+      long start,
+      SplittableRandom random,
+      Function<String, Optional<String>> rewrites,
+      Consumer<SimulatedTurn> out) {
+    int request = drawRequest(random);
+    long time = start;
+    for (int n = 0; n < MAX_REQUESTS_PER_SESSION; n++) {
+      // Drawn unconditionally, in a fixed order: runs with and without rewrites stay aligned.
+      boolean lowerCase = random.nextDouble() < LOWER_CASE_PROBABILITY;
+      double afterFailure = random.nextDouble();
+      long rephraseGap = random.nextLong(REPHRASE_GAP_MIN_MILLIS, REPHRASE_GAP_MAX_MILLIS);
+      double alternativeDraw = random.nextDouble();
+      boolean followUp = random.nextDouble() < settings.followUpProbability();
+      long followUpGap = random.nextLong(FOLLOW_UP_GAP_MIN_MILLIS, FOLLOW_UP_GAP_MAX_MILLIS);
+      int nextRequest = drawRequest(random);
+
+      CatalogUtterance wanted = catalog.get(request);
+      String firstTry = wanted.misrecognized() ? wanted.misrecognizedText() : wanted.entry().text();
+      SimulatedTurn turn =
+          turn(
+              userId,
+              sessionId,
+              time,
+              surface(firstTry, lowerCase),
+              wanted,
+              wanted.misrecognized(),
+              rewrites);
+      out.accept(turn);
+      if (turn.failing()) {
+        if (afterFailure < settings.abandonProbability()) {
+          return;
+        }
+        CatalogUtterance retry = wanted;
+        boolean otherWording =
+            afterFailure < settings.abandonProbability() + settings.otherWordingProbability();
+        if (otherWording && !wanted.alternatives().isEmpty()) {
+          int pick = (int) (alternativeDraw * wanted.alternatives().size());
+          retry = catalog.get(wanted.alternatives().get(pick));
+        }
+        time += rephraseGap;
+        turn =
+            turn(
+                userId,
+                sessionId,
+                time,
+                surface(retry.entry().text(), lowerCase),
+                retry,
+                false,
+                rewrites);
+        out.accept(turn);
+        if (turn.failing()) {
+          return;
+        }
+      }
+      if (!followUp) {
+        return;
+      }
+      time += followUpGap;
+      request = nextRequest;
+    }
+  }
+
+  private SimulatedTurn turn(
+      String userId,
+      String sessionId,
+      long time,
+      String spoken,
+      CatalogUtterance wanted,
+      boolean misrecognized,
+      Function<String, Optional<String>> rewrites) {
+    String normalized = UtteranceNormalization.normalize(spoken);
+    Optional<String> rewrite = rewrites.apply(normalized);
+    Objects.requireNonNull(rewrite, "the rewrite function returned null");
+    boolean understood = rewrite.orElse(normalized).equals(wanted.entry().normalized());
+    return new SimulatedTurn(
+        userId,
+        sessionId,
+        time,
+        spoken,
+        wanted.entry().text(),
+        wanted.entry().intent(),
+        misrecognized,
+        !understood,
+        rewrite);
+  }
+
+  private int drawRequest(SplittableRandom random) {
+    int index = Arrays.binarySearch(popularityCdf, random.nextDouble());
+    return Math.min(index < 0 ? -index - 1 : index, popularityCdf.length - 1);
+  }
+
+  private static String surface(String text, boolean lowerCase) {
+    return lowerCase ? text.toLowerCase(Locale.ROOT) : text;
+  }
+
+  /**
+   * The utterance with its longest misspellable word (first on a tie) replaced by one of that
+   * word's misspellings, keeping surrounding punctuation and an initial capital; null if no word of
+   * at least three letters has a known misspelling.
+   */
+  static String misspell(String text, MisspellingDictionary misspellings, long choice) {
+    String[] tokens = text.split(" ", -1);
+    int best = -1;
+    int bestStart = 0;
+    int bestEnd = 0;
+    for (int t = 0; t < tokens.length; t++) {
+      String token = tokens[t];
+      int start = 0;
+      int end = token.length();
+      while (start < end && !Character.isLetterOrDigit(token.charAt(start))) {
+        start++;
+      }
+      while (end > start && !Character.isLetterOrDigit(token.charAt(end - 1))) {
+        end--;
+      }
+      String word = token.substring(start, end).toLowerCase(Locale.ROOT);
+      boolean longer = best < 0 || end - start > bestEnd - bestStart;
+      if (word.length() >= MIN_MISSPELT_WORD_LENGTH
+          && longer
+          && !misspellings.misspellingsOf(word).isEmpty()) {
+        best = t;
+        bestStart = start;
+        bestEnd = end;
+      }
+    }
+    if (best < 0) {
+      return null;
+    }
+    String token = tokens[best];
+    String word = token.substring(bestStart, bestEnd);
+    List<String> options = misspellings.misspellingsOf(word.toLowerCase(Locale.ROOT));
+    String misspelt = options.get((int) Math.floorMod(choice, (long) options.size()));
+    if (Character.isUpperCase(word.charAt(0))) {
+      misspelt = Character.toUpperCase(misspelt.charAt(0)) + misspelt.substring(1);
+    }
+    tokens[best] = token.substring(0, bestStart) + misspelt + token.substring(bestEnd);
+    return String.join(" ", tokens);
+  }
+
+  private static double[] zipfCdf(int size, double exponent) {
+    double[] cdf = new double[size];
+    double sum = 0;
+    for (int rank = 1; rank <= size; rank++) {
+      sum += 1 / StrictMath.pow(rank, exponent);
+      cdf[rank - 1] = sum;
+    }
+    for (int i = 0; i < size; i++) {
+      cdf[i] /= sum;
+    }
+    return cdf;
+  }
+
+  private static int poisson(SplittableRandom random, double mean) {
+    // Knuth's method: fine for the small means used here (at most 100, checked by the builder).
+    double limit = StrictMath.exp(-mean);
+    double product = random.nextDouble();
+    int count = 0;
+    while (product > limit) {
+      count++;
+      product *= random.nextDouble();
+    }
+    return count;
+  }
+
+  /** SplitMix64's finalizer over a combination: independent seeds for (seed, day, user). */
+  private static long mix(long a, long b) {
+    long z = a * 0x9E3779B97F4A7C15L + b;
+    z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+    z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+    return z ^ (z >>> 31);
+  }
+
+  /** Accumulates a {@link Summary}. */
+  private final class Tally {
+    private long turns;
+    private long failing;
+    private long rewritten;
+    private long misrecognizedSpoken;
+    private final Set<String> sessions = new HashSet<>();
+    private final Set<String> users = new HashSet<>();
+    private final Set<String> spokenMisrecognitions = new HashSet<>();
+
+    void add(SimulatedTurn turn) {
+      turns++;
+      failing += turn.failing() ? 1 : 0;
+      rewritten += turn.rewriteTarget().isPresent() ? 1 : 0;
+      sessions.add(turn.sessionId());
+      users.add(turn.userId());
+      if (turn.misrecognized()) {
+        misrecognizedSpoken++;
+        spokenMisrecognitions.add(turn.normalizedUtterance());
+      }
+    }
+
+    Summary summary() {
+      int exercised = 0;
+      for (String source : truth.keySet()) {
+        exercised += spokenMisrecognitions.contains(source) ? 1 : 0;
+      }
+      return new Summary(
+          users.size(),
+          sessions.size(),
+          turns,
+          failing,
+          misrecognizedSpoken,
+          rewritten,
+          truth.size(),
+          exercised);
+    }
+  }
+
+  /**
+   * Counts of a simulation run.
+   *
+   * @param users users with at least one turn
+   * @param sessions sessions with at least one turn
+   * @param turns all turns
+   * @param failingTurns turns that failed (defects)
+   * @param misrecognizedTurns turns whose utterance was a systematic misrecognition
+   * @param rewrittenTurns turns the serving side rewrote
+   * @param truthPairs systematic misrecognitions in the world
+   * @param exercisedTruthPairs those spoken at least once in this run
+   */
+  public record Summary(
+      long users,
+      long sessions,
+      long turns,
+      long failingTurns,
+      long misrecognizedTurns,
+      long rewrittenTurns,
+      int truthPairs,
+      int exercisedTruthPairs) {
+
+    /** Failing turns over all turns; NaN without turns. */
+    public double defectRate() {
+      return turns == 0 ? Double.NaN : (double) failingTurns / turns;
+    }
+
+    /** A few human-readable lines for a console. */
+    public String toText() {
+      return String.format(
+          Locale.ROOT,
+          "simulated sessions: %d users, %d sessions, %d turns, %d failing (defect rate %.4f),"
+              + " %d rewritten%ntruth: %d systematic misrecognitions, %d spoken at least once"
+              + " (%d misrecognized turns)",
+          users,
+          sessions,
+          turns,
+          failingTurns,
+          defectRate(),
+          rewrittenTurns,
+          truthPairs,
+          exercisedTruthPairs,
+          misrecognizedTurns);
+    }
+  }
+
+  /**
+   * The simulation's settings.
+   *
+   * @param users number of simulated users
+   * @param days number of simulated days
+   * @param seed seed of every random choice
+   * @param turnsPerUserPerDay mean number of requests (sessions) each user starts per day;
+   *     rephrasings and follow-ups add turns
+   * @param startMillis event time of the first day's midnight
+   * @param catalogSize number of distinct utterances users choose from
+   * @param zipfExponent exponent of request popularity over the catalog's rank
+   * @param misrecognizedFraction share of catalog utterances systematically misrecognized
+   * @param abandonProbability chance a user gives up after a failure
+   * @param otherWordingProbability chance a user rephrases a failure with a different utterance of
+   *     the same intent instead of repeating it correctly
+   * @param followUpProbability chance of an unrelated request after a success, same session
+   */
+  public record Settings(
+      int users,
+      int days,
+      long seed,
+      double turnsPerUserPerDay,
+      long startMillis,
+      int catalogSize,
+      double zipfExponent,
+      double misrecognizedFraction,
+      double abandonProbability,
+      double otherWordingProbability,
+      double followUpProbability) {
+
+    public Settings {
+      require(users >= 1, "users must be at least 1");
+      require(days >= 1, "days must be at least 1");
+      require(
+          turnsPerUserPerDay > 0 && turnsPerUserPerDay <= 100,
+          "turnsPerUserPerDay must be in (0, 100]");
+      require(startMillis >= 0, "startMillis must not be negative");
+      require(catalogSize >= 1, "catalogSize must be at least 1");
+      require(zipfExponent >= 0 && zipfExponent <= 5, "zipfExponent must be in [0, 5]");
+      require(probability(misrecognizedFraction), "misrecognizedFraction must be in [0, 1]");
+      require(probability(abandonProbability), "abandonProbability must be in [0, 1]");
+      require(probability(otherWordingProbability), "otherWordingProbability must be in [0, 1]");
+      require(
+          abandonProbability + otherWordingProbability <= 1,
+          "abandonProbability + otherWordingProbability must not exceed 1");
+      require(probability(followUpProbability), "followUpProbability must be in [0, 1]");
+    }
+
+    private static boolean probability(double p) {
+      return p >= 0 && p <= 1;
+    }
+
+    private static void require(boolean condition, String message) {
+      if (!condition) {
+        throw new IllegalArgumentException(message);
+      }
+    }
+  }
+
+  /** Configures a {@link SessionSimulator}. */
+  public static final class Builder {
+    private int users = 500;
+    private int days = 7;
+    private long seed = 42;
+    private double turnsPerUserPerDay = 4;
+    private long startMillis = DEFAULT_START_MILLIS;
+    private int catalogSize = 400;
+    private double zipfExponent = 1.0;
+    private double misrecognizedFraction = 0.2;
+    private double abandonProbability = 0.15;
+    private double otherWordingProbability = 0.1;
+    private double followUpProbability = 0.2;
+    private Path utterances;
+    private Path misspellings;
+
+    private Builder() {}
+
+    /** Number of users; default 500. */
+    public Builder users(int users) {
+      this.users = users;
+      return this;
+    }
+
+    /** Number of days; default 7. */
+    public Builder days(int days) {
+      this.days = days;
+      return this;
+    }
+
+    /** Seed; default 42. */
+    public Builder seed(long seed) {
+      this.seed = seed;
+      return this;
+    }
+
+    /** Mean requests per user per day; default 4. */
+    public Builder turnsPerUserPerDay(double turnsPerUserPerDay) {
+      this.turnsPerUserPerDay = turnsPerUserPerDay;
+      return this;
+    }
+
+    /** Event time of the first simulated midnight; default {@link #DEFAULT_START_MILLIS}. */
+    public Builder startMillis(long startMillis) {
+      this.startMillis = startMillis;
+      return this;
+    }
+
+    /** Distinct utterances in play; default 400 (fewer if the source has fewer). */
+    public Builder catalogSize(int catalogSize) {
+      this.catalogSize = catalogSize;
+      return this;
+    }
+
+    /** Zipf exponent of request popularity; default 1.0. */
+    public Builder zipfExponent(double zipfExponent) {
+      this.zipfExponent = zipfExponent;
+      return this;
+    }
+
+    /** Share of utterances systematically misrecognized; default 0.2. */
+    public Builder misrecognizedFraction(double misrecognizedFraction) {
+      this.misrecognizedFraction = misrecognizedFraction;
+      return this;
+    }
+
+    /** Chance of giving up after a failure; default 0.15. */
+    public Builder abandonProbability(double abandonProbability) {
+      this.abandonProbability = abandonProbability;
+      return this;
+    }
+
+    /** Chance of rephrasing a failure as a different utterance; default 0.1. */
+    public Builder otherWordingProbability(double otherWordingProbability) {
+      this.otherWordingProbability = otherWordingProbability;
+      return this;
+    }
+
+    /** Chance of an unrelated request after a success; default 0.2. */
+    public Builder followUpProbability(double followUpProbability) {
+      this.followUpProbability = followUpProbability;
+      return this;
+    }
+
+    /**
+     * A Snips-style {@code intent<TAB>utterance} file; if null or absent, a built-in sample of 20
+     * utterances is used.
+     */
+    public Builder utterances(Path utterances) {
+      this.utterances = utterances;
+      return this;
+    }
+
+    /**
+     * A codespell {@code wrong->right} dictionary; if null or absent, a built-in sample of 15 real
+     * entries is used.
+     */
+    public Builder misspellings(Path misspellings) {
+      this.misspellings = misspellings;
+      return this;
+    }
+
+    /**
+     * @throws IllegalArgumentException if a setting is out of range
+     * @throws IOException if a given file exists but cannot be read
+     */
+    public SessionSimulator build() throws IOException {
+      Settings settings =
+          new Settings(
+              users,
+              days,
+              seed,
+              turnsPerUserPerDay,
+              startMillis,
+              catalogSize,
+              zipfExponent,
+              misrecognizedFraction,
+              abandonProbability,
+              otherWordingProbability,
+              followUpProbability);
+      boolean builtInUtterances = utterances == null || !Files.exists(utterances);
+      boolean builtInMisspellings = misspellings == null || !Files.exists(misspellings);
+      UtteranceCatalog catalog =
+          builtInUtterances ? UtteranceCatalog.builtIn() : UtteranceCatalog.load(utterances);
+      MisspellingDictionary dictionary =
+          builtInMisspellings
+              ? MisspellingDictionary.builtIn()
+              : MisspellingDictionary.load(misspellings);
+      if (catalog.entries().isEmpty()) {
+        throw new IOException("no utterances in " + utterances);
+      }
+      return new SessionSimulator(
+          settings, catalog, dictionary, builtInUtterances, builtInMisspellings);
+    }
+  }
+}
