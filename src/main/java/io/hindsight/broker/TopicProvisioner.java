@@ -64,16 +64,19 @@ public final class TopicProvisioner {
         Integer.toString(config.getInt(HindsightConfig.TOPIC_MAX_MESSAGE_BYTES)));
     if (topic.equals(topics.rewrites())) {
       topicConfig.put(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT);
-    } else if (topic.equals(topics.labelledSamples())) {
+    } else if (topic.equals(topics.labelledSamples()) || topic.equals(topics.reformulations())) {
       topicConfig.put(TopicConfig.RETENTION_MS_CONFIG, "-1");
     } else {
       topicConfig.put(
           TopicConfig.RETENTION_MS_CONFIG,
           Long.toString(config.getLong(HindsightConfig.TOPIC_RETENTION_MS)));
     }
+    // The reformulations log is totally ordered so that every replica decides the same rules.
+    int partitions =
+        topic.equals(topics.reformulations()) ? 1 : config.getInt(HindsightConfig.TOPIC_PARTITIONS);
     return new NewTopic(
             topic.name(),
-            config.getInt(HindsightConfig.TOPIC_PARTITIONS),
+            partitions,
             config.getInt(HindsightConfig.TOPIC_REPLICATION_FACTOR).shortValue())
         .configs(topicConfig);
   }

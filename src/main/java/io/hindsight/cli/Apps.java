@@ -3,6 +3,7 @@ package io.hindsight.cli;
 import io.hindsight.StreamsApp;
 import io.hindsight.compensation.CompensationApp;
 import io.hindsight.config.HindsightConfig;
+import io.hindsight.rewrite.RewriteApp;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,6 +24,9 @@ public final class Apps {
     List<StreamsApp> apps = new ArrayList<>();
     if (selection == Selection.compensation || selection == Selection.all) {
       apps.add(new CompensationApp(config, registry));
+    }
+    if (selection == Selection.rewrites || selection == Selection.all) {
+      apps.add(new RewriteApp(config));
     }
     return apps;
   }

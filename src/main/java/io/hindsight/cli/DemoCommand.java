@@ -3,7 +3,6 @@ package io.hindsight.cli;
 import io.hindsight.HindsightService;
 import io.hindsight.config.HindsightConfig;
 import io.hindsight.events.EventCodec;
-import io.hindsight.simulation.CompensationDemo;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -64,7 +63,7 @@ public final class DemoCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     HindsightConfig config = options.load(DEMO_DEFAULTS);
     if (config.embeddedBroker()) {
-      io.hindsight.compensation.ErrorMemoryStore.deleteRecursively(
+      io.hindsight.DataDirectory.delete(
           Path.of(config.getString(HindsightConfig.DATA_DIR)));
     }
     CountDownLatch interrupted = new CountDownLatch(1);

@@ -65,13 +65,7 @@ public final class CompensationApp implements StreamsApp {
 
   @Override
   public void beforeStart(String stateDirectory, String applicationId) {
-    Path global = Path.of(stateDirectory, applicationId, "global");
-    if (settings.memoryKind().equals("onheap")) {
-      // Nothing survives the process: always rebuild from the topic.
-      ErrorMemoryStore.deleteRecursively(global);
-    } else {
-      ErrorMemoryStore.prepareRecovery(global);
-    }
+    settings.newStore().prepareRecovery(Path.of(stateDirectory, applicationId, "global"));
   }
 
   @Override

@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.AutoOffsetReset;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.StoreBuilder;
@@ -35,12 +36,14 @@ public final class CompensationTopology {
     EventTimeExtractor eventTime = new EventTimeExtractor();
     Topology topology = new Topology();
     topology.addSource(
+        AutoOffsetReset.earliest(),
         "predictions-source",
         eventTime,
         topics.predictions().keySerde().deserializer(),
         topics.predictions().valueSerde().deserializer(),
         topics.predictions().name());
     topology.addSource(
+        AutoOffsetReset.earliest(),
         "outcomes-source",
         eventTime,
         topics.outcomes().keySerde().deserializer(),

@@ -7,7 +7,6 @@ import io.hindsight.memory.Readout;
 import io.hindsight.memory.SketchSettings;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.URLDecoder;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -37,7 +36,6 @@ public final class ErrorMemoryStore implements StateStore {
   public static final String NAME = "compensation-error-memory";
   private static final Logger log = LoggerFactory.getLogger(ErrorMemoryStore.class);
   private static final String MANIFEST = "manifest";
-  private static final String MEMORY_SUFFIX = ".memory";
 
   private final String kind;
   private final IntFunction<SketchSettings> settingsForDimension;
@@ -52,12 +50,14 @@ public final class ErrorMemoryStore implements StateStore {
 
   private static final class Replica {
     final String modelId;
+    final Path directory;
     final ErrorMemory memory;
     final int dimension;
     long firstWrite = Long.MAX_VALUE;
 
-    Replica(String modelId, ErrorMemory memory, int dimension) {
+    Replica(String modelId, Path directory, ErrorMemory memory, int dimension) {
       this.modelId = modelId;
+      this.directory = directory;
       this.memory = memory;
       this.dimension = dimension;
     }
@@ -81,7 +81,7 @@ public final class ErrorMemoryStore implements StateStore {
    *
    * @return true when a rebuild was arranged
    */
-  public static boolean prepareRecovery(Path globalStateDir) {
+  public boolean prepareRecovery(Path globalStateDir) {
     Path dir = globalStateDir.resolve(NAME);
     Path checkpoint = globalStateDir.resolve(".checkpoint");
     boolean trustworthy;
@@ -89,23 +89,37 @@ public final class ErrorMemoryStore implements StateStore {
       trustworthy = !Files.exists(checkpoint);
     } else {
       try (ReplicaManifest manifest = ReplicaManifest.open(dir.resolve(MANIFEST))) {
-        trustworthy = !manifest.interruptedMidWrite() && memoriesClean(dir);
+        trustworthy =
+            !kind.equals(ErrorMemories.ON_HEAP)
+                && !manifest.interruptedMidWrite()
+                && memoriesClean(dir);
       }
     }
     if (trustworthy) {
       return false;
     }
     log.warn("Error memory replica in {} cannot be trusted; rebuilding it from Kafka", dir);
-    deleteRecursively(dir);
-    deleteRecursively(checkpoint);
+    io.hindsight.DataDirectory.delete(dir);
+    io.hindsight.DataDirectory.delete(checkpoint);
     return true;
   }
 
-  private static boolean memoriesClean(Path dir) {
-    try (Stream<Path> files = Files.list(dir)) {
-      return files
-          .filter(f -> f.getFileName().toString().endsWith(MEMORY_SUFFIX))
-          .allMatch(ErrorMemories::closedCleanly);
+  /** Opens each memory once to learn whether it was closed cleanly. */
+  private boolean memoriesClean(Path dir) {
+    try (Stream<Path> entries = Files.list(dir)) {
+      for (Path memoryDir : entries.filter(Files::isDirectory).toList()) {
+        MemoryMetadata metadata = MemoryMetadata.read(memoryDir);
+        if (metadata == null) {
+          return false;
+        }
+        try (ErrorMemory memory =
+            ErrorMemories.open(kind, settingsForDimension.apply(metadata.dimension()), memoryDir)) {
+          if (memory.needsRebuild()) {
+            return false;
+          }
+        }
+      }
+      return true;
     } catch (IOException e) {
       return false;
     }
@@ -148,21 +162,17 @@ public final class ErrorMemoryStore implements StateStore {
   }
 
   private void reopenMemories() {
-    try (Stream<Path> files = Files.list(directory)) {
-      for (Path file : files.sorted().toList()) {
-        String fileName = file.getFileName().toString();
-        if (!fileName.endsWith(MEMORY_SUFFIX)) {
-          continue;
+    try (Stream<Path> entries = Files.list(directory)) {
+      for (Path memoryDir : entries.filter(Files::isDirectory).sorted().toList()) {
+        MemoryMetadata metadata = MemoryMetadata.read(memoryDir);
+        if (metadata == null) {
+          throw new IllegalStateException(memoryDir + " has no metadata; delete the state to rebuild");
         }
-        String name =
-            URLDecoder.decode(
-                fileName.substring(0, fileName.length() - MEMORY_SUFFIX.length()),
-                StandardCharsets.UTF_8);
-        int dimension = ErrorMemories.dimensionOf(file);
-        ErrorMemory memory = ErrorMemories.open(kind, file, settingsForDimension.apply(dimension));
-        Replica replica = new Replica(name.substring(0, name.lastIndexOf('@')), memory, dimension);
-        replica.firstWrite = memory.firstWrite();
-        replicas.put(name, replica);
+        ErrorMemory memory =
+            ErrorMemories.open(kind, settingsForDimension.apply(metadata.dimension()), memoryDir);
+        Replica replica = new Replica(metadata.modelId(), memoryDir, memory, metadata.dimension());
+        replica.firstWrite = metadata.firstWrite();
+        replicas.put(metadata.name(), replica);
       }
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot list " + directory, e);
@@ -204,7 +214,11 @@ public final class ErrorMemoryStore implements StateStore {
     if (!sample.labelled()) {
       return true; // a dimension declaration: the memory exists now, nothing to write
     }
-    replica.firstWrite = Math.min(replica.firstWrite, sample.timestamp());
+    if (sample.timestamp() < replica.firstWrite) {
+      replica.firstWrite = sample.timestamp();
+      new MemoryMetadata(name, replica.modelId, replica.dimension, replica.firstWrite)
+          .write(replica.directory);
+    }
     replica.memory.write(
         new LabelledSample(sample.key(), sample.label(), sample.score(), sample.timestamp()));
     expireOlderVersions(replica, sample.timestamp());
@@ -213,10 +227,10 @@ public final class ErrorMemoryStore implements StateStore {
 
   private Replica create(String name, Sample sample) {
     int dimension = sample.key().length;
-    Path file =
-        directory.resolve(URLEncoder.encode(name, StandardCharsets.UTF_8) + MEMORY_SUFFIX);
-    ErrorMemory memory = ErrorMemories.open(kind, file, settingsForDimension.apply(dimension));
-    Replica replica = new Replica(sample.modelId(), memory, dimension);
+    Path memoryDir = directory.resolve(URLEncoder.encode(name, StandardCharsets.UTF_8));
+    new MemoryMetadata(name, sample.modelId(), dimension, Long.MAX_VALUE).write(memoryDir);
+    ErrorMemory memory = ErrorMemories.open(kind, settingsForDimension.apply(dimension), memoryDir);
+    Replica replica = new Replica(sample.modelId(), memoryDir, memory, dimension);
     replicas.put(name, replica);
     log.info("New error memory for {} (dimension {})", name, dimension);
     return replica;
@@ -239,9 +253,7 @@ public final class ErrorMemoryStore implements StateStore {
               if (expired) {
                 log.info("Error memory {} expired", entry.getKey());
                 other.memory.close();
-                deleteRecursively(
-                    directory.resolve(
-                        URLEncoder.encode(entry.getKey(), StandardCharsets.UTF_8) + MEMORY_SUFFIX));
+                io.hindsight.DataDirectory.delete(other.directory);
               }
               return expired;
             });
@@ -358,18 +370,5 @@ public final class ErrorMemoryStore implements StateStore {
   @Override
   public org.apache.kafka.streams.query.Position getPosition() {
     return org.apache.kafka.streams.query.Position.emptyPosition();
-  }
-
-  static void deleteRecursively(Path path) {
-    if (!Files.exists(path)) {
-      return;
-    }
-    try (Stream<Path> walk = Files.walk(path)) {
-      for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("Cannot delete " + path, e);
-    }
   }
 }

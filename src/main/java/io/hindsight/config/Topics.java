@@ -18,7 +18,8 @@ public record Topics(
     Topic<String, Interaction> interactions,
     Topic<String, Rewrite> rewrites,
     Topic<byte[], byte[]> deadLetters,
-    Topic<byte[], byte[]> labelledSamples) {
+    Topic<byte[], byte[]> labelledSamples,
+    Topic<byte[], byte[]> reformulations) {
 
   public static Topics from(HindsightConfig config) {
     return withPrefix(
@@ -39,7 +40,8 @@ public record Topics(
             prefix + "interactions", Serdes.String(), EventSerdes.json(codec::interaction)),
         new Topic<>(prefix + "rewrites", Serdes.String(), EventSerdes.jsonOut(Rewrite.class)),
         new Topic<>(prefix + "dlq", Serdes.ByteArray(), Serdes.ByteArray()),
-        new Topic<>(prefix + "labelled-samples", Serdes.ByteArray(), Serdes.ByteArray()));
+        new Topic<>(prefix + "labelled-samples", Serdes.ByteArray(), Serdes.ByteArray()),
+        new Topic<>(prefix + "reformulations", Serdes.ByteArray(), Serdes.ByteArray()));
   }
 
   /** Topics consumers of Hindsight see; the rest are Hindsight's own. */
@@ -51,6 +53,7 @@ public record Topics(
         interactions,
         rewrites,
         deadLetters,
-        labelledSamples);
+        labelledSamples,
+        reformulations);
   }
 }

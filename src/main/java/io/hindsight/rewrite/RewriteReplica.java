@@ -1,0 +1,186 @@
+package io.hindsight.rewrite;
+
+import io.hindsight.markov.ChainOutcome;
+import io.hindsight.markov.ChainStatistics;
+import io.hindsight.markov.IncrementalAbsorptionSolver;
+import io.hindsight.markov.RewritePolicy;
+import io.hindsight.markov.RewriteRule;
+import io.hindsight.markov.RuleBook;
+import io.hindsight.markov.RuleChange;
+import io.hindsight.markov.UtteranceNormalizer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import org.apache.kafka.streams.processor.StateStore;
+import org.apache.kafka.streams.processor.StateStoreContext;
+import org.apache.kafka.streams.query.Position;
+
+/**
+ * Every instance's full replica of the pooled reformulation chain, its absorption probabilities
+ * and the rule book, as a Kafka Streams global store fed by the single-partition reformulations
+ * log. Because the log is totally ordered and rules are decided at fixed points of log time (each
+ * time the log's event time crosses a multiple of the solver interval), every replica — on any
+ * instance, in any replay — computes the same rule changes in the same order. One task publishes
+ * them ({@link #changesAfter}). Not persistent: rebuilt from the log at start. Thread-safe.
+ */
+public final class RewriteReplica implements StateStore {
+  public static final String NAME = "rewrite-chain-replica";
+
+  /** A rule change with its position in this replica's change sequence. */
+  public record SequencedChange(long sequence, RuleChange change) {}
+
+  private final RewriteLoopSettings settings;
+  private ChainStatistics statistics;
+  private IncrementalAbsorptionSolver solver;
+  private RuleBook book;
+  private RewritePolicy policy;
+  private final Set<String> changed = new TreeSet<>();
+  private final List<SequencedChange> changes = new ArrayList<>();
+  private long logTime = Long.MIN_VALUE;
+  private long nextDecision = Long.MIN_VALUE;
+  private long chains;
+  private long treatments;
+  private volatile boolean open;
+
+  public RewriteReplica(RewriteLoopSettings settings) {
+    this.settings = settings;
+    reset();
+  }
+
+  private void reset() {
+    statistics = new ChainStatistics(settings.chain());
+    solver = new IncrementalAbsorptionSolver();
+    book = new RuleBook(settings.lifecycle());
+    policy = new RewritePolicy(settings.policy(), statistics, solver, book);
+    changed.clear();
+    changes.clear();
+    logTime = Long.MIN_VALUE;
+    nextDecision = Long.MIN_VALUE;
+  }
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public void init(StateStoreContext context, StateStore root) {
+    context.register(
+        root,
+        (key, value) -> {
+          throw new IllegalStateException("The chain replica is restored through its processor");
+        });
+    open = true;
+  }
+
+  /** Opens the replica outside Kafka Streams (evaluation, tests). */
+  public void open() {
+    open = true;
+  }
+
+  /** Applies the next log entry, first deciding rules if it crosses a decision point. */
+  public synchronized void apply(Reformulation entry) {
+    long time = Math.max(logTime, entry.timestamp());
+    if (nextDecision == Long.MIN_VALUE) {
+      nextDecision = boundaryAfter(time);
+    } else if (time >= nextDecision) {
+      decide(nextDecision);
+      nextDecision = boundaryAfter(time);
+    }
+    logTime = time;
+    if (entry.isTreatment()) {
+      treatments++;
+      book.recordApplication(entry.ruleSource(), entry.ruleTarget(), entry.succeeded());
+    } else {
+      chains++;
+      changed.addAll(
+          statistics.recordChain(
+              entry.userId(),
+              entry.utterances(),
+              entry.succeeded() ? ChainOutcome.SUCCESS : ChainOutcome.FAILURE,
+              entry.timestamp()));
+    }
+  }
+
+  /** Decides rules now over everything applied so far (end of a replay). */
+  public synchronized void decideNow() {
+    if (logTime != Long.MIN_VALUE) {
+      decide(logTime);
+    }
+  }
+
+  private void decide(long now) {
+    Set<String> candidates = new TreeSet<>(changed);
+    candidates.addAll(solver.update(statistics, changed));
+    changed.clear();
+    for (RuleChange change : book.refresh(policy, candidates, now)) {
+      changes.add(new SequencedChange(changes.size() + 1L, change));
+    }
+  }
+
+  private long boundaryAfter(long time) {
+    long interval = settings.solverIntervalMs();
+    return Math.floorDiv(time, interval) * interval + interval;
+  }
+
+  /** Rule changes decided after the given sequence number, in order. */
+  public synchronized List<SequencedChange> changesAfter(long sequence) {
+    int from = (int) Math.min(Math.max(sequence, 0), changes.size());
+    return List.copyOf(changes.subList(from, changes.size()));
+  }
+
+  /** The live rule for an utterance, by its normalized form. */
+  public synchronized Optional<RewriteRule> rule(String utterance) {
+    return book.rule(UtteranceNormalizer.normalize(utterance));
+  }
+
+  public synchronized List<RewriteRule> liveRules() {
+    return book.liveRules();
+  }
+
+  public synchronized double successRate(String utterance) {
+    return statistics.successRate(UtteranceNormalizer.normalize(utterance));
+  }
+
+  public synchronized double eventualSuccess(String utterance) {
+    return solver.successProbability(UtteranceNormalizer.normalize(utterance));
+  }
+
+  public synchronized int states() {
+    return statistics.stateCount();
+  }
+
+  public synchronized long chains() {
+    return chains;
+  }
+
+  public synchronized long treatments() {
+    return treatments;
+  }
+
+  @Override
+  public void flush() {}
+
+  @Override
+  public synchronized void close() {
+    open = false;
+    reset();
+  }
+
+  @Override
+  public boolean persistent() {
+    return false;
+  }
+
+  @Override
+  public boolean isOpen() {
+    return open;
+  }
+
+  @Override
+  public Position getPosition() {
+    return Position.emptyPosition();
+  }
+}

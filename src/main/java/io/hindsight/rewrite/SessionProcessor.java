@@ -1,0 +1,163 @@
+package io.hindsight.rewrite;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import io.hindsight.events.EventCodec;
+import io.hindsight.events.Interaction;
+import io.hindsight.events.Rewrite;
+import io.hindsight.markov.RewriteRule;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+
+/**
+ * Groups each user's turns into sessions by an event-time inactivity gap, and when a session ends
+ * appends its chains and treatments to the reformulations log. The task of partition 0 also
+ * publishes the replica's rule changes to the compacted rewrites topic, exactly once: the last
+ * published change is kept in a changelogged store.
+ */
+final class SessionProcessor implements Processor<String, Interaction, Object, Object> {
+  static final String SESSIONS_STORE = "rewrite-sessions";
+  static final String SESSION_INDEX_STORE = "rewrite-session-index";
+  static final String PUBLISHED_STORE = "rewrite-published";
+  private static final String PUBLISHED_KEY = "sequence";
+  private static final TypeReference<List<Interaction>> TURNS = new TypeReference<>() {};
+
+  private final RewriteLoopSettings settings;
+  private final SessionAnalyzer analyzer;
+  private ProcessorContext<Object, Object> context;
+  private KeyValueStore<String, byte[]> sessions;
+  private KeyValueStore<Bytes, byte[]> index;
+  private KeyValueStore<String, Long> published;
+  private RewriteReplica replica;
+
+  SessionProcessor(RewriteLoopSettings settings) {
+    this.settings = settings;
+    this.analyzer = new SessionAnalyzer(settings.rephraseGapMs());
+  }
+
+  @Override
+  public void init(ProcessorContext<Object, Object> context) {
+    this.context = context;
+    sessions = context.getStateStore(SESSIONS_STORE);
+    index = context.getStateStore(SESSION_INDEX_STORE);
+    published = context.getStateStore(PUBLISHED_STORE);
+    replica = context.getStateStore(RewriteReplica.NAME);
+    context.schedule(
+        Duration.ofMillis(Math.max(1, settings.sessionGapMs() / 4)),
+        PunctuationType.STREAM_TIME,
+        this::closeIdleSessions);
+    if (context.taskId().partition() == 0) {
+      context.schedule(Duration.ofSeconds(1), PunctuationType.WALL_CLOCK_TIME, now -> publishRules());
+    }
+  }
+
+  @Override
+  public void process(Record<String, Interaction> record) {
+    Interaction turn = record.value();
+    String user = turn.userId();
+    List<Interaction> turns = load(user);
+    if (!turns.isEmpty()) {
+      long last = turns.get(turns.size() - 1).timestamp();
+      index.delete(indexKey(last + settings.sessionGapMs(), user));
+      if (turn.timestamp() - last > settings.sessionGapMs()) {
+        emit(user, turns);
+        turns = new ArrayList<>();
+      }
+    }
+    turns.add(turn);
+    turns.sort(Comparator.comparingLong(Interaction::timestamp));
+    if (turns.size() >= RewriteLoopSettings.MAX_TURNS_PER_SESSION) {
+      emit(user, turns);
+      sessions.delete(user);
+      return;
+    }
+    sessions.put(user, EventCodec.encode(turns));
+    long last = turns.get(turns.size() - 1).timestamp();
+    index.put(indexKey(last + settings.sessionGapMs(), user), new byte[0]);
+  }
+
+  private void closeIdleSessions(long streamTime) {
+    List<KeyValue<Bytes, byte[]>> due = new ArrayList<>();
+    try (KeyValueIterator<Bytes, byte[]> it =
+        index.range(indexKey(0, ""), indexKey(streamTime, ""))) {
+      it.forEachRemaining(due::add);
+    }
+    for (KeyValue<Bytes, byte[]> entry : due) {
+      index.delete(entry.key);
+      byte[] bytes = entry.key.get();
+      String user = new String(bytes, 8, bytes.length - 8, StandardCharsets.UTF_8);
+      List<Interaction> turns = load(user);
+      if (!turns.isEmpty()) {
+        emit(user, turns);
+        sessions.delete(user);
+      }
+    }
+  }
+
+  private void emit(String user, List<Interaction> turns) {
+    for (Reformulation entry : analyzer.analyze(user, turns)) {
+      context.forward(
+          new Record<Object, Object>(
+              user.getBytes(StandardCharsets.UTF_8), entry.encode(), entry.timestamp()),
+          RewriteTopology.REFORMULATIONS_SINK);
+    }
+  }
+
+  private void publishRules() {
+    Long last = published.get(PUBLISHED_KEY);
+    long sequence = last == null ? 0 : last;
+    List<RewriteReplica.SequencedChange> changes = replica.changesAfter(sequence);
+    for (RewriteReplica.SequencedChange sequenced : changes) {
+      RewriteRule rule = sequenced.change().rule();
+      Rewrite value =
+          sequenced.change().isTombstone()
+              ? null
+              : new Rewrite(
+                  rule.source(),
+                  rule.target(),
+                  rule.confidence(),
+                  rule.sourceSuccess(),
+                  rule.targetSuccess(),
+                  rule.support(),
+                  rule.version(),
+                  rule.updatedAt());
+      context.forward(
+          new Record<Object, Object>(rule.source(), value, rule.updatedAt()),
+          RewriteTopology.REWRITES_SINK);
+      sequence = sequenced.sequence();
+    }
+    if (!changes.isEmpty()) {
+      published.put(PUBLISHED_KEY, sequence);
+    }
+  }
+
+  private List<Interaction> load(String user) {
+    byte[] stored = sessions.get(user);
+    if (stored == null) {
+      return new ArrayList<>();
+    }
+    try {
+      return new ArrayList<>(EventCodec.JSON.readValue(stored, TURNS));
+    } catch (IOException e) {
+      throw new UncheckedIOException("Corrupt session of " + user, e);
+    }
+  }
+
+  private static Bytes indexKey(long closeAt, String user) {
+    byte[] id = user.getBytes(StandardCharsets.UTF_8);
+    return Bytes.wrap(ByteBuffer.allocate(8 + id.length).putLong(closeAt).put(id).array());
+  }
+}
