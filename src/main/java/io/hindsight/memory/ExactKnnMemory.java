@@ -1,0 +1,282 @@
+package io.hindsight.memory;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * The exact oracle: a bounded ring of the most recent {@code capacity} samples (in write order),
+ * read by exact top-K cosine search and the same attention and formula as the sketch;
+ * single-threaded. Used in tests and replay reports to measure what the sketch loses.
+ *
+ * <p>Each neighbour is one sample: its label and base score are the ȳ_k and ȳbase_k of the formula.
+ * Samples whose (decayed) weight is below nMin are not candidates; K = {@link
+ * SketchSettings#arrays()}. Ties in similarity are broken by the samples' contents, so any order of
+ * the same writes gives the same readout while the ring has not overflowed.
+ */
+public final class ExactKnnMemory implements ErrorMemory {
+
+  private final SketchSettings settings;
+  private final int capacity;
+  private final int dimension;
+  private final float[] keys;
+  private final double[] norms;
+  private final double[] labels;
+  private final double[] bases;
+  private final long[] timestamps;
+  private final long[] identities;
+  private int next;
+  private int size;
+  private long samples;
+  private boolean closed;
+
+  // Read scratch: a min-heap of the best K candidates, worst at the root.
+  private final int[] heap;
+  private final double[] heapSimilarity;
+  private final double[] similarity;
+  private final double[] labelMean;
+  private final double[] baseMean;
+
+  public ExactKnnMemory(SketchSettings settings, int capacity) {
+    if (capacity < 1 || (long) capacity * settings.dimension() > Integer.MAX_VALUE - 8) {
+      throw new IllegalArgumentException(
+          "ExactKnnMemory.capacity must be >= 1 and capacity * dimension < 2^31, was " + capacity);
+    }
+    this.settings = settings;
+    this.capacity = capacity;
+    this.dimension = settings.dimension();
+    this.keys = new float[capacity * dimension];
+    this.norms = new double[capacity];
+    this.labels = new double[capacity];
+    this.bases = new double[capacity];
+    this.timestamps = new long[capacity];
+    this.identities = new long[capacity];
+    int k = settings.arrays();
+    this.heap = new int[k];
+    this.heapSimilarity = new double[k];
+    this.similarity = new double[k];
+    this.labelMean = new double[k];
+    this.baseMean = new double[k];
+  }
+
+  /** The number of most recent samples kept. */
+  public int capacity() {
+    return capacity;
+  }
+
+  @Override
+  public SketchSettings settings() {
+    return settings;
+  }
+
+  @Override
+  public void write(LabelledSample sample) {
+    checkOpen();
+    float[] key = sample.key();
+    Keys.checkWritable(key, dimension);
+    if (!Keys.passesThreshold(settings, sample.label(), sample.baseScore())) {
+      return;
+    }
+    int slot = next;
+    System.arraycopy(key, 0, keys, slot * dimension, dimension);
+    double norm2 = 0;
+    for (float x : key) {
+      norm2 += (double) x * x;
+    }
+    norms[slot] = Math.sqrt(norm2);
+    labels[slot] = sample.label();
+    bases[slot] = sample.baseScore();
+    timestamps[slot] = sample.timestamp();
+    identities[slot] = identity(sample);
+    next = (next + 1) % capacity;
+    size = Math.min(size + 1, capacity);
+    samples++;
+  }
+
+  @Override
+  public Readout read(float[] query, double baseScore, long timestamp) {
+    checkOpen();
+    double queryNorm = Keys.checkQuery(query, dimension, baseScore);
+    int k = settings.arrays();
+    double nMin = settings.nMin();
+    long halfLife = settings.halfLifeMs();
+    int found = 0;
+    for (int slot = 0; slot < size; slot++) {
+      double weight =
+          halfLife == 0
+              ? 1.0
+              : StrictMath.pow(2.0, (double) (timestamps[slot] - timestamp) / halfLife);
+      if (weight < nMin) {
+        continue;
+      }
+      double s = cosine(query, queryNorm, slot);
+      if (found < k) {
+        heap[found] = slot;
+        heapSimilarity[found] = s;
+        siftUp(found);
+        found++;
+      } else if (better(s, slot, heapSimilarity[0], heap[0])) {
+        heap[0] = slot;
+        heapSimilarity[0] = s;
+        siftDown(found);
+      }
+    }
+    // A canonical order (best first) makes the floating-point sums of the softmax, and so the
+    // readout, independent of the order in which the samples were written.
+    for (int i = 1; i < found; i++) {
+      for (int j = i;
+          j > 0 && better(heapSimilarity[j], heap[j], heapSimilarity[j - 1], heap[j - 1]);
+          j--) {
+        swap(j, j - 1);
+      }
+    }
+    for (int i = 0; i < found; i++) {
+      similarity[i] = heapSimilarity[i];
+      labelMean[i] = labels[heap[i]];
+      baseMean[i] = bases[heap[i]];
+    }
+    return CompensationFormula.combine(settings, baseScore, found, similarity, labelMean, baseMean);
+  }
+
+  private double cosine(float[] query, double queryNorm, int slot) {
+    double norm = norms[slot];
+    if (norm == 0 || queryNorm == 0) {
+      return 0.0;
+    }
+    int base = slot * dimension;
+    double dot = 0;
+    for (int i = 0; i < dimension; i++) {
+      dot += (double) query[i] * keys[base + i];
+    }
+    return dot / (queryNorm * norm);
+  }
+
+  /** Whether candidate (s, slot) ranks above (t, other): higher similarity, then content. */
+  private boolean better(double s, int slot, double t, int other) {
+    if (s != t) {
+      return s > t;
+    }
+    return identities[slot] < identities[other];
+  }
+
+  private void siftUp(int i) {
+    while (i > 0) {
+      int parent = (i - 1) / 2;
+      if (!better(heapSimilarity[parent], heap[parent], heapSimilarity[i], heap[i])) {
+        return;
+      }
+      swap(i, parent);
+      i = parent;
+    }
+  }
+
+  private void siftDown(int n) {
+    int i = 0;
+    while (true) {
+      int worst = i;
+      int left = 2 * i + 1;
+      int right = left + 1;
+      if (left < n
+          && better(heapSimilarity[worst], heap[worst], heapSimilarity[left], heap[left])) {
+        worst = left;
+      }
+      if (right < n
+          && better(heapSimilarity[worst], heap[worst], heapSimilarity[right], heap[right])) {
+        worst = right;
+      }
+      if (worst == i) {
+        return;
+      }
+      swap(i, worst);
+      i = worst;
+    }
+  }
+
+  private void swap(int a, int b) {
+    int slot = heap[a];
+    heap[a] = heap[b];
+    heap[b] = slot;
+    double s = heapSimilarity[a];
+    heapSimilarity[a] = heapSimilarity[b];
+    heapSimilarity[b] = s;
+  }
+
+  @Override
+  public long samples() {
+    checkOpen();
+    return samples;
+  }
+
+  /** The number of samples held (at most {@link #capacity()}). */
+  @Override
+  public long bucketsInUse() {
+    checkOpen();
+    return size;
+  }
+
+  /** A hash of the multiset of samples held: the sum of per-sample hashes, order-independent. */
+  @Override
+  public long contentHash() {
+    checkOpen();
+    long total = 0;
+    for (int slot = 0; slot < size; slot++) {
+      total += identities[slot];
+    }
+    return total;
+  }
+
+  /** Whether {@code other} is an exact memory holding the same multiset of samples. */
+  @Override
+  public boolean sameContents(ErrorMemory other) {
+    checkOpen();
+    if (!(SynchronizedErrorMemory.unwrap(other) instanceof ExactKnnMemory that)
+        || that.dimension != dimension
+        || that.size != size) {
+      return false;
+    }
+    return held().equals(that.held());
+  }
+
+  /** The samples held, in a canonical order. */
+  private List<LabelledSample> held() {
+    List<LabelledSample> held = new ArrayList<>(size);
+    for (int slot = 0; slot < size; slot++) {
+      float[] key = Arrays.copyOfRange(keys, slot * dimension, (slot + 1) * dimension);
+      held.add(new LabelledSample(key, labels[slot], bases[slot], timestamps[slot]));
+    }
+    held.sort(
+        Comparator.comparingLong(LabelledSample::timestamp)
+            .thenComparingDouble(LabelledSample::label)
+            .thenComparingDouble(LabelledSample::baseScore)
+            .thenComparing(LabelledSample::key, Arrays::compare));
+    return held;
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+  }
+
+  private void checkOpen() {
+    if (closed) {
+      throw new IllegalStateException("ExactKnnMemory is closed");
+    }
+  }
+
+  private static long identity(LabelledSample sample) {
+    long h = 0x243f6a8885a308d3L;
+    for (float x : sample.key()) {
+      h = mix(h ^ Float.floatToIntBits(x));
+    }
+    h = mix(h ^ Double.doubleToLongBits(sample.label()));
+    h = mix(h ^ Double.doubleToLongBits(sample.baseScore()));
+    return mix(h ^ sample.timestamp());
+  }
+
+  private static long mix(long z) {
+    z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
+    z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
+    return z ^ (z >>> 31);
+  }
+}

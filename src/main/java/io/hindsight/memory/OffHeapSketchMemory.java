@@ -1,0 +1,257 @@
+package io.hindsight.memory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.reflect.Field;
+import java.lang.reflect.Method;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.LongBuffer;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * The sketch as one flat, memory-mapped file of K × 2^L buckets addressed by {@code k·2^L + b};
+ * single-threaded. A read touches K contiguous runs of {@code stride} longs and no map lookup.
+ *
+ * <p><b>File.</b> A 4 KiB {@link SketchFileHeader} (magic, format version, settings, seed, clean
+ * flag, sample count), then the buckets, little-endian. Mapped in chunks of at most 1 GiB, so the
+ * file may exceed 2 GiB.
+ *
+ * <p><b>Recovery.</b> The file is a cache of Kafka. Opening for write clears the clean flag and
+ * forces it to disk before any bucket changes; {@link #close} forces the buckets, then sets the
+ * flag. {@link #open} therefore restores a file only if it was closed cleanly with the same content
+ * layout ({@link OpenOutcome#RESTORED}); otherwise it reports why, zeroes the file and starts empty
+ * so the caller rebuilds from the topic. It never keeps contents that could count a sample twice.
+ */
+public final class OffHeapSketchMemory extends SketchMemory {
+
+  private static final long CHUNK_BYTES = 1L << 30;
+
+  private final Path file;
+  private final FileChannel channel;
+  private final OpenOutcome outcome;
+  private final int chunkShift;
+  private final long chunkMask;
+  private final MappedByteBuffer[] chunks;
+  private final LongBuffer[] views;
+  private SketchFileHeader header;
+
+  private OffHeapSketchMemory(
+      Path file,
+      FileChannel channel,
+      SketchSettings settings,
+      OpenOutcome outcome,
+      SketchFileHeader header)
+      throws IOException {
+    super(settings);
+    this.file = file;
+    this.channel = channel;
+    this.outcome = outcome;
+    this.header = header;
+    this.samples = header.samples();
+    this.bucketsInUse = header.bucketsInUse();
+    long bucketBytes = (long) stride * Long.BYTES;
+    long chunkBuckets = Long.highestOneBit(Math.max(1, CHUNK_BYTES / bucketBytes));
+    this.chunkShift = Long.numberOfTrailingZeros(chunkBuckets);
+    this.chunkMask = chunkBuckets - 1;
+    long total = totalBuckets();
+    int count = (int) ((total + chunkBuckets - 1) / chunkBuckets);
+    this.chunks = new MappedByteBuffer[count];
+    this.views = new LongBuffer[count];
+    try {
+      for (int c = 0; c < count; c++) {
+        long first = (long) c * chunkBuckets;
+        long buckets = Math.min(chunkBuckets, total - first);
+        chunks[c] =
+            channel.map(
+                FileChannel.MapMode.READ_WRITE,
+                SketchFileHeader.SIZE + first * bucketBytes,
+                buckets * bucketBytes);
+        chunks[c].order(ByteOrder.LITTLE_ENDIAN);
+        views[c] = chunks[c].asLongBuffer();
+      }
+    } catch (IOException | RuntimeException e) {
+      unmapAll();
+      throw e;
+    }
+  }
+
+  /**
+   * Opens the sketch file at {@code file}, creating it if absent. See {@link #openOutcome()} for
+   * what was found; unless it is {@link OpenOutcome#RESTORED} the memory is empty.
+   *
+   * @throws UncheckedIOException if the file cannot be created, read or mapped
+   */
+  public static OffHeapSketchMemory open(Path file, SketchSettings settings) {
+    long size =
+        SketchFileHeader.SIZE + (long) settings.totalBuckets() * stride(settings) * Long.BYTES;
+    FileChannel channel = null;
+    try {
+      boolean existed = Files.exists(file);
+      channel =
+          FileChannel.open(
+              file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+      OpenOutcome outcome;
+      long samples = 0;
+      long bucketsInUse = 0;
+      if (!existed) {
+        outcome = OpenOutcome.CREATED;
+      } else {
+        SketchFileHeader found = SketchFileHeader.readFrom(channel);
+        if (found == null
+            || !found.compatible(SketchFileHeader.KIND_FLAT, settings)
+            || channel.size() != size) {
+          outcome = OpenOutcome.DISCARDED_INCOMPATIBLE;
+        } else if (!found.clean()) {
+          outcome = OpenOutcome.DISCARDED_UNCLEAN;
+        } else {
+          outcome = OpenOutcome.RESTORED;
+          samples = found.samples();
+          bucketsInUse = found.bucketsInUse();
+        }
+      }
+      if (outcome != OpenOutcome.RESTORED) {
+        // Truncating and re-extending zeroes every bucket without writing them (a sparse file).
+        channel.truncate(0);
+        channel.write(ByteBuffer.allocate(1), size - 1);
+      }
+      SketchFileHeader header =
+          new SketchFileHeader(SketchFileHeader.KIND_FLAT, settings, false, samples, bucketsInUse);
+      header.writeTo(channel);
+      // The cleared flag must be durable before any bucket can change.
+      channel.force(true);
+      return new OffHeapSketchMemory(file, channel, settings, outcome, header);
+    } catch (IOException e) {
+      closeQuietly(channel);
+      throw new UncheckedIOException("cannot open sketch file " + file, e);
+    } catch (RuntimeException e) {
+      closeQuietly(channel);
+      throw e;
+    }
+  }
+
+  /** The file this memory is mapped from. */
+  public Path file() {
+    return file;
+  }
+
+  @Override
+  public OpenOutcome openOutcome() {
+    return outcome;
+  }
+
+  @Override
+  long[] loadBucket(long index, long[] scratch) {
+    views[(int) (index >>> chunkShift)].get(
+        (int) ((index & chunkMask) * stride), scratch, 0, stride);
+    return scratch;
+  }
+
+  @Override
+  int bucketOffset(long index) {
+    return 0;
+  }
+
+  @Override
+  void storeBucket(long index, long[] values) {
+    views[(int) (index >>> chunkShift)].put(
+        (int) ((index & chunkMask) * stride), values, 0, stride);
+  }
+
+  /** Forces the buckets and the counters to disk; the file stays marked as open (not clean). */
+  @Override
+  public void flush() {
+    checkOpen();
+    try {
+      for (MappedByteBuffer chunk : chunks) {
+        chunk.force();
+      }
+      header = header.withState(false, samples, bucketsInUse);
+      header.writeTo(channel);
+      channel.force(true);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot flush sketch file " + file, e);
+    }
+  }
+
+  @Override
+  void release() {
+    try {
+      for (MappedByteBuffer chunk : chunks) {
+        chunk.force();
+      }
+      // Only after the buckets are durable may the file claim to be clean.
+      header = header.withState(true, samples, bucketsInUse);
+      header.writeTo(channel);
+      channel.force(true);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot close sketch file " + file, e);
+    } finally {
+      unmapAll();
+      closeQuietly(channel);
+    }
+  }
+
+  private void unmapAll() {
+    for (int c = 0; c < chunks.length; c++) {
+      if (chunks[c] != null) {
+        Unmapper.unmap(chunks[c]);
+        chunks[c] = null;
+        views[c] = null;
+      }
+    }
+  }
+
+  private static void closeQuietly(FileChannel channel) {
+    if (channel == null) {
+      return;
+    }
+    try {
+      channel.close();
+    } catch (IOException ignored) {
+      // Nothing more can be done: the memory is already unusable.
+    }
+  }
+
+  /**
+   * Unmaps a buffer now rather than at some later garbage collection, so a closed memory does not
+   * keep gigabytes of address space and file pages. Falls back to the collector if the JDK does not
+   * offer {@code sun.misc.Unsafe.invokeCleaner}.
+   */
+  private static final class Unmapper {
+    private static final Object UNSAFE;
+    private static final Method INVOKE_CLEANER;
+
+    static {
+      Object unsafe = null;
+      Method invokeCleaner = null;
+      try {
+        Class<?> type = Class.forName("sun.misc.Unsafe");
+        Field field = type.getDeclaredField("theUnsafe");
+        field.setAccessible(true);
+        unsafe = field.get(null);
+        invokeCleaner = type.getMethod("invokeCleaner", ByteBuffer.class);
+      } catch (ReflectiveOperationException | RuntimeException e) {
+        unsafe = null;
+        invokeCleaner = null;
+      }
+      UNSAFE = unsafe;
+      INVOKE_CLEANER = invokeCleaner;
+    }
+
+    static void unmap(MappedByteBuffer buffer) {
+      if (INVOKE_CLEANER == null) {
+        return;
+      }
+      try {
+        INVOKE_CLEANER.invoke(UNSAFE, buffer);
+      } catch (ReflectiveOperationException | RuntimeException e) {
+        // Left to the garbage collector.
+      }
+    }
+  }
+}
