@@ -63,8 +63,7 @@ public final class DemoCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     HindsightConfig config = options.load(DEMO_DEFAULTS);
     if (config.embeddedBroker()) {
-      io.hindsight.DataDirectory.delete(
-          Path.of(config.getString(HindsightConfig.DATA_DIR)));
+      io.hindsight.DataDirectory.delete(Path.of(config.getString(HindsightConfig.DATA_DIR)));
     }
     CountDownLatch interrupted = new CountDownLatch(1);
     Signals.onTermination(interrupted::countDown);
@@ -84,11 +83,14 @@ public final class DemoCommand implements Callable<Integer> {
               Math.min(reportSeconds * 1000L, Math.max(1, (end - System.nanoTime()) / 1_000_000)),
               TimeUnit.MILLISECONDS)) {
         Console.announce(compensation.liveLine(service));
-        service.apps().forEach(app -> {
-          if (!app.summary().isEmpty()) {
-            Console.announce("  " + app.name() + ": " + app.summary());
-          }
-        });
+        service
+            .apps()
+            .forEach(
+                app -> {
+                  if (!app.summary().isEmpty()) {
+                    Console.announce("  " + app.name() + ": " + app.summary());
+                  }
+                });
       }
       compensation.stopTraffic();
       Console.announce(compensation.finalSummary());
