@@ -62,12 +62,18 @@ class DeadLetterIT {
     KafkaStreams streams = service.streams().get(0);
     AtomicBoolean leftRunning = new AtomicBoolean();
     await("streams running").atMost(Duration.ofSeconds(60)).until(() -> service.isReady());
-    streams.setStateListener(
-        (now, before) -> {
-          if (before == KafkaStreams.State.RUNNING && now != KafkaStreams.State.REBALANCING) {
+    java.util.concurrent.ScheduledExecutorService watcher =
+        java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+    watcher.scheduleAtFixedRate(
+        () -> {
+          KafkaStreams.State state = streams.state();
+          if (state != KafkaStreams.State.RUNNING && state != KafkaStreams.State.REBALANCING) {
             leftRunning.set(true);
           }
-        });
+        },
+        0,
+        20,
+        java.util.concurrent.TimeUnit.MILLISECONDS);
 
     long now = System.currentTimeMillis();
     String predictions = "dlq-it.predictions";
@@ -169,6 +175,7 @@ class DeadLetterIT {
         kafka.consume("dlq-it.compensations", valid + 1, Duration.ofSeconds(60));
     assertThat(compensations).hasSize(valid + 1);
     assertThat(streams.state()).isEqualTo(KafkaStreams.State.RUNNING);
+    watcher.shutdownNow();
     assertThat(leftRunning).as("Kafka Streams stayed RUNNING").isFalse();
     assertThat(service.registry().find("hindsight.dlq.records").counters()).isNotEmpty();
   }
