@@ -57,16 +57,18 @@ public final class CompensationTopology {
         "attach-outcomes", () -> new OutcomeProcessor(settings, metrics), "outcomes-source");
     topology.addStateStore(
         Stores.keyValueStoreBuilder(
-            Stores.persistentKeyValueStore(AttributionBuffer.PENDING_STORE),
-            Serdes.String(),
-            Serdes.ByteArray()),
+                Stores.persistentKeyValueStore(AttributionBuffer.PENDING_STORE),
+                Serdes.String(),
+                Serdes.ByteArray())
+            .withCachingEnabled(),
         "compensate-predictions",
         "attach-outcomes");
     topology.addStateStore(
         Stores.keyValueStoreBuilder(
-            Stores.persistentKeyValueStore(AttributionBuffer.INDEX_STORE),
-            Serdes.Bytes(),
-            Serdes.ByteArray()),
+                Stores.persistentKeyValueStore(AttributionBuffer.INDEX_STORE),
+                Serdes.Bytes(),
+                Serdes.ByteArray())
+            .withCachingEnabled(),
         "compensate-predictions",
         "attach-outcomes");
     topology.addStateStore(
