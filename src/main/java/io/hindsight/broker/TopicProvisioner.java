@@ -15,6 +15,7 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,6 +26,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class TopicProvisioner {
   private static final Logger log = LoggerFactory.getLogger(TopicProvisioner.class);
+
+  private static final java.time.Duration METADATA_PROPAGATION = java.time.Duration.ofSeconds(30);
 
   private final HindsightConfig config;
   private final Topics topics;
@@ -47,7 +50,7 @@ public final class TopicProvisioner {
         admin.createTopics(missing).all().get();
         log.info("Created topics {}", missing.stream().map(NewTopic::name).toList());
       }
-      checkCompatible(admin);
+      checkCompatibleOnceKnown(admin);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("Interrupted while provisioning topics", e);
@@ -79,6 +82,27 @@ public final class TopicProvisioner {
             partitions,
             config.getInt(HindsightConfig.TOPIC_REPLICATION_FACTOR).shortValue())
         .configs(topicConfig);
+  }
+
+  /**
+   * A broker may answer "unknown topic" for a moment after creating it, until its metadata catches
+   * up: the check is retried for a while before that answer is believed.
+   */
+  private void checkCompatibleOnceKnown(Admin admin)
+      throws InterruptedException, ExecutionException {
+    long deadline = System.nanoTime() + METADATA_PROPAGATION.toNanos();
+    while (true) {
+      try {
+        checkCompatible(admin);
+        return;
+      } catch (ExecutionException e) {
+        if (!(e.getCause() instanceof UnknownTopicOrPartitionException)
+            || System.nanoTime() > deadline) {
+          throw e;
+        }
+        Thread.sleep(100);
+      }
+    }
   }
 
   private void checkCompatible(Admin admin) throws InterruptedException, ExecutionException {
