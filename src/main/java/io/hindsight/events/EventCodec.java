@@ -14,6 +14,7 @@ import static io.hindsight.events.RejectionReason.UNKNOWN_SIGNAL;
 import static io.hindsight.events.RejectionReason.WRONG_TYPE;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -34,10 +35,15 @@ import java.util.function.LongSupplier;
  */
 public final class EventCodec {
 
-  /** Non-numeric numbers are accepted by the parser so that NaN is rejected by name. */
+  /**
+   * Non-numeric numbers are accepted by the parser so that NaN is rejected by name. Numbers are
+   * parsed with Jackson's fast (and still correctly rounded) double parser: an embedding is dozens
+   * of them per record.
+   */
   public static final ObjectMapper JSON =
       JsonMapper.builder()
           .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
+          .enable(StreamReadFeature.USE_FAST_DOUBLE_PARSER)
           .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
           .build();
 
@@ -141,28 +147,42 @@ public final class EventCodec {
       throw new InvalidEventException(
           RECORD_TOO_LARGE, bytes.length + " bytes > " + maxRecordBytes);
     }
-    String text;
-    try {
-      text =
-          StandardCharsets.UTF_8
-              .newDecoder()
-              .onMalformedInput(CodingErrorAction.REPORT)
-              .onUnmappableCharacter(CodingErrorAction.REPORT)
-              .decode(ByteBuffer.wrap(bytes))
-              .toString();
-    } catch (CharacterCodingException e) {
-      throw new InvalidEventException(INVALID_UTF8, e.toString());
-    }
     JsonNode node;
     try {
-      node = JSON.readTree(text);
+      // Pure ASCII is valid UTF-8 and cannot start with a byte-order mark: parse the bytes as they
+      // are. Anything else is decoded strictly first, so malformed UTF-8 is rejected by name.
+      node = isAscii(bytes) ? JSON.readTree(bytes) : JSON.readTree(strictUtf8(bytes));
     } catch (JsonProcessingException e) {
       throw new InvalidEventException(MALFORMED_JSON, e.getOriginalMessage());
+    } catch (java.io.IOException e) {
+      throw new InvalidEventException(MALFORMED_JSON, e.getMessage());
     }
     if (node == null || !node.isObject()) {
       throw new InvalidEventException(MALFORMED_JSON, "not a JSON object");
     }
     return node;
+  }
+
+  private static boolean isAscii(byte[] bytes) {
+    for (byte b : bytes) {
+      if (b < 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static String strictUtf8(byte[] bytes) {
+    try {
+      return StandardCharsets.UTF_8
+          .newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT)
+          .decode(ByteBuffer.wrap(bytes))
+          .toString();
+    } catch (CharacterCodingException e) {
+      throw new InvalidEventException(INVALID_UTF8, e.toString());
+    }
   }
 
   private long timestamp(JsonNode node) {
