@@ -30,7 +30,9 @@ import org.slf4j.LoggerFactory;
  * source of truth and these files are its cache: the {@link ReplicaManifest} records the offsets
  * applied, so a record delivered again (a restart, a restore) is never counted twice, and a replica
  * interrupted mid-write is wiped by {@link #prepareRecovery} and rebuilt from the topic.
- * Thread-safe: the global thread writes, stream threads and the HTTP endpoint read.
+ * Thread-safe: the global thread writes, stream threads and the HTTP endpoint read. Reads and
+ * writes share one lock, and a read-write lock would not help: a memory reuses scratch space on
+ * every call, so even two reads must not overlap.
  */
 public final class ErrorMemoryStore implements StateStore, AutoCloseable {
   public static final String NAME = "compensation-error-memory";
