@@ -73,8 +73,12 @@ class CrashRecoveryIT {
         .atMost(Duration.ofMinutes(2))
         .pollInterval(Duration.ofMillis(100))
         .until(() -> first.samples() > predictions / 4);
+    long appliedBeforeKill = first.samples();
     first.process.destroyForcibly();
     assertThat(first.process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    assertThat(appliedBeforeKill)
+        .as("killed while samples were being applied")
+        .isLessThan(predictions);
 
     ChildService second = ChildService.start(config, stateDir.resolve("second.log"));
     children.add(second.process);
