@@ -46,7 +46,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 class CompensationThroughputIT {
   @RegisterExtension static final KafkaBroker kafka = new KafkaBroker();
-  private static final int PREDICTIONS = Integer.getInteger("throughput.predictions", 100_000);
+  private static final int PREDICTIONS = 50_000;
   private static final int WARM_UP_PREDICTIONS = 20_000;
   private static final int DIMENSION = 64;
 
