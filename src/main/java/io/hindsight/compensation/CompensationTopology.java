@@ -9,6 +9,7 @@ import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.AutoOffsetReset;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueBytesStoreSupplier;
 import org.apache.kafka.streams.state.StoreBuilder;
 import org.apache.kafka.streams.state.Stores;
 
@@ -26,12 +27,14 @@ public final class CompensationTopology {
 
   /**
    * @param memory supplies the global store; called once per Kafka Streams instance
+   * @param stores supplies the key-value stores (RocksDB or in-memory) by name
    */
   public static Topology build(
       Topics topics,
       CompensationSettings settings,
       MeterRegistry registry,
-      java.util.function.Supplier<ErrorMemoryStore> memory) {
+      java.util.function.Supplier<ErrorMemoryStore> memory,
+      java.util.function.Function<String, KeyValueBytesStoreSupplier> stores) {
     CompensationMetrics metrics = new CompensationMetrics(registry);
     EventTimeExtractor eventTime = new EventTimeExtractor();
     Topology topology = new Topology();

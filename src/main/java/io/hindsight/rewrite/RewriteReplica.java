@@ -28,8 +28,8 @@ import org.apache.kafka.streams.query.Position;
 public final class RewriteReplica implements StateStore {
   public static final String NAME = "rewrite-chain-replica";
 
-  /** A rule change with its position in this replica's change sequence. */
-  public record SequencedChange(long sequence, RuleChange change) {}
+  /** A rule change with its position in this replica's change sequence and its log time. */
+  public record SequencedChange(long sequence, long decidedAt, RuleChange change) {}
 
   private final RewriteLoopSettings settings;
   private ChainStatistics statistics;
@@ -116,7 +116,7 @@ public final class RewriteReplica implements StateStore {
     candidates.addAll(solver.update(statistics, changed));
     changed.clear();
     for (RuleChange change : book.refresh(policy, candidates, now)) {
-      changes.add(new SequencedChange(changes.size() + 1L, change));
+      changes.add(new SequencedChange(changes.size() + 1L, now, change));
     }
   }
 

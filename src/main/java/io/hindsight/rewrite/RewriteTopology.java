@@ -7,6 +7,7 @@ import java.util.function.Supplier;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.AutoOffsetReset;
 import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.state.KeyValueBytesStoreSupplier;
 import org.apache.kafka.streams.state.StoreBuilder;
 import org.apache.kafka.streams.state.Stores;
 
@@ -23,7 +24,10 @@ public final class RewriteTopology {
   private RewriteTopology() {}
 
   public static Topology build(
-      Topics topics, RewriteLoopSettings settings, Supplier<RewriteReplica> replica) {
+      Topics topics,
+      RewriteLoopSettings settings,
+      Supplier<RewriteReplica> replica,
+      java.util.function.Function<String, KeyValueBytesStoreSupplier> stores) {
     Topology topology = new Topology();
     topology.addSource(
         AutoOffsetReset.earliest(),

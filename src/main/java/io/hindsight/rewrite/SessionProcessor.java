@@ -136,7 +136,7 @@ final class SessionProcessor implements Processor<String, Interaction, Object, O
                   rule.version(),
                   rule.updatedAt());
       context.forward(
-          new Record<Object, Object>(rule.source(), value, rule.updatedAt()),
+          new Record<Object, Object>(rule.source(), value, sequenced.decidedAt()),
           RewriteTopology.REWRITES_SINK);
       sequence = sequenced.sequence();
     }
