@@ -79,7 +79,8 @@ public final class RewriteApp implements StreamsApp {
     ObjectNode answer = EventCodec.JSON.createObjectNode();
     answer.put("utterance", utterance);
     answer.put("normalized", UtteranceNormalizer.normalize(utterance));
-    Optional<RewriteRule> rule = replica().flatMap(r -> r.rule(utterance));
+    String asked = utterance;
+    Optional<RewriteRule> rule = replica().flatMap(r -> r.rule(asked));
     if (rule.isEmpty()) {
       answer.putNull("target");
       return OperationsServer.Response.json(404, answer.toString());
