@@ -46,6 +46,8 @@ public final class RewriteTableReader {
     settings.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     settings.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     settings.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    // Exporting from a mistyped prefix must fail, not create an empty topic.
+    settings.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
     settings.putAll(overrides);
     this.consumerSettings = settings;
     this.timeout = timeout;
