@@ -7,7 +7,9 @@ import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.stream.Stream;
 
-/** Operations on Hindsight's own local directories (state, broker data): they are caches of Kafka. */
+/**
+ * Operations on Hindsight's own local directories (state, broker data): they are caches of Kafka.
+ */
 public final class DataDirectory {
   private DataDirectory() {}
 

@@ -47,7 +47,9 @@ public final class HindsightService implements AutoCloseable {
       HindsightConfig config,
       EmbeddedKafka broker,
       String bootstrapServers,
-      java.util.function.BiFunction<HindsightConfig, io.micrometer.core.instrument.MeterRegistry, List<StreamsApp>> appFactory) {
+      java.util.function.BiFunction<
+              HindsightConfig, io.micrometer.core.instrument.MeterRegistry, List<StreamsApp>>
+          appFactory) {
     this.config = config;
     this.topics = Topics.from(config);
     this.broker = broker;
@@ -63,7 +65,9 @@ public final class HindsightService implements AutoCloseable {
    */
   public static HindsightService start(
       HindsightConfig config,
-      java.util.function.BiFunction<HindsightConfig, io.micrometer.core.instrument.MeterRegistry, List<StreamsApp>> appFactory,
+      java.util.function.BiFunction<
+              HindsightConfig, io.micrometer.core.instrument.MeterRegistry, List<StreamsApp>>
+          appFactory,
       java.util.function.Consumer<String> announce) {
     EmbeddedKafka broker = null;
     String bootstrap = config.getString(HindsightConfig.BOOTSTRAP_SERVERS);
@@ -75,10 +79,8 @@ public final class HindsightService implements AutoCloseable {
       bootstrap = broker.bootstrapServers();
       announce.accept("broker: " + bootstrap);
     }
-    HindsightConfig resolved =
-        config.with(Map.of(HindsightConfig.BOOTSTRAP_SERVERS, bootstrap));
-    HindsightService service =
-        new HindsightService(resolved, broker, bootstrap, appFactory);
+    HindsightConfig resolved = config.with(Map.of(HindsightConfig.BOOTSTRAP_SERVERS, bootstrap));
+    HindsightService service = new HindsightService(resolved, broker, bootstrap, appFactory);
     try {
       service.startAll(announce);
     } catch (RuntimeException e) {
@@ -89,7 +91,8 @@ public final class HindsightService implements AutoCloseable {
   }
 
   private void startAll(java.util.function.Consumer<String> announce) {
-    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
+    try (Admin admin =
+        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
       new TopicProvisioner(config, topics).provision(admin);
     }
     operations =
@@ -107,8 +110,7 @@ public final class HindsightService implements AutoCloseable {
           props.getProperty(StreamsConfig.APPLICATION_ID_CONFIG));
       KafkaStreams instance = new KafkaStreams(app.topology(), props);
       instance.setUncaughtExceptionHandler(new ReplaceThreadPolicy());
-      instance.setStateListener(
-          (now, before) -> log.info("{}: {} -> {}", app.name(), before, now));
+      instance.setStateListener((now, before) -> log.info("{}: {} -> {}", app.name(), before, now));
       if (config.getBoolean(HindsightConfig.STATE_CLEANUP_ON_START)) {
         instance.cleanUp();
       }
@@ -135,11 +137,14 @@ public final class HindsightService implements AutoCloseable {
     props.put(
         StreamsConfig.APPLICATION_ID_CONFIG,
         config.getString(HindsightConfig.APPLICATION_ID) + "-" + app.name());
-    props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, config.getString(HindsightConfig.BOOTSTRAP_SERVERS));
+    props.put(
+        StreamsConfig.BOOTSTRAP_SERVERS_CONFIG,
+        config.getString(HindsightConfig.BOOTSTRAP_SERVERS));
     props.put(
         StreamsConfig.PROCESSING_GUARANTEE_CONFIG,
         config.getString(HindsightConfig.PROCESSING_GUARANTEE));
-    props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, config.getInt(HindsightConfig.NUM_STREAM_THREADS));
+    props.put(
+        StreamsConfig.NUM_STREAM_THREADS_CONFIG, config.getInt(HindsightConfig.NUM_STREAM_THREADS));
     props.put(StreamsConfig.STATE_DIR_CONFIG, config.getString(HindsightConfig.STATE_DIR));
     props.put(
         StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandler.class);
@@ -162,7 +167,10 @@ public final class HindsightService implements AutoCloseable {
   public boolean isLive() {
     return !closed
         && streams.stream()
-            .noneMatch(s -> s.state() == KafkaStreams.State.ERROR || s.state() == KafkaStreams.State.NOT_RUNNING);
+            .noneMatch(
+                s ->
+                    s.state() == KafkaStreams.State.ERROR
+                        || s.state() == KafkaStreams.State.NOT_RUNNING);
   }
 
   public boolean isReady() {

@@ -54,7 +54,14 @@ public final class EmbeddedKafka implements AutoCloseable {
       props.put("controller.quorum.voters", "1@" + HOST + ":" + controllerPort);
       props.put(
           "listeners",
-          "PLAINTEXT://" + HOST + ":" + clientPort + ",CONTROLLER://" + HOST + ":" + controllerPort);
+          "PLAINTEXT://"
+              + HOST
+              + ":"
+              + clientPort
+              + ",CONTROLLER://"
+              + HOST
+              + ":"
+              + controllerPort);
       props.put("advertised.listeners", "PLAINTEXT://" + HOST + ":" + clientPort);
       props.put("controller.listener.names", "CONTROLLER");
       props.put("inter.broker.listener.name", "PLAINTEXT");
@@ -92,7 +99,12 @@ public final class EmbeddedKafka implements AutoCloseable {
   private static void format(Path configFile) {
     ByteArrayOutputStream output = new ByteArrayOutputStream();
     String[] args = {
-      "format", "-t", Uuid.randomUuid().toString(), "-c", configFile.toString(), "--ignore-formatted"
+      "format",
+      "-t",
+      Uuid.randomUuid().toString(),
+      "-c",
+      configFile.toString(),
+      "--ignore-formatted"
     };
     int status = StorageTool.execute(args, new PrintStream(output, true, StandardCharsets.UTF_8));
     if (status != 0) {

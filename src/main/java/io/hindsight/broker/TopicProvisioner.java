@@ -102,7 +102,8 @@ public final class TopicProvisioner {
               + ") must have the same number of partitions: outcomes are joined to predictions"
               + " by requestId.");
     }
-    ConfigResource rewrites = new ConfigResource(ConfigResource.Type.TOPIC, topics.rewrites().name());
+    ConfigResource rewrites =
+        new ConfigResource(ConfigResource.Type.TOPIC, topics.rewrites().name());
     Config rewritesConfig = admin.describeConfigs(List.of(rewrites)).all().get().get(rewrites);
     String policy = rewritesConfig.get(TopicConfig.CLEANUP_POLICY_CONFIG).value();
     if (!policy.contains(TopicConfig.CLEANUP_POLICY_COMPACT)) {

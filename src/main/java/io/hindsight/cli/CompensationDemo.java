@@ -27,12 +27,13 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
- * The compensation half of the demo: a {@link DriftingWorld} producing predictions and outcomes
- * at a fixed rate, and a consumer scoring the published compensations against the world's labels,
- * slot by slot.
+ * The compensation half of the demo: a {@link DriftingWorld} producing predictions and outcomes at
+ * a fixed rate, and a consumer scoring the published compensations against the world's labels, slot
+ * by slot.
  */
 final class CompensationDemo implements AutoCloseable {
-  private record Slot(int n, double aucBase, double aucComp, double llBase, double llComp, double evidence) {}
+  private record Slot(
+      int n, double aucBase, double aucComp, double llBase, double llComp, double evidence) {}
 
   private final String bootstrap;
   private final Topics topics;
@@ -67,8 +68,10 @@ final class CompensationDemo implements AutoCloseable {
     try (KafkaProducer<String, String> producer =
         new KafkaProducer<>(
             Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-                ProducerConfig.LINGER_MS_CONFIG, 10),
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                bootstrap,
+                ProducerConfig.LINGER_MS_CONFIG,
+                10),
             new StringSerializer(),
             new StringSerializer())) {
       long interval = TimeUnit.SECONDS.toNanos(1) / rate;
@@ -76,7 +79,8 @@ final class CompensationDemo implements AutoCloseable {
       while (running) {
         DriftingWorld.Event event = world.nextPrediction();
         labels.put(event.prediction().requestId(), event.label());
-        producer.send(json(topics.predictions().name(), event.prediction().requestId(), event.prediction()));
+        producer.send(
+            json(topics.predictions().name(), event.prediction().requestId(), event.prediction()));
         for (Outcome o = world.dueOutcome(); o != null; o = world.dueOutcome()) {
           producer.send(json(topics.outcomes().name(), o.requestId(), o));
         }
@@ -93,17 +97,22 @@ final class CompensationDemo implements AutoCloseable {
   }
 
   private static ProducerRecord<String, String> json(String topic, String key, Object event) {
-    return new ProducerRecord<>(topic, key, new String(EventCodec.encode(event), StandardCharsets.UTF_8));
+    return new ProducerRecord<>(
+        topic, key, new String(EventCodec.encode(event), StandardCharsets.UTF_8));
   }
 
   private void consume() {
     try (KafkaConsumer<String, String> consumer =
         new KafkaConsumer<>(
             Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-                ConsumerConfig.GROUP_ID_CONFIG, "demo-" + UUID.randomUUID(),
-                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"),
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                bootstrap,
+                ConsumerConfig.GROUP_ID_CONFIG,
+                "demo-" + UUID.randomUUID(),
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
+                "earliest",
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+                "read_committed"),
             new StringDeserializer(),
             new StringDeserializer())) {
       consumer.subscribe(List.of(topics.compensations().name()));
@@ -138,15 +147,28 @@ final class CompensationDemo implements AutoCloseable {
     String latencyText =
         latency == null || latency.count() == 0
             ? "n/a"
-            : String.format("mean %.0f µs, max %.0f µs", latency.mean(TimeUnit.MICROSECONDS), latency.max(TimeUnit.MICROSECONDS));
+            : String.format(
+                "mean %.0f µs, max %.0f µs",
+                latency.mean(TimeUnit.MICROSECONDS), latency.max(TimeUnit.MICROSECONDS));
     long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started);
     if (slot == null) {
-      return String.format("[%3ds] compensation: %,d predictions sent, %,d compensated (warming up)", seconds, sent.get(), scored.get());
+      return String.format(
+          "[%3ds] compensation: %,d predictions sent, %,d compensated (warming up)",
+          seconds, sent.get(), scored.get());
     }
     return String.format(
         "[%3ds] compensation: %,d sent, %,d compensated | slot of %,d: AUC base %.3f -> comp %.3f,"
             + " logloss base %.4f -> comp %.4f, evidence %.1f | latency %s",
-        seconds, sent.get(), scored.get(), slot.n, slot.aucBase, slot.aucComp, slot.llBase, slot.llComp, slot.evidence, latencyText);
+        seconds,
+        sent.get(),
+        scored.get(),
+        slot.n,
+        slot.aucBase,
+        slot.aucComp,
+        slot.llBase,
+        slot.llComp,
+        slot.evidence,
+        latencyText);
   }
 
   private Slot closeSlot() {
@@ -190,18 +212,30 @@ final class CompensationDemo implements AutoCloseable {
   String finalSummary() {
     closeSlot();
     StringBuilder out = new StringBuilder();
-    out.append(String.format("compensation summary: %,d predictions sent, %,d compensations scored%n", sent.get(), scored.get()));
-    out.append(String.format("  %4s %8s %9s %9s %11s %11s %9s%n", "slot", "n", "AUC base", "AUC comp", "logloss base", "logloss comp", "evidence"));
+    out.append(
+        String.format(
+            "compensation summary: %,d predictions sent, %,d compensations scored%n",
+            sent.get(), scored.get()));
+    out.append(
+        String.format(
+            "  %4s %8s %9s %9s %11s %11s %9s%n",
+            "slot", "n", "AUC base", "AUC comp", "logloss base", "logloss comp", "evidence"));
     int better = 0;
     for (int i = 0; i < slots.size(); i++) {
       Slot s = slots.get(i);
-      out.append(String.format("  %4d %8d %9.4f %9.4f %11.4f %11.4f %9.1f%n", i + 1, s.n, s.aucBase, s.aucComp, s.llBase, s.llComp, s.evidence));
+      out.append(
+          String.format(
+              "  %4d %8d %9.4f %9.4f %11.4f %11.4f %9.1f%n",
+              i + 1, s.n, s.aucBase, s.aucComp, s.llBase, s.llComp, s.evidence));
       if (i >= slots.size() / 2 && s.aucComp > s.aucBase && s.llComp < s.llBase) {
         better++;
       }
     }
     int later = slots.size() - slots.size() / 2;
-    out.append(String.format("  compensation beat the base model on AUC and logloss in %d of the %d later slots", better, later));
+    out.append(
+        String.format(
+            "  compensation beat the base model on AUC and logloss in %d of the %d later slots",
+            better, later));
     return out.toString();
   }
 

@@ -21,19 +21,26 @@ public final class ConfigOptions {
       description = "Kafka cluster; omit to start the embedded broker.")
   String bootstrapServers;
 
-  @Option(names = "--broker-port", paramLabel = "N", description = "Embedded broker port (0 = free).")
+  @Option(
+      names = "--broker-port",
+      paramLabel = "N",
+      description = "Embedded broker port (0 = free).")
   String brokerPort;
 
   @Option(names = "--http-port", paramLabel = "N", description = "Operations port (0 = free).")
   String httpPort;
 
-  @Option(names = "--data-dir", paramLabel = "DIR", description = "Embedded broker data directory parent.")
+  @Option(
+      names = "--data-dir",
+      paramLabel = "DIR",
+      description = "Embedded broker data directory parent.")
   String dataDir;
 
   @Option(
       names = {"-s", "--set"},
       paramLabel = "KEY=VALUE",
-      description = "Any configuration key, e.g. --set compensation.lambda=0.7 or kafka.linger.ms=5.")
+      description =
+          "Any configuration key, e.g. --set compensation.lambda=0.7 or kafka.linger.ms=5.")
   Map<String, String> settings = new LinkedHashMap<>();
 
   public HindsightConfig load() {

@@ -46,7 +46,10 @@ public final class DemoCommand implements Callable<Integer> {
       description = "Seconds between live summaries (default ${DEFAULT-VALUE}).")
   int reportSeconds;
 
-  /** The demo's world moves 20x faster than the wall clock; its windows and decay follow it. */
+  /**
+   * The demo's world moves 20x faster than the wall clock; its windows and decay follow it. The
+   * base model is strong, so the demo estimates errors from neighbours' residuals (gamma 0).
+   */
   static final Map<String, String> DEMO_DEFAULTS =
       Map.of(
           HindsightConfig.DATA_DIR, "./data/demo",
@@ -55,16 +58,16 @@ public final class DemoCommand implements Callable<Integer> {
           HindsightConfig.COMPENSATION_ATTRIBUTION_WINDOW_MS, "30000",
           HindsightConfig.COMPENSATION_MEMORY_HALF_LIFE_MS, "60000",
           HindsightConfig.COMPENSATION_MEMORY_ARRAYS, "32",
-          HindsightConfig.COMPENSATION_MEMORY_BITS, "8",
-          HindsightConfig.COMPENSATION_LAMBDA, "0.6",
+          HindsightConfig.COMPENSATION_MEMORY_BITS, "10",
+          HindsightConfig.COMPENSATION_LAMBDA, "0.8",
+          HindsightConfig.COMPENSATION_GAMMA, "0",
           HindsightConfig.PROCESSING_GUARANTEE, HindsightConfig.AT_LEAST_ONCE);
 
   @Override
   public Integer call() throws Exception {
     HindsightConfig config = options.load(DEMO_DEFAULTS);
     if (config.embeddedBroker()) {
-      io.hindsight.DataDirectory.delete(
-          Path.of(config.getString(HindsightConfig.DATA_DIR)));
+      io.hindsight.DataDirectory.delete(Path.of(config.getString(HindsightConfig.DATA_DIR)));
     }
     CountDownLatch interrupted = new CountDownLatch(1);
     Signals.onTermination(interrupted::countDown);
@@ -75,23 +78,44 @@ public final class DemoCommand implements Callable<Integer> {
                 (c, registry) -> Apps.create(c, registry, Apps.Selection.all),
                 Console::announce);
         CompensationDemo compensation =
-            new CompensationDemo(service.bootstrapServers(), service.topics(), rate, 42)) {
-      Console.announce("demo: generating traffic for " + durationSeconds + " s");
+            new CompensationDemo(service.bootstrapServers(), service.topics(), rate, 42);
+        RewriteDemo rewrites =
+            new RewriteDemo(
+                service.bootstrapServers(),
+                service.topics(),
+                (io.hindsight.rewrite.RewriteApp) service.apps().get(1),
+                rate / 4,
+                42)) {
+      Console.announce(
+          "demo: generating traffic for "
+              + durationSeconds
+              + " s: a drifting recommender ("
+              + rate
+              + " predictions/s) and reformulating users ("
+              + rewrites.source()
+              + ")");
       compensation.start();
+      rewrites.start();
       long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(durationSeconds);
       while (System.nanoTime() < end
           && !interrupted.await(
               Math.min(reportSeconds * 1000L, Math.max(1, (end - System.nanoTime()) / 1_000_000)),
               TimeUnit.MILLISECONDS)) {
         Console.announce(compensation.liveLine(service));
-        service.apps().forEach(app -> {
-          if (!app.summary().isEmpty()) {
-            Console.announce("  " + app.name() + ": " + app.summary());
-          }
-        });
+        service
+            .apps()
+            .forEach(
+                app -> {
+                  if (!app.summary().isEmpty()) {
+                    Console.announce("  " + app.name() + ": " + app.summary());
+                  }
+                });
       }
       compensation.stopTraffic();
+      rewrites.stopTraffic();
       Console.announce(compensation.finalSummary());
+      Console.announce(rewrites.finalSummary());
+      service.apps().forEach(app -> Console.announce(app.name() + ": " + app.summary()));
     }
     return 0;
   }

@@ -8,7 +8,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** {@code hindsight run}: the topologies against a cluster or the embedded broker, until SIGTERM. */
+/**
+ * {@code hindsight run}: the topologies against a cluster or the embedded broker, until SIGTERM.
+ */
 @Command(
     name = "run",
     mixinStandardHelpOptions = true,
@@ -29,7 +31,8 @@ public final class RunCommand implements Callable<Integer> {
     CountDownLatch stop = new CountDownLatch(1);
     Signals.onTermination(stop::countDown);
     try (HindsightService service =
-        HindsightService.start(config, (c, registry) -> Apps.create(c, registry, app), Console::announce)) {
+        HindsightService.start(
+            config, (c, registry) -> Apps.create(c, registry, app), Console::announce)) {
       Console.announce("ready: " + service.apps().stream().map(a -> a.name()).toList());
       stop.await();
       Console.announce("stopping");

@@ -76,8 +76,7 @@ final class AttributionBuffer {
     return labelled;
   }
 
-  private static InvalidEventException reject(
-      RejectionReason reason, Outcome outcome, String why) {
+  private static InvalidEventException reject(RejectionReason reason, Outcome outcome, String why) {
     return new InvalidEventException(reason, "outcome for " + outcome.requestId() + ": " + why);
   }
 

@@ -70,10 +70,16 @@ public final class CompensationApp implements StreamsApp {
 
   @Override
   public void bind(MeterRegistry meters, OperationsServer server) {
-    Gauge.builder("hindsight.memory.samples", this, app -> app.memory().map(ErrorMemoryStore::samples).orElse(0L))
+    Gauge.builder(
+            "hindsight.memory.samples",
+            this,
+            app -> app.memory().map(ErrorMemoryStore::samples).orElse(0L))
         .description("Labelled samples in this instance's error memory replica")
         .register(meters);
-    Gauge.builder("hindsight.memory.buckets.used", this, app -> app.memory().map(ErrorMemoryStore::bucketsInUse).orElse(0L))
+    Gauge.builder(
+            "hindsight.memory.buckets.used",
+            this,
+            app -> app.memory().map(ErrorMemoryStore::bucketsInUse).orElse(0L))
         .description("Non-empty buckets across this instance's error memories")
         .register(meters);
     server.route("/compensate", (method, query, body) -> compensate(method, body));

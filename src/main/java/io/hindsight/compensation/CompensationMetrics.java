@@ -35,7 +35,8 @@ final class CompensationMetrics {
             .register(registry);
     unlabelledDropped =
         Counter.builder("hindsight.compensation.unlabelled.dropped")
-            .description("Predictions closed without outcome and not written (implicit negatives off)")
+            .description(
+                "Predictions closed without outcome and not written (implicit negatives off)")
             .register(registry);
   }
 }

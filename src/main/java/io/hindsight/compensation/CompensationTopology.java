@@ -14,9 +14,9 @@ import org.apache.kafka.streams.state.Stores;
 
 /**
  * Loop A as a topology: predictions and outcomes (co-partitioned by requestId) meet in the
- * attribution buffer; each prediction is compensated from the local replica of the error memory
- * and published to {@code compensations}; each closed window publishes one labelled sample to
- * {@code labelled-samples}, which every instance applies to its own replica (a global store).
+ * attribution buffer; each prediction is compensated from the local replica of the error memory and
+ * published to {@code compensations}; each closed window publishes one labelled sample to {@code
+ * labelled-samples}, which every instance applies to its own replica (a global store).
  */
 public final class CompensationTopology {
   static final String COMPENSATIONS_SINK = "compensations-sink";

@@ -11,7 +11,6 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -28,8 +27,8 @@ import org.slf4j.LoggerFactory;
  * The replicated error memory as a Kafka Streams global store: one ReLoop2 memory per (model,
  * version), fed by the labelled-samples topic, read locally by every prediction. Kafka is the
  * source of truth and these files are its cache: the {@link ReplicaManifest} records the offsets
- * applied, so a record delivered again (a restart, a restore) is never counted twice, and a
- * replica interrupted mid-write is wiped by {@link #prepareRecovery} and rebuilt from the topic.
+ * applied, so a record delivered again (a restart, a restore) is never counted twice, and a replica
+ * interrupted mid-write is wiped by {@link #prepareRecovery} and rebuilt from the topic.
  * Thread-safe: the global thread writes, stream threads and the HTTP endpoint read.
  */
 public final class ErrorMemoryStore implements StateStore {
@@ -166,7 +165,8 @@ public final class ErrorMemoryStore implements StateStore {
       for (Path memoryDir : entries.filter(Files::isDirectory).sorted().toList()) {
         MemoryMetadata metadata = MemoryMetadata.read(memoryDir);
         if (metadata == null) {
-          throw new IllegalStateException(memoryDir + " has no metadata; delete the state to rebuild");
+          throw new IllegalStateException(
+              memoryDir + " has no metadata; delete the state to rebuild");
         }
         ErrorMemory memory =
             ErrorMemories.open(kind, settingsForDimension.apply(metadata.dimension()), memoryDir);

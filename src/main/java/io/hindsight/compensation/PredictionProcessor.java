@@ -58,7 +58,10 @@ final class PredictionProcessor implements Processor<String, Prediction, Object,
   public void process(Record<String, Prediction> record) {
     long started = System.nanoTime();
     Prediction prediction = record.value();
-    float[] key = prediction.embedding() != null ? prediction.embedding() : hasher.hash(prediction.features());
+    float[] key =
+        prediction.embedding() != null
+            ? prediction.embedding()
+            : hasher.hash(prediction.features());
     if (buffer.contains(prediction.requestId())) {
       throw new InvalidEventException(
           DUPLICATE_PREDICTION, "requestId " + prediction.requestId() + " seen already");
@@ -111,7 +114,8 @@ final class PredictionProcessor implements Processor<String, Prediction, Object,
   private void checkDimension(Prediction prediction, float[] key) {
     String model = Sample.memoryName(prediction.modelId(), prediction.modelVersion());
     OptionalInt declared = memory.dimension(prediction.modelId(), prediction.modelVersion());
-    Integer established = declared.isPresent() ? (Integer) declared.getAsInt() : dimensions.get(model);
+    Integer established =
+        declared.isPresent() ? (Integer) declared.getAsInt() : dimensions.get(model);
     if (established == null) {
       dimensions.put(model, key.length);
       publish(

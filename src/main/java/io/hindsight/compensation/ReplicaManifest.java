@@ -12,9 +12,9 @@ import java.util.Arrays;
 /**
  * Which labelled-samples records a memory replica has applied: the last offset per partition, and
  * the record being applied right now. Memory-mapped, so every update is in the page cache the
- * moment it is made and survives the process being killed; {@link #flush()} forces it to disk
- * for machine crashes. A replica whose manifest shows a write in progress was killed mid-write
- * and must be rebuilt. Single-writer.
+ * moment it is made and survives the process being killed; {@link #flush()} forces it to disk for
+ * machine crashes. A replica whose manifest shows a write in progress was killed mid-write and must
+ * be rebuilt. Single-writer.
  */
 final class ReplicaManifest implements AutoCloseable {
   private static final int MAGIC = 0x48534d46; // "HSMF"

@@ -4,10 +4,10 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
 /**
- * A prediction waiting for its outcome, and once labelled, the sample written to the error
- * memory. {@code label} is NaN until the outcome is known. Its binary form (used by the pending
- * store and the labelled-samples topic) is compact: about 40 bytes plus the ids and 4 bytes per
- * key component.
+ * A prediction waiting for its outcome, and once labelled, the sample written to the error memory.
+ * {@code label} is NaN until the outcome is known. Its binary form (used by the pending store and
+ * the labelled-samples topic) is compact: about 40 bytes plus the ids and 4 bytes per key
+ * component.
  */
 public record Sample(
     String modelId,
@@ -29,7 +29,16 @@ public record Sample(
 
   public Sample withLabel(double newLabel, boolean nowWritten) {
     return new Sample(
-        modelId, modelVersion, requestId, timestamp, score, newLabel, key, userId, itemId, nowWritten);
+        modelId,
+        modelVersion,
+        requestId,
+        timestamp,
+        score,
+        newLabel,
+        key,
+        userId,
+        itemId,
+        nowWritten);
   }
 
   /** The memory a sample belongs to. */

@@ -27,8 +27,8 @@ import org.apache.kafka.common.config.ConfigException;
  * documentation. Sources, lowest precedence first: defaults, a properties file, the environment
  * ({@code HINDSIGHT_} + key upper-cased with {@code .} as {@code _}), command-line flags. Keys
  * under {@value #KAFKA_PREFIX} pass through, prefix removed, to every Kafka client and to Kafka
- * Streams (security settings, tuning). An invalid value fails with a {@link ConfigException}
- * naming the key.
+ * Streams (security settings, tuning). An invalid value fails with a {@link ConfigException} naming
+ * the key.
  */
 public final class HindsightConfig extends AbstractConfig {
 
@@ -443,9 +443,7 @@ public final class HindsightConfig extends AbstractConfig {
     return new HindsightConfig(values);
   }
 
-  /**
-   * Loads configuration with the documented precedence: defaults < file < environment < flags.
-   */
+  /** Loads configuration with the documented precedence: defaults < file < environment < flags. */
   public static HindsightConfig load(
       Path propertiesFile, Map<String, String> environment, Map<String, String> flags) {
     Map<String, String> values = new HashMap<>();
@@ -532,7 +530,11 @@ public final class HindsightConfig extends AbstractConfig {
     for (ConfigDef.ConfigKey key : DEFINITION.configKeys().values()) {
       Object def = key.defaultValue;
       String shown =
-          def == null ? "" : def instanceof List<?> l ? String.join(",", l.stream().map(String::valueOf).toList()) : def.toString();
+          def == null
+              ? ""
+              : def instanceof List<?> l
+                  ? String.join(",", l.stream().map(String::valueOf).toList())
+                  : def.toString();
       out.append("| `")
           .append(key.name)
           .append("` | ")

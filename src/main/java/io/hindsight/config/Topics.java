@@ -36,8 +36,7 @@ public record Topics(
         new Topic<>(prefix + "outcomes", Serdes.String(), EventSerdes.json(codec::outcome)),
         new Topic<>(
             prefix + "compensations", Serdes.String(), EventSerdes.jsonOut(Compensation.class)),
-        new Topic<>(
-            prefix + "interactions", Serdes.String(), EventSerdes.json(codec::interaction)),
+        new Topic<>(prefix + "interactions", Serdes.String(), EventSerdes.json(codec::interaction)),
         new Topic<>(prefix + "rewrites", Serdes.String(), EventSerdes.jsonOut(Rewrite.class)),
         new Topic<>(prefix + "dlq", Serdes.ByteArray(), Serdes.ByteArray()),
         new Topic<>(prefix + "labelled-samples", Serdes.ByteArray(), Serdes.ByteArray()),

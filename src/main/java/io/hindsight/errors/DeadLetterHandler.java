@@ -76,8 +76,7 @@ public final class DeadLetterHandler
   private ProducerRecord<byte[], byte[]> deadLetter(
       ErrorHandlerContext context, byte[] key, byte[] value, Exception exception) {
     InvalidEventException invalid = findInvalidEvent(exception);
-    RejectionReason reason =
-        invalid != null ? invalid.reason() : RejectionReason.PROCESSING_ERROR;
+    RejectionReason reason = invalid != null ? invalid.reason() : RejectionReason.PROCESSING_ERROR;
     Throwable cause = invalid != null ? invalid : exception;
     Headers headers = new RecordHeaders();
     headers.add(REASON, utf8(reason.code()));
@@ -96,7 +95,12 @@ public final class DeadLetterHandler
           topic,
           exception);
     } else {
-      log.debug("Rejected {}-{}@{}: {}", context.topic(), context.partition(), context.offset(), invalid.getMessage());
+      log.debug(
+          "Rejected {}-{}@{}: {}",
+          context.topic(),
+          context.partition(),
+          context.offset(),
+          invalid.getMessage());
     }
     return new ProducerRecord<>(topic, null, key, value, headers);
   }

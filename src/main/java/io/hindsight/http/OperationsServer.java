@@ -1,7 +1,6 @@
 package io.hindsight.http;
 
 import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
@@ -17,8 +16,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The HTTP operations endpoint: {@code /metrics} (Prometheus text), {@code /health/live}, {@code
- * /health/ready}, plus the lookups the loops register. Thread-safe; {@link #close()} is
- * idempotent.
+ * /health/ready}, plus the lookups the loops register. Thread-safe; {@link #close()} is idempotent.
  */
 public final class OperationsServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(OperationsServer.class);
@@ -72,7 +70,8 @@ public final class OperationsServer implements AutoCloseable {
       server.start();
       return operations;
     } catch (IOException e) {
-      throw new UncheckedIOException("Cannot bind the operations endpoint to " + host + ":" + port, e);
+      throw new UncheckedIOException(
+          "Cannot bind the operations endpoint to " + host + ":" + port, e);
     }
   }
 
@@ -105,7 +104,10 @@ public final class OperationsServer implements AutoCloseable {
   }
 
   private static String quote(String s) {
-    return io.hindsight.events.EventCodec.JSON.getNodeFactory().textNode(String.valueOf(s)).toString();
+    return io.hindsight.events.EventCodec.JSON
+        .getNodeFactory()
+        .textNode(String.valueOf(s))
+        .toString();
   }
 
   public int port() {

@@ -8,8 +8,8 @@ import java.util.List;
 
 /**
  * One entry of the internal reformulations log, which every instance replays into its replica of
- * the chain: either an organic chain of utterances absorbed in success or failure, or the
- * outcome of a turn on which a rule was applied (a treatment).
+ * the chain: either an organic chain of utterances absorbed in success or failure, or the outcome
+ * of a turn on which a rule was applied (a treatment).
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record Reformulation(

@@ -54,10 +54,16 @@ public final class RewriteApp implements StreamsApp {
 
   @Override
   public void bind(MeterRegistry registry, OperationsServer server) {
-    Gauge.builder("hindsight.rewrite.states", this, app -> app.replica().map(RewriteReplica::states).orElse(0))
+    Gauge.builder(
+            "hindsight.rewrite.states",
+            this,
+            app -> app.replica().map(RewriteReplica::states).orElse(0))
         .description("Utterance states in the chain")
         .register(registry);
-    Gauge.builder("hindsight.rewrite.rules.live", this, app -> app.replica().map(r -> r.liveRules().size()).orElse(0))
+    Gauge.builder(
+            "hindsight.rewrite.rules.live",
+            this,
+            app -> app.replica().map(r -> r.liveRules().size()).orElse(0))
         .description("Live rewrite rules")
         .register(registry);
     server.route("/rewrite", (method, query, body) -> lookup(query));
@@ -76,10 +82,10 @@ public final class RewriteApp implements StreamsApp {
     if (utterance == null) {
       throw new IllegalArgumentException("GET /rewrite?utterance=...");
     }
-    ObjectNode answer = EventCodec.JSON.createObjectNode();
-    answer.put("utterance", utterance);
-    answer.put("normalized", UtteranceNormalizer.normalize(utterance));
     String asked = utterance;
+    ObjectNode answer = EventCodec.JSON.createObjectNode();
+    answer.put("utterance", asked);
+    answer.put("normalized", UtteranceNormalizer.normalize(asked));
     Optional<RewriteRule> rule = replica().flatMap(r -> r.rule(asked));
     if (rule.isEmpty()) {
       answer.putNull("target");

@@ -18,12 +18,12 @@ import org.apache.kafka.streams.processor.StateStoreContext;
 import org.apache.kafka.streams.query.Position;
 
 /**
- * Every instance's full replica of the pooled reformulation chain, its absorption probabilities
- * and the rule book, as a Kafka Streams global store fed by the single-partition reformulations
- * log. Because the log is totally ordered and rules are decided at fixed points of log time (each
- * time the log's event time crosses a multiple of the solver interval), every replica — on any
- * instance, in any replay — computes the same rule changes in the same order. One task publishes
- * them ({@link #changesAfter}). Not persistent: rebuilt from the log at start. Thread-safe.
+ * Every instance's full replica of the pooled reformulation chain, its absorption probabilities and
+ * the rule book, as a Kafka Streams global store fed by the single-partition reformulations log.
+ * Because the log is totally ordered and rules are decided at fixed points of log time (each time
+ * the log's event time crosses a multiple of the solver interval), every replica — on any instance,
+ * in any replay — computes the same rule changes in the same order. One task publishes them ({@link
+ * #changesAfter}). Not persistent: rebuilt from the log at start. Thread-safe.
  */
 public final class RewriteReplica implements StateStore {
   public static final String NAME = "rewrite-chain-replica";

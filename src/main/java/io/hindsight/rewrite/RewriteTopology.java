@@ -12,9 +12,9 @@ import org.apache.kafka.streams.state.Stores;
 
 /**
  * Loop B as a topology: interactions (keyed by user) are sessionized per partition; finished
- * sessions become chains and treatments on the single-partition reformulations log; every
- * instance replays that log into its {@link RewriteReplica}; partition 0's task publishes the
- * replica's rule changes to the compacted rewrites topic.
+ * sessions become chains and treatments on the single-partition reformulations log; every instance
+ * replays that log into its {@link RewriteReplica}; partition 0's task publishes the replica's rule
+ * changes to the compacted rewrites topic.
  */
 public final class RewriteTopology {
   static final String REFORMULATIONS_SINK = "reformulations-sink";

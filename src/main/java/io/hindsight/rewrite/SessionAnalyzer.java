@@ -6,12 +6,12 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Turns one user's finished session into reformulation chains and treatment outcomes. Knows
- * nothing of Kafka.
+ * Turns one user's finished session into reformulation chains and treatment outcomes. Knows nothing
+ * of Kafka.
  *
  * <p>Defect inference: a turn with a {@code signal} is a defect unless the signal is {@code
- * success}; a turn without one is a defect when the user spoke again within the rephrase gap, and
- * a success otherwise (so a session's last turn succeeds unless flagged). A chain is a run of
+ * success}; a turn without one is a defect when the user spoke again within the rephrase gap, and a
+ * success otherwise (so a session's last turn succeeds unless flagged). A chain is a run of
  * defective turns ended by a successful turn (absorbed in success) or by the end of the session
  * (the user gave up: failure). Turns on which a rule was applied are treatments: they are kept out
  * of the chains (counting them would teach the chain its own rewrites), end the run before them
@@ -33,7 +33,8 @@ public final class SessionAnalyzer {
         defects[i] = turn.signal().isDefect();
       } else {
         defects[i] =
-            i + 1 < turns.size() && turns.get(i + 1).timestamp() - turn.timestamp() <= rephraseGapMs;
+            i + 1 < turns.size()
+                && turns.get(i + 1).timestamp() - turn.timestamp() <= rephraseGapMs;
       }
     }
     return defects;

@@ -60,7 +60,8 @@ final class SessionProcessor implements Processor<String, Interaction, Object, O
         PunctuationType.STREAM_TIME,
         this::closeIdleSessions);
     if (context.taskId().partition() == 0) {
-      context.schedule(Duration.ofSeconds(1), PunctuationType.WALL_CLOCK_TIME, now -> publishRules());
+      context.schedule(
+          Duration.ofSeconds(1), PunctuationType.WALL_CLOCK_TIME, now -> publishRules());
     }
   }
 

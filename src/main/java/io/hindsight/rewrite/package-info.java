@@ -1,2 +1,5 @@
-/** Loop B (Alexa self-learning): sessions, reformulation chains, the replicated chain and the rule table. */
+/**
+ * Loop B (Alexa self-learning): sessions, reformulation chains, the replicated chain and the rule
+ * table.
+ */
 package io.hindsight.rewrite;

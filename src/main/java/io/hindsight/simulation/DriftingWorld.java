@@ -7,12 +7,12 @@ import java.util.SplittableRandom;
 
 /**
  * A recommender's world whose truth drifts away from a frozen base model. Users and items have
- * latent vectors; items belong to clusters (genres). The base model scores {@code σ(b + u·i +
- * b_i)} as the world was when it was trained; the truth adds a per-cluster popularity shift that
- * jumps every {@code phaseMs} of event time, so the model's errors are systematic and tied to
- * regions of its embedding (user ⊕ item vectors) — what the error memory exists for. Outcomes
- * arrive after a random delay; most negatives never arrive (implicit negatives). Deterministic for
- * a seed; events come out in event-time order. Not thread-safe.
+ * latent vectors; items belong to clusters (genres). The base model scores {@code σ(b + u·i + b_i)}
+ * as the world was when it was trained; the truth adds a per-cluster popularity shift that jumps
+ * every {@code phaseMs} of event time, so the model's errors are systematic and tied to regions of
+ * its embedding (user ⊕ item vectors) — what the error memory exists for. Outcomes arrive after a
+ * random delay; most negatives never arrive (implicit negatives). Deterministic for a seed; events
+ * come out in event-time order. Not thread-safe.
  */
 public final class DriftingWorld {
   /** One generated event, with the truth behind it for scoring the demo. */
@@ -82,7 +82,9 @@ public final class DriftingWorld {
     return vectors;
   }
 
-  /** The next prediction, and its outcome if it will have one (delivered by {@link #dueOutcome}). */
+  /**
+   * The next prediction, and its outcome if it will have one (delivered by {@link #dueOutcome}).
+   */
   public Event nextPrediction() {
     clock += stepMs;
     if (clock >= nextPhase) {
@@ -103,8 +105,15 @@ public final class DriftingWorld {
     String requestId = "drift-" + sequence++;
     Prediction prediction =
         new Prediction(
-            requestId, "demo-recommender", modelVersion, clock, base, embedding, null,
-            "u" + user, "i" + item);
+            requestId,
+            "demo-recommender",
+            modelVersion,
+            clock,
+            base,
+            embedding,
+            null,
+            "u" + user,
+            "i" + item);
     Outcome outcome = null;
     if (label == 1.0 || random.nextDouble() < 0.3) {
       long delay = (long) Math.min(maxDelayMs, -Math.log(1 - random.nextDouble()) * maxDelayMs / 4);

@@ -97,7 +97,19 @@ class RunCommandIT {
     assertThat(produce.exitValue()).isZero();
     Process consume =
         new ProcessBuilder(
-                "kcat", "-C", "-b", broker, "-t", "predictions", "-o", "beginning", "-c", "1", "-e", "-f", "%k=%s\\n")
+                "kcat",
+                "-C",
+                "-b",
+                broker,
+                "-t",
+                "predictions",
+                "-o",
+                "beginning",
+                "-c",
+                "1",
+                "-e",
+                "-f",
+                "%k=%s\\n")
             .start();
     assertThat(consume.waitFor(30, TimeUnit.SECONDS)).isTrue();
     String consumed = new String(consume.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

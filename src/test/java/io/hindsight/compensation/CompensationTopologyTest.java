@@ -65,19 +65,19 @@ class CompensationTopologyTest {
     Properties props = new Properties();
     props.putAll(HindsightService.streamsSettings(config, app));
     driver = new TopologyTestDriver(app.topology(), props);
-    predictions = driver.createInputTopic("predictions", new StringSerializer(), new StringSerializer());
+    predictions =
+        driver.createInputTopic("predictions", new StringSerializer(), new StringSerializer());
     outcomes = driver.createInputTopic("outcomes", new StringSerializer(), new StringSerializer());
     compensations =
-        driver.createOutputTopic("compensations", new StringDeserializer(), new StringDeserializer());
+        driver.createOutputTopic(
+            "compensations", new StringDeserializer(), new StringDeserializer());
     deadLetters =
         driver.createOutputTopic("dlq", new ByteArrayDeserializer(), new ByteArrayDeserializer());
   }
 
   private void predict(String id, long ts, double score, String version, float... embedding) {
     predictions.pipeInput(
-        id,
-        json(new Prediction(id, "m", version, ts, score, embedding, null, "u", "i")),
-        ts);
+        id, json(new Prediction(id, "m", version, ts, score, embedding, null, "u", "i")), ts);
   }
 
   private void outcome(String id, long ts, double label) {
@@ -91,7 +91,8 @@ class CompensationTopologyTest {
   private List<String> deadLetterReasons() {
     return deadLetters.readRecordsToList().stream()
         .map(TestRecord::headers)
-        .map(h -> new String(h.lastHeader(DeadLetterHandler.REASON).value(), StandardCharsets.UTF_8))
+        .map(
+            h -> new String(h.lastHeader(DeadLetterHandler.REASON).value(), StandardCharsets.UTF_8))
         .toList();
   }
 
@@ -159,9 +160,9 @@ class CompensationTopologyTest {
     outcome("r1", T0 + 10, 1.0);
     outcome("r1", T0 + 20, 0.0);
     outcome("r2", T0 + WINDOW + 5, 1.0);
+    outcome("r1", T0 + 2 * WINDOW - 5, 1.0);
     predict("r3", T0 + 2 * WINDOW, 0.5, "v1", 1, 0, 0, 0);
     outcome("r3", T0 + 2 * WINDOW + 1, 1.0);
-    outcome("r1", T0 + 2 * WINDOW + 2, 1.0);
     predict("r3", T0 + 2 * WINDOW + 3, 0.5, "v1", 1, 0, 0, 0);
     assertThat(deadLetterReasons())
         .containsExactly(
@@ -212,7 +213,8 @@ class CompensationTopologyTest {
     compensations.readValuesToList();
     predict("q", T0 + 2 * WINDOW + 1, 0.2, "v1", 0, 1, 0.1f, 0);
     Compensation c = read(compensations.readValue());
-    assertThat(c.compensatedScore()).isCloseTo(0.2 + 0.5 * (1.0 - 0.2), org.assertj.core.data.Offset.offset(1e-9));
+    assertThat(c.compensatedScore())
+        .isCloseTo(0.2 + 0.5 * (1.0 - 0.2), org.assertj.core.data.Offset.offset(1e-9));
   }
 
   private Compensation read(String json) {

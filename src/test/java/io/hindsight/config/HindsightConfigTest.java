@@ -24,8 +24,7 @@ class HindsightConfigTest {
             "HINDSIGHT_COMPENSATION_TAU", "0.3",
             "HINDSIGHT_COMPENSATION_GAMMA", "0.4",
             "HINDSIGHT_KAFKA_SECURITY_PROTOCOL", "SSL");
-    HindsightConfig config =
-        HindsightConfig.load(file, env, Map.of("compensation.gamma", "0.25"));
+    HindsightConfig config = HindsightConfig.load(file, env, Map.of("compensation.gamma", "0.25"));
 
     assertThat(config.getDouble(HindsightConfig.COMPENSATION_LAMBDA)).isEqualTo(0.6);
     assertThat(config.getDouble(HindsightConfig.COMPENSATION_TAU)).isEqualTo(0.3);
@@ -78,7 +77,8 @@ class HindsightConfigTest {
   void shouldKeepTheReadmeConfigurationReferenceInStepWithTheClass() throws Exception {
     String readme = Files.readString(Path.of("README.md"));
     assertThat(readme)
-        .as("README.md configuration reference; regenerate with HindsightConfig.markdownReference()")
+        .as(
+            "README.md configuration reference; regenerate with HindsightConfig.markdownReference()")
         .contains(HindsightConfig.markdownReference());
   }
 

@@ -48,59 +48,102 @@ class DeadLetterIT {
             null,
             Map.of(),
             Map.of(
-                HindsightConfig.BOOTSTRAP_SERVERS, kafka.bootstrapServers(),
-                HindsightConfig.STATE_DIR, stateDir.toString(),
-                HindsightConfig.APPLICATION_ID, "dlq-it",
-                HindsightConfig.TOPIC_PREFIX, "dlq-it."));
+                HindsightConfig.BOOTSTRAP_SERVERS,
+                kafka.bootstrapServers(),
+                HindsightConfig.STATE_DIR,
+                stateDir.toString(),
+                HindsightConfig.APPLICATION_ID,
+                "dlq-it",
+                HindsightConfig.TOPIC_PREFIX,
+                "dlq-it."));
     service =
         HindsightService.start(
             config, (c, registry) -> Apps.create(c, registry, Apps.Selection.all), line -> {});
     KafkaStreams streams = service.streams().get(0);
     AtomicBoolean leftRunning = new AtomicBoolean();
     await("streams running").atMost(Duration.ofSeconds(60)).until(() -> service.isReady());
-    streams.setStateListener(
-        (now, before) -> {
-          if (before == KafkaStreams.State.RUNNING && now != KafkaStreams.State.REBALANCING) {
+    java.util.concurrent.ScheduledExecutorService watcher =
+        java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+    watcher.scheduleAtFixedRate(
+        () -> {
+          KafkaStreams.State state = streams.state();
+          if (state != KafkaStreams.State.RUNNING && state != KafkaStreams.State.REBALANCING) {
             leftRunning.set(true);
           }
-        });
+        },
+        0,
+        20,
+        java.util.concurrent.TimeUnit.MILLISECONDS);
 
     long now = System.currentTimeMillis();
     String predictions = "dlq-it.predictions";
     String outcomes = "dlq-it.outcomes";
-    kafka.produce(predictions, List.of(record(predictions, "r0", prediction("r0", now, "0.4", "[1,2,3,4]"))));
+    kafka.produce(
+        predictions, List.of(record(predictions, "r0", prediction("r0", now, "0.4", "[1,2,3,4]"))));
     CompensationApp app = (CompensationApp) service.apps().get(0);
     await("model dimension declared")
         .atMost(Duration.ofSeconds(60))
-        .until(() -> app.memory().flatMap(m -> m.dimension("m", "v1").isPresent() ? java.util.Optional.of(1) : java.util.Optional.empty()).isPresent());
+        .until(
+            () ->
+                app.memory()
+                    .flatMap(
+                        m ->
+                            m.dimension("m", "v1").isPresent()
+                                ? java.util.Optional.of(1)
+                                : java.util.Optional.empty())
+                    .isPresent());
 
     Map<String, byte[]> invalidPredictions = new HashMap<>();
     invalidPredictions.put("malformed-json", utf8("{\"requestId\": \"x\","));
     invalidPredictions.put(
-        "invalid-utf8", new byte[] {'{', '"', 'a', '"', ':', '"', (byte) 0xC3, (byte) 0x28, '"', '}'});
+        "invalid-utf8",
+        new byte[] {'{', '"', 'a', '"', ':', '"', (byte) 0xC3, (byte) 0x28, '"', '}'});
     invalidPredictions.put("not-finite", utf8(prediction("bad-nan", now, "NaN", "[1,2,3,4]")));
     invalidPredictions.put(
         "missing-field",
-        utf8(prediction("bad-missing", now, "0.5", "[1,2,3,4]").replace("\"requestId\":\"bad-missing\",", "")));
+        utf8(
+            prediction("bad-missing", now, "0.5", "[1,2,3,4]")
+                .replace("\"requestId\":\"bad-missing\",", "")));
     invalidPredictions.put(
         "embedding-dimension-mismatch", utf8(prediction("bad-dim", now, "0.5", "[1,2,3]")));
     invalidPredictions.put(
-        "timestamp-in-future", utf8(prediction("bad-future", now + 86_400_000L * 365, "0.5", "[1,2,3,4]")));
-    invalidPredictions.put("timestamp-negative", utf8(prediction("bad-negative", -5, "0.5", "[1,2,3,4]")));
+        "timestamp-in-future",
+        utf8(prediction("bad-future", now + 86_400_000L * 365, "0.5", "[1,2,3,4]")));
+    invalidPredictions.put(
+        "timestamp-negative", utf8(prediction("bad-negative", -5, "0.5", "[1,2,3,4]")));
     invalidPredictions.put(
         "record-too-large",
-        utf8(prediction("bad-large", now, "0.5", "[1,2,3,4]").replace("}", ",\"pad\":\"" + "x".repeat(2 * 1024 * 1024) + "\"}")));
+        utf8(
+            prediction("bad-large", now, "0.5", "[1,2,3,4]")
+                .replace("}", ",\"pad\":\"" + "x".repeat(2 * 1024 * 1024) + "\"}")));
 
     List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>();
-    invalidPredictions.forEach((reason, value) -> records.add(new ProducerRecord<>(predictions, utf8(reason), value)));
+    invalidPredictions.forEach(
+        (reason, value) -> records.add(new ProducerRecord<>(predictions, utf8(reason), value)));
     int valid = 50;
     for (int i = 1; i <= valid; i++) {
       records.add(record(predictions, "r" + i, prediction("r" + i, now, "0.3", "[1,0,1,0]")));
     }
-    records.add(new ProducerRecord<>(outcomes, utf8("label-out-of-range"), utf8("{\"requestId\":\"r1\",\"timestamp\":" + now + ",\"label\":2.0}")));
-    records.add(new ProducerRecord<>(outcomes, utf8("orphan-outcome"), utf8("{\"requestId\":\"nobody\",\"timestamp\":" + now + ",\"label\":1}")));
-    records.add(record(outcomes, "r2", "{\"requestId\":\"r2\",\"timestamp\":" + now + ",\"label\":1}"));
-    records.add(new ProducerRecord<>("dlq-it.interactions", utf8("unknown-signal"), utf8("{\"userId\":\"u\",\"timestamp\":" + now + ",\"utterance\":\"play jazz\",\"signal\":\"meh\"}")));
+    records.add(
+        new ProducerRecord<>(
+            outcomes,
+            utf8("label-out-of-range"),
+            utf8("{\"requestId\":\"r1\",\"timestamp\":" + now + ",\"label\":2.0}")));
+    records.add(
+        new ProducerRecord<>(
+            outcomes,
+            utf8("orphan-outcome"),
+            utf8("{\"requestId\":\"nobody\",\"timestamp\":" + now + ",\"label\":1}")));
+    records.add(
+        record(outcomes, "r2", "{\"requestId\":\"r2\",\"timestamp\":" + now + ",\"label\":1}"));
+    records.add(
+        new ProducerRecord<>(
+            "dlq-it.interactions",
+            utf8("unknown-signal"),
+            utf8(
+                "{\"userId\":\"u\",\"timestamp\":"
+                    + now
+                    + ",\"utterance\":\"play jazz\",\"signal\":\"meh\"}")));
     kafka.produce(predictions, records);
 
     Map<String, String> expected = new HashMap<>();
@@ -122,13 +165,17 @@ class DeadLetterIT {
     }
     assertThat(seen).containsExactlyInAnyOrderEntriesOf(expected);
     ConsumerRecord<byte[], byte[]> large =
-        deadLetters.stream().filter(r -> new String(r.key(), StandardCharsets.UTF_8).equals("record-too-large")).findFirst().orElseThrow();
+        deadLetters.stream()
+            .filter(r -> new String(r.key(), StandardCharsets.UTF_8).equals("record-too-large"))
+            .findFirst()
+            .orElseThrow();
     assertThat(large.value().length).as("original bytes kept").isGreaterThan(2 * 1024 * 1024);
 
     List<ConsumerRecord<byte[], byte[]>> compensations =
         kafka.consume("dlq-it.compensations", valid + 1, Duration.ofSeconds(60));
     assertThat(compensations).hasSize(valid + 1);
     assertThat(streams.state()).isEqualTo(KafkaStreams.State.RUNNING);
+    watcher.shutdownNow();
     assertThat(leftRunning).as("Kafka Streams stayed RUNNING").isFalse();
     assertThat(service.registry().find("hindsight.dlq.records").counters()).isNotEmpty();
   }

@@ -36,7 +36,8 @@ class EventCodecTest {
         prediction("\"score\":0.5").replace("\"timestamp\":" + NOW, "\"timestamp\":-1"),
         RejectionReason.TIMESTAMP_NEGATIVE);
     assertReason(
-        prediction("\"score\":0.5").replace("\"timestamp\":" + NOW, "\"timestamp\":" + (NOW + 3_600_000)),
+        prediction("\"score\":0.5")
+            .replace("\"timestamp\":" + NOW, "\"timestamp\":" + (NOW + 3_600_000)),
         RejectionReason.TIMESTAMP_IN_FUTURE);
     assertReason("{\"pad\":\"" + "x".repeat(2000) + "\"}", RejectionReason.RECORD_TOO_LARGE);
   }

@@ -47,10 +47,14 @@ public final class KafkaBroker implements BeforeAllCallback, AfterAllCallback {
   public KafkaProducer<byte[], byte[]> producer() {
     return new KafkaProducer<>(
         Map.of(
-            ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers(),
-            ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 8 * 1024 * 1024,
-            ProducerConfig.LINGER_MS_CONFIG, 5,
-            ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024),
+            ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+            bootstrapServers(),
+            ProducerConfig.MAX_REQUEST_SIZE_CONFIG,
+            8 * 1024 * 1024,
+            ProducerConfig.LINGER_MS_CONFIG,
+            5,
+            ProducerConfig.BATCH_SIZE_CONFIG,
+            256 * 1024),
         new ByteArraySerializer(),
         new ByteArraySerializer());
   }

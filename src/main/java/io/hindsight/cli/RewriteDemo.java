@@ -1,0 +1,196 @@
+package io.hindsight.cli;
+
+import io.hindsight.config.Topics;
+import io.hindsight.datasets.SessionSimulator;
+import io.hindsight.datasets.SimulatedTurn;
+import io.hindsight.markov.RewriteRule;
+import io.hindsight.rewrite.RewriteApp;
+import io.hindsight.rewrite.RewriteReplica;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/**
+ * The rewrite half of the demo: simulated users speak real utterances (Snips) with real
+ * misspellings (codespell) standing in for recognition errors; the serving side applies the rules
+ * Hindsight has published so far, read from this instance's replica. Counts defects with the live
+ * rules and what they would have been without them.
+ */
+final class RewriteDemo implements AutoCloseable {
+  private static final Path SHARED = Path.of("..", "shared", "data");
+
+  private final String bootstrap;
+  private final Topics topics;
+  private final RewriteApp app;
+  private final int rate;
+  private final SessionSimulator simulator;
+  private final AtomicLong turns = new AtomicLong();
+  private final AtomicLong defects = new AtomicLong();
+  private final AtomicLong defectsWithoutRules = new AtomicLong();
+  private final AtomicLong rewritten = new AtomicLong();
+  private final AtomicLong wins = new AtomicLong();
+  private long slotTurns;
+  private long slotDefects;
+  private long slotDefectsWithoutRules;
+  private volatile boolean running = true;
+  private Thread thread;
+
+  RewriteDemo(String bootstrap, Topics topics, RewriteApp app, int rate, long seed)
+      throws Exception {
+    this.bootstrap = bootstrap;
+    this.topics = topics;
+    this.app = app;
+    this.rate = rate;
+    SessionSimulator.Builder builder =
+        SessionSimulator.builder()
+            .users(400)
+            .days(365)
+            .turnsPerUserPerDay(1.5)
+            .seed(seed)
+            .startMillis(System.currentTimeMillis() - Duration.ofDays(400).toMillis());
+    Path utterances = SHARED.resolve("utterances/snips-2017-utterances.tsv");
+    Path misspellings = SHARED.resolve("misspellings/codespell-dictionary.txt");
+    if (Files.exists(utterances)) {
+      builder.utterances(utterances);
+    }
+    if (Files.exists(misspellings)) {
+      builder.misspellings(misspellings);
+    }
+    this.simulator = builder.build();
+  }
+
+  String source() {
+    return simulator.usesBuiltInUtterances()
+        ? "built-in sample utterances"
+        : "Snips utterances with codespell misspellings";
+  }
+
+  void start() {
+    thread = new Thread(this::produce, "demo-rewrite-traffic");
+    thread.start();
+  }
+
+  private Optional<String> liveRule(String normalizedUtterance) {
+    return app.replica().flatMap(r -> r.rule(normalizedUtterance)).map(RewriteRule::target);
+  }
+
+  private void produce() {
+    try (KafkaProducer<String, String> producer =
+        new KafkaProducer<>(
+            Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                bootstrap,
+                ProducerConfig.LINGER_MS_CONFIG,
+                10),
+            new StringSerializer(),
+            new StringSerializer())) {
+      long interval = TimeUnit.SECONDS.toNanos(1) / rate;
+      long next = System.nanoTime();
+      Iterator<SimulatedTurn> it = simulator.turns(this::liveRule);
+      while (running && it.hasNext()) {
+        SimulatedTurn turn = it.next();
+        producer.send(
+            new ProducerRecord<>(
+                topics.interactions().name(),
+                turn.userId(),
+                turn.toEvent().without("type").toString()));
+        count(turn);
+        next += interval;
+        long sleep = next - System.nanoTime();
+        if (sleep > 0) {
+          TimeUnit.NANOSECONDS.sleep(sleep);
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private synchronized void count(SimulatedTurn turn) {
+    turns.incrementAndGet();
+    slotTurns++;
+    boolean rescued = turn.rewriteTarget().isPresent() && turn.misrecognized() && !turn.failing();
+    if (turn.rewriteTarget().isPresent()) {
+      rewritten.incrementAndGet();
+      if (rescued) {
+        wins.incrementAndGet();
+      }
+    }
+    if (turn.failing()) {
+      defects.incrementAndGet();
+      slotDefects++;
+    }
+    if (turn.failing() || rescued) {
+      defectsWithoutRules.incrementAndGet();
+      slotDefectsWithoutRules++;
+    }
+  }
+
+  synchronized String liveLine() {
+    List<RewriteRule> rules = app.replica().map(RewriteReplica::liveRules).orElse(List.of());
+    String line =
+        String.format(
+            "        rewrites: %,d turns, %d live rules (precision %s) | slot defect rate %.1f%%"
+                + " with rules, %.1f%% without",
+            turns.get(),
+            rules.size(),
+            precision(rules),
+            percent(slotDefects, slotTurns),
+            percent(slotDefectsWithoutRules, slotTurns));
+    slotTurns = 0;
+    slotDefects = 0;
+    slotDefectsWithoutRules = 0;
+    return line;
+  }
+
+  private String precision(List<RewriteRule> rules) {
+    if (rules.isEmpty()) {
+      return "n/a";
+    }
+    Map<String, String> truth = simulator.truth();
+    long correct = rules.stream().filter(r -> r.target().equals(truth.get(r.source()))).count();
+    return String.format("%.0f%%", 100.0 * correct / rules.size());
+  }
+
+  private static double percent(long part, long whole) {
+    return whole == 0 ? 0 : 100.0 * part / whole;
+  }
+
+  synchronized String finalSummary() {
+    List<RewriteRule> rules = app.replica().map(RewriteReplica::liveRules).orElse(List.of());
+    return String.format(
+        "rewrite summary (simulated sessions, %s): %,d turns, %d live rules, precision %s;"
+            + " %,d turns rewritten, %,d rescued; defect rate %.2f%% with the live rules,"
+            + " %.2f%% without",
+        source(),
+        turns.get(),
+        rules.size(),
+        precision(rules),
+        rewritten.get(),
+        wins.get(),
+        percent(defects.get(), turns.get()),
+        percent(defectsWithoutRules.get(), turns.get()));
+  }
+
+  void stopTraffic() throws InterruptedException {
+    running = false;
+    thread.join();
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    if (running) {
+      stopTraffic();
+    }
+  }
+}
