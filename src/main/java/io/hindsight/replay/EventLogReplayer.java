@@ -1,8 +1,10 @@
 package io.hindsight.replay;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamWriteFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.hindsight.datasets.EventLogReader;
 import io.hindsight.datasets.LogLine;
@@ -13,11 +15,20 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Deque;
 import java.util.EnumMap;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
@@ -27,11 +38,11 @@ import java.util.stream.Collectors;
  * Replays an event log into an {@link EventSink} in event-time order.
  *
  * <p>Two phases. First the whole log is read, every line validated exactly as Hindsight validates
- * its topics ({@link EventCodec}) and the valid events sorted by event time, stably (equal
- * timestamps keep log order), through an {@link EventTimeSorter} that spills to disk beyond its
- * memory budget. Then the events are sent, paced by the {@link ReplaySpeed}, and the sink flushed.
- * So every bad line is reported before anything is produced, and in strict mode the first bad line
- * ends the replay with nothing produced.
+ * its topics ({@link EventCodec}; on validation threads beside the parsing one) and the valid
+ * events sorted by event time, stably (equal timestamps keep log order), through an {@link
+ * EventTimeSorter} that spills to disk beyond its memory budget. Then the events are sent, paced by
+ * the {@link ReplaySpeed}, and the sink flushed. So every bad line is reported before anything is
+ * produced, and in strict mode the first bad line ends the replay with nothing produced.
  *
  * <p>A line is bad when {@link EventLogReader} rejects it, when its type is not one of {@link
  * ReplayedType}, or when Hindsight would send it to the dead-letter topic for a reason visible in
@@ -48,10 +59,14 @@ public final class EventLogReplayer {
     void sleep(long nanos) throws InterruptedException;
   }
 
-  private static final ObjectMapper MAPPER = new ObjectMapper();
+  /** Doubles written by Schubfach: Java 17's Double.toString is slow and embeddings are many. */
+  private static final ObjectMapper MAPPER =
+      JsonMapper.builder().enable(StreamWriteFeature.USE_FAST_DOUBLE_WRITER).build();
+
   private static final String TYPE = "type";
   private static final long MAX_SLEEP_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
   private static final int PROGRESS_EVERY = 1024;
+  private static final int BATCH_LINES = 1024;
   private static final String EXPECTED_TYPES =
       Arrays.stream(ReplayedType.values())
           .map(ReplayedType::wireName)
@@ -66,6 +81,7 @@ public final class EventLogReplayer {
   private final Consumer<MalformedEventException> rejectedLines;
   private final LongSupplier nanoClock;
   private final Sleeper sleeper;
+  private final int validationThreads;
   private volatile boolean cancelled;
 
   private EventLogReplayer(Builder builder) {
@@ -78,6 +94,7 @@ public final class EventLogReplayer {
     this.rejectedLines = builder.rejectedLines;
     this.nanoClock = builder.nanoClock;
     this.sleeper = builder.sleeper;
+    this.validationThreads = builder.validationThreads;
   }
 
   /** Starts configuring a replayer that validates with {@code codec}. */
@@ -130,62 +147,138 @@ public final class EventLogReplayer {
     cancelled = true;
   }
 
-  /** Returns {lines read, lines rejected}. */
+  /** One line after validation: the event to replay, or why the line is bad. */
+  private record CheckedLine(long lineNumber, TimedEvent event, String reason) {}
+
+  /**
+   * Reads, validates and sorts the log; returns {lines read, lines rejected}. Lines are parsed on
+   * this thread and validated in batches on the validation threads; results are taken in log order,
+   * so bad lines are reported in order and strict mode stops at the first one.
+   */
   private long[] read(EventLogReader reader, EventTimeSorter sorter) throws IOException {
-    long lines = 0;
-    long rejected = 0;
-    for (LogLine line : reader) {
-      if (cancelled) {
-        break;
-      }
-      lines++;
-      String reason = line.isError() ? line.error() : accept(line, sorter);
-      if (reason != null) {
-        rejected++;
-        MalformedEventException bad = new MalformedEventException(line.lineNumber(), reason);
-        rejectedLines.accept(bad);
-        if (strict) {
-          progress.finished();
-          throw bad;
+    ExecutorService pool =
+        validationThreads == 0
+            ? null
+            : Executors.newFixedThreadPool(validationThreads, EventLogReplayer::validationThread);
+    Deque<Future<List<CheckedLine>>> inFlight = new ArrayDeque<>();
+    long[] counts = new long[2];
+    try {
+      List<LogLine> batch = new ArrayList<>(BATCH_LINES);
+      for (LogLine line : reader) {
+        if (cancelled) {
+          break;
+        }
+        batch.add(line);
+        if (batch.size() == BATCH_LINES) {
+          inFlight.add(submit(pool, batch));
+          batch = new ArrayList<>(BATCH_LINES);
+          while (inFlight.size() > 2 * Math.max(1, validationThreads)) {
+            take(inFlight.poll(), sorter, counts);
+          }
         }
       }
-      if (lines % PROGRESS_EVERY == 0) {
-        progress.reading(lines, sorter.size(), rejected);
+      if (!batch.isEmpty() && !cancelled) {
+        inFlight.add(submit(pool, batch));
+      }
+      while (!inFlight.isEmpty() && !cancelled) {
+        take(inFlight.poll(), sorter, counts);
+      }
+    } finally {
+      if (pool != null) {
+        pool.shutdownNow();
       }
     }
-    progress.reading(lines, sorter.size(), rejected);
-    return new long[] {lines, rejected};
+    progress.reading(counts[0], sorter.size(), counts[1]);
+    return counts;
   }
 
-  /** Adds a parsed line's event to the sorter; null when accepted, otherwise why not. */
-  private String accept(LogLine line, EventTimeSorter sorter) throws IOException {
+  private Future<List<CheckedLine>> submit(ExecutorService pool, List<LogLine> batch) {
+    if (pool == null) {
+      return CompletableFuture.completedFuture(check(batch));
+    }
+    return pool.submit(() -> check(batch));
+  }
+
+  /** Adds a validated batch to the sorter and reports its bad lines; counts[0] lines, [1] bad. */
+  private void take(Future<List<CheckedLine>> pending, EventTimeSorter sorter, long[] counts)
+      throws IOException {
+    List<CheckedLine> checked;
+    try {
+      checked = pending.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      cancelled = true;
+      return;
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException runtime) {
+        throw runtime;
+      }
+      throw new IllegalStateException("validating the log failed", e.getCause());
+    }
+    for (CheckedLine line : checked) {
+      counts[0]++;
+      if (line.event() != null) {
+        sorter.add(line.event());
+        continue;
+      }
+      counts[1]++;
+      MalformedEventException bad = new MalformedEventException(line.lineNumber(), line.reason());
+      rejectedLines.accept(bad);
+      if (strict) {
+        progress.finished();
+        throw bad;
+      }
+    }
+    progress.reading(counts[0], sorter.size(), counts[1]);
+  }
+
+  private List<CheckedLine> check(List<LogLine> batch) {
+    List<CheckedLine> checked = new ArrayList<>(batch.size());
+    for (LogLine line : batch) {
+      checked.add(line.isError() ? rejected(line, line.error()) : check(line));
+    }
+    return checked;
+  }
+
+  /** Validates one parsed line as Hindsight would validate its topic. */
+  private CheckedLine check(LogLine line) {
     ObjectNode event = line.event();
     JsonNode typeField = event.remove(TYPE);
     String typeName = typeField == null ? null : typeField.asText();
     ReplayedType type = ReplayedType.fromWireName(typeName).orElse(null);
     if (type == null) {
-      return "unknown type '" + typeName + "' (expected " + EXPECTED_TYPES + ")";
+      return rejected(line, "unknown type '" + typeName + "' (expected " + EXPECTED_TYPES + ")");
     }
     byte[] value;
     try {
       value = MAPPER.writeValueAsBytes(event);
     } catch (JsonProcessingException e) {
-      return "cannot serialize: " + e.getOriginalMessage();
+      return rejected(line, "cannot serialize: " + e.getOriginalMessage());
     }
     ReplayedType.KeyedEvent keyed;
     try {
       keyed = type.validate(codec, value);
     } catch (InvalidEventException e) {
-      return e.getMessage();
+      return rejected(line, e.getMessage());
     }
-    sorter.add(
+    TimedEvent timed =
         new TimedEvent(
             keyed.timestamp(),
             line.lineNumber(),
             type,
             keyed.key().getBytes(StandardCharsets.UTF_8),
-            value));
-    return null;
+            value);
+    return new CheckedLine(line.lineNumber(), timed, null);
+  }
+
+  private static CheckedLine rejected(LogLine line, String reason) {
+    return new CheckedLine(line.lineNumber(), null, reason);
+  }
+
+  private static Thread validationThread(Runnable task) {
+    Thread thread = new Thread(task, "replay-validation");
+    thread.setDaemon(true);
+    return thread;
   }
 
   private void produce(
@@ -249,6 +342,7 @@ public final class EventLogReplayer {
     private Consumer<MalformedEventException> rejectedLines = line -> {};
     private LongSupplier nanoClock = System::nanoTime;
     private Sleeper sleeper = TimeUnit.NANOSECONDS::sleep;
+    private int validationThreads = Math.min(4, Runtime.getRuntime().availableProcessors() - 1);
 
     private Builder(EventCodec codec) {
       this.codec = Objects.requireNonNull(codec, "codec");
@@ -293,6 +387,18 @@ public final class EventLogReplayer {
     /** Told of every bad line, with its line number and reason, as it is read. */
     public Builder onRejectedLine(Consumer<MalformedEventException> rejectedLines) {
       this.rejectedLines = Objects.requireNonNull(rejectedLines, "rejectedLines");
+      return this;
+    }
+
+    /**
+     * Threads validating lines while this thread parses the next ones; 0 validates on the calling
+     * thread. Default one less than the processors, at most 4.
+     */
+    public Builder validationThreads(int validationThreads) {
+      if (validationThreads < 0) {
+        throw new IllegalArgumentException("validation threads must not be negative");
+      }
+      this.validationThreads = validationThreads;
       return this;
     }
 

@@ -18,6 +18,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class EventLogReplayerTest {
   private static final long T0 = 1_700_000_000_000L;
@@ -116,6 +118,46 @@ class EventLogReplayerTest {
     assertThat(summary.rejectedLines()).isEqualTo(6);
     assertThat(summary.linesRead()).isEqualTo(8);
     assertThat(sink.sent).extracting(RecordingSink.Sent::key).containsExactly("r1", "r1");
+  }
+
+  @ParameterizedTest
+  @ValueSource(ints = {0, 1, 3})
+  void shouldReportBadLinesInLogOrderWhateverTheNumberOfValidationThreads(int threads)
+      throws IOException {
+    List<String> lines = new ArrayList<>();
+    List<Long> badLineNumbers = new ArrayList<>();
+    for (int i = 1; i <= 5_000; i++) {
+      if (i % 499 == 0) {
+        lines.add("{\"type\":\"outcome\",\"requestId\":\"r" + i + "\",\"label\":1}");
+        badLineNumbers.add((long) i);
+      } else {
+        lines.add(prediction("r" + i, T0 + (i * 7919L) % 1000));
+      }
+    }
+    List<MalformedEventException> rejected = new ArrayList<>();
+    RecordingSink sink = new RecordingSink();
+
+    replay(
+        EventLogReplayer.builder(CODEC).validationThreads(threads).onRejectedLine(rejected::add),
+        jsonLines(String.join("\n", lines)),
+        sink);
+
+    assertThat(rejected).extracting(MalformedEventException::lineNumber).isEqualTo(badLineNumbers);
+    assertThat(sink.sent).hasSize(5_000 - badLineNumbers.size());
+
+    List<MalformedEventException> strictRejected = new ArrayList<>();
+    assertThatThrownBy(
+            () ->
+                replay(
+                    EventLogReplayer.builder(CODEC)
+                        .validationThreads(threads)
+                        .strict(true)
+                        .onRejectedLine(strictRejected::add),
+                    jsonLines(String.join("\n", lines)),
+                    new RecordingSink()))
+        .isInstanceOf(MalformedEventException.class)
+        .hasMessageStartingWith("line 499: missing-field: timestamp");
+    assertThat(strictRejected).hasSize(1);
   }
 
   @Test
