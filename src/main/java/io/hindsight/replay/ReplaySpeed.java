@@ -69,6 +69,11 @@ public record ReplaySpeed(double factor) {
 
   @Override
   public String toString() {
-    return isMax() ? "max" : String.format(Locale.ROOT, "%sx", factor);
+    if (isMax()) {
+      return "max";
+    }
+    return factor == Math.rint(factor) && factor < 1e15
+        ? (long) factor + "x"
+        : String.format(Locale.ROOT, "%sx", factor);
   }
 }

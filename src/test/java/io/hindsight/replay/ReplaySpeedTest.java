@@ -43,6 +43,8 @@ class ReplaySpeedTest {
     assertThat(ReplaySpeed.parse("60").factor()).isEqualTo(60.0);
     assertThat(ReplaySpeed.parse("2.5x").factor()).isEqualTo(2.5);
     assertThat(ReplaySpeed.parse(" MAX ")).isEqualTo(ReplaySpeed.MAX);
+    assertThat(ReplaySpeed.parse("60")).hasToString("60x");
+    assertThat(ReplaySpeed.parse("0.5")).hasToString("0.5x");
   }
 
   @ParameterizedTest
