@@ -12,7 +12,11 @@ import java.util.function.LongSupplier;
  * plain line every few seconds. Used from one thread.
  */
 final class ConsoleProgress implements ReplayProgress {
-  private static final int BAR_WIDTH = 30;
+  private static final int BAR_WIDTH = 20;
+
+  /** Wider than the terminal, a line wraps and carriage returns can no longer redraw it. */
+  private static final int TERMINAL_WIDTH = 79;
+
   private static final long TERMINAL_REFRESH_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
   private static final long PLAIN_REFRESH_NANOS = TimeUnit.SECONDS.toNanos(5);
 
@@ -67,26 +71,31 @@ final class ConsoleProgress implements ReplayProgress {
             : eventsSent == 0
                 ? -1
                 : (long) (elapsed * (eventsTotal - eventsSent) / (double) eventsSent);
-    String counts =
-        String.format(
-            Locale.ROOT,
-            "%,d/%,d events, %s events/s, ETA %s",
-            eventsSent,
-            eventsTotal,
-            rate(eventsSent),
-            remaining < 0 ? "?" : duration(remaining));
+    String eta = remaining < 0 ? "?" : duration(remaining);
+    int percent = (int) (fraction * 100);
     if (terminal) {
       int filled = (int) Math.round(fraction * BAR_WIDTH);
       show(
           String.format(
               Locale.ROOT,
-              "producing [%s%s] %3d%% %s",
+              "producing [%s%s] %3d%% %,d/%,d at %s/s, ETA %s",
               "#".repeat(filled),
               ".".repeat(BAR_WIDTH - filled),
-              (int) (fraction * 100),
-              counts));
+              percent,
+              eventsSent,
+              eventsTotal,
+              rate(eventsSent),
+              eta));
     } else {
-      show(String.format(Locale.ROOT, "producing: %d%%, %s", (int) (fraction * 100), counts));
+      show(
+          String.format(
+              Locale.ROOT,
+              "producing: %d%%, %,d/%,d events, %s events/s, ETA %s",
+              percent,
+              eventsSent,
+              eventsTotal,
+              rate(eventsSent),
+              eta));
     }
   }
 
@@ -117,6 +126,9 @@ final class ConsoleProgress implements ReplayProgress {
 
   private void show(String line) {
     if (terminal) {
+      if (line.length() > TERMINAL_WIDTH) {
+        line = line.substring(0, TERMINAL_WIDTH);
+      }
       // Pad over the previous, possibly longer, line; no newline so the next redraw replaces it.
       out.print("\r" + line + " ".repeat(Math.max(0, lastWidth - line.length())));
       lastWidth = line.length();

@@ -154,7 +154,6 @@ public final class ReplayCommand implements Callable<Integer> {
       err.println("cannot read " + input);
       return FAILED;
     }
-    Signals.onTermination(replayer::cancel);
     ReplaySummary summary;
     try (EventLogReader reader =
             EventLogReader.open(
@@ -162,6 +161,8 @@ public final class ReplayCommand implements Callable<Integer> {
                 format == null ? EventLogReader.Format.of(input) : format,
                 type == null ? null : type.wireName());
         KafkaEventSink sink = KafkaEventSink.open(config)) {
+      // From here on an interrupt stops the replay cleanly: what was sent is flushed and counted.
+      Signals.onTermination(replayer::cancel);
       Console.announce("replaying " + input + " to " + bootstrapServers + " at speed " + speed);
       summary = replayer.replay(reader, sink);
       Console.announce(report(summary));
