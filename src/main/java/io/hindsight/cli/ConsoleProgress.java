@@ -112,6 +112,8 @@ final class ConsoleProgress implements ReplayProgress {
     if (!phase.equals(newPhase)) {
       phase = newPhase;
       phaseStart = nanoClock.getAsLong();
+      // A rate over the first instants of a phase means nothing: show the first one a period in.
+      lastShown = phaseStart;
     }
   }
 
