@@ -4,8 +4,8 @@ import java.text.Normalizer;
 import java.util.Locale;
 
 /**
- * Maps an utterance to its state name: Unicode NFKC, lower case ({@link Locale#ROOT}), punctuation
- * removed, whitespace folded to single spaces and trimmed. Stateless and thread-safe; idempotent.
+ * Stateless and thread-safe; idempotent. Maps an utterance to its state name: Unicode NFKC, lower
+ * case ({@link Locale#ROOT}), punctuation removed, whitespace folded to single spaces and trimmed.
  *
  * <p>Letters, digits and combining marks of every script are kept, so non-Latin utterances keep
  * their meaning. Apostrophes (ASCII and typographic) are dropped without a space, so "don't" and
