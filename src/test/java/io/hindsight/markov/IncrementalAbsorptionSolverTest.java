@@ -73,7 +73,7 @@ class IncrementalAbsorptionSolverTest extends AbsorptionSolverContractTest {
     for (int i = 0; i < 500; i++) {
       changed.addAll(RandomChains.record(statistics, chains.next()));
     }
-    IncrementalAbsorptionSolver solver = new IncrementalAbsorptionSolver(1e-12, 10);
+    IncrementalAbsorptionSolver solver = new IncrementalAbsorptionSolver(1e-12, 1e-6, 10);
 
     solver.update(statistics, changed);
     assertThat(solver.pendingStates()).isPositive();
