@@ -9,6 +9,7 @@ import java.nio.ByteOrder;
 import java.nio.LongBuffer;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -95,6 +96,15 @@ public final class OffHeapSketchMemory extends SketchMemory {
       channel =
           FileChannel.open(
               file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+      // Two writers on one file would corrupt it: the lock fails fast in this and other JVMs,
+      // and a dead process's lock disappears with it.
+      try {
+        if (channel.tryLock() == null) {
+          throw new IllegalStateException("sketch file " + file + " is open in another process");
+        }
+      } catch (OverlappingFileLockException e) {
+        throw new IllegalStateException("sketch file " + file + " is already open", e);
+      }
       OpenOutcome outcome;
       long samples = 0;
       long bucketsInUse = 0;
@@ -194,6 +204,13 @@ public final class OffHeapSketchMemory extends SketchMemory {
       unmapAll();
       closeQuietly(channel);
     }
+  }
+
+  @Override
+  void abandonStorage() {
+    // As process death would: mappings and the lock go, the header still says "open".
+    unmapAll();
+    closeQuietly(channel);
   }
 
   private void unmapAll() {
