@@ -31,6 +31,7 @@ import java.nio.file.StandardOpenOption;
 public final class OffHeapSketchMemory extends SketchMemory {
 
   private static final long CHUNK_BYTES = 1L << 30;
+  private static final int LONGS_PER_LINE = 8;
 
   private final Path file;
   private final FileChannel channel;
@@ -40,6 +41,7 @@ public final class OffHeapSketchMemory extends SketchMemory {
   private final MappedByteBuffer[] chunks;
   private final LongBuffer[] views;
   private SketchFileHeader header;
+  private long prefetched;
 
   private OffHeapSketchMemory(
       Path file,
@@ -170,6 +172,21 @@ public final class OffHeapSketchMemory extends SketchMemory {
   void storeBucket(long index, long[] values) {
     views[(int) (index >>> chunkShift)].put(
         (int) ((index & chunkMask) * stride), values, 0, stride);
+  }
+
+  @Override
+  void prefetch(long[] indices, int count) {
+    long touched = 0;
+    for (int k = 0; k < count; k++) {
+      long index = indices[k];
+      LongBuffer view = views[(int) (index >>> chunkShift)];
+      int at = (int) ((index & chunkMask) * stride);
+      for (int f = 0; f < stride; f += LONGS_PER_LINE) {
+        touched += view.get(at + f);
+      }
+    }
+    // Published so the JIT cannot drop the loads.
+    prefetched = touched;
   }
 
   /** Forces the buckets and the counters to disk; the file stays marked as open (not clean). */
