@@ -22,14 +22,14 @@ import java.util.Arrays;
  *       any order that applies a bucket's samples in non-decreasing epoch order (e.g. any
  *       reordering within an epoch of 8 half-lives). Otherwise a shift to a newer epoch floors a
  *       sum of several samples instead of each one, so a field can differ by at most one unit
- *       (2^-20 of the epoch-relative weight) per sample of an older epoch in that bucket, less than
- *       2^-20·n relative to n; reads differ accordingly little, but {@link #contentHash} differs.
+ *       (2^-20) per sample of that bucket; reads then differ in the sixth decimal or less, but
+ *       {@link #contentHash} and {@link #sameContents} tell the replicas apart.
  * </ul>
  *
- * <p><b>Decay.</b> A sample at time t weighs 2^(−(t_read − t)/h) at read time t_read. Since every
- * bucket mean and the cosine are ratios, decay changes which samples dominate a bucket and, through
- * nMin, which buckets count; the read divides by the weight at the read time only for that nMin
- * test.
+ * <p><b>Decay.</b> A sample at time t weighs 2^(−(t_read − t)/h) at read time t_read, so a
+ * bucket's weight halves every half-life. Every bucket mean and the cosine are ratios of sums with
+ * the same weights, so decay changes which samples dominate a bucket, and, through nMin, which
+ * buckets count: reads convert the stored weight to the read time only for the nMin test.
  */
 public abstract sealed class SketchMemory implements ErrorMemory
     permits OnHeapSketchMemory, OffHeapSketchMemory, ChronicleSketchMemory {
