@@ -26,10 +26,10 @@ import java.util.Arrays;
  *       {@link #contentHash} and {@link #sameContents} tell the replicas apart.
  * </ul>
  *
- * <p><b>Decay.</b> A sample at time t weighs 2^(−(t_read − t)/h) at read time t_read, so a
- * bucket's weight halves every half-life. Every bucket mean and the cosine are ratios of sums with
- * the same weights, so decay changes which samples dominate a bucket, and, through nMin, which
- * buckets count: reads convert the stored weight to the read time only for the nMin test.
+ * <p><b>Decay.</b> A sample at time t weighs 2^(−(t_read − t)/h) at read time t_read, so a bucket's
+ * weight halves every half-life. Every bucket mean and the cosine are ratios of sums with the same
+ * weights, so decay changes which samples dominate a bucket, and, through nMin, which buckets
+ * count: reads convert the stored weight to the read time only for the nMin test.
  */
 public abstract sealed class SketchMemory implements ErrorMemory
     permits OnHeapSketchMemory, OffHeapSketchMemory, ChronicleSketchMemory {
