@@ -303,9 +303,7 @@ public abstract sealed class SketchMemory implements ErrorMemory
   /** Copies bucket {@code index}'s exact fixed-point fields into {@code out} (length stride). */
   public final void copyBucket(long index, long[] out) {
     checkOpen();
-    if (index < 0 || index >= totalBuckets()) {
-      throw new IndexOutOfBoundsException("bucket " + index + " of " + totalBuckets());
-    }
+    checkIndex(index);
     long[] values = loadBucket(index, loaded);
     System.arraycopy(values, bucketOffset(index), out, 0, stride);
   }
@@ -313,6 +311,7 @@ public abstract sealed class SketchMemory implements ErrorMemory
   /** The sample weight of bucket {@code index} at event time {@code timestamp}. */
   public final double bucketWeight(long index, long timestamp) {
     checkOpen();
+    checkIndex(index);
     long[] values = loadBucket(index, loaded);
     int off = bucketOffset(index);
     double factor =
@@ -400,6 +399,12 @@ public abstract sealed class SketchMemory implements ErrorMemory
 
   /** Drops the storage without a clean close; by default leaves it to the garbage collector. */
   void abandonStorage() {}
+
+  private void checkIndex(long index) {
+    if (index < 0 || index >= totalBuckets()) {
+      throw new IndexOutOfBoundsException("bucket " + index + " of " + totalBuckets());
+    }
+  }
 
   final void checkOpen() {
     if (closed) {
