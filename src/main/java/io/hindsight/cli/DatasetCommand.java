@@ -87,6 +87,16 @@ public final class DatasetCommand implements Runnable {
         description = "Seed of the model's training (default ${DEFAULT-VALUE}).")
     long seed;
 
+    @Option(
+        names = "--hidden",
+        paramLabel = "KIND",
+        defaultValue = "CONCATENATION",
+        description =
+            "Hidden vector published as the embedding: CONCATENATION [p_u, q_i] keeps the item half"
+                + " for users the model never saw; PRODUCT p_u*q_i is zero for them (default"
+                + " ${DEFAULT-VALUE}).")
+    MovieLensAdapter.HiddenVector hidden;
+
     @Override
     public Integer call() {
       PrintWriter err = spec.commandLine().getErr();
@@ -101,6 +111,7 @@ public final class DatasetCommand implements Runnable {
                 .trainUntil(trainUntil)
                 .dim(dim)
                 .seed(seed)
+                .hiddenVector(hidden)
                 .build();
       } catch (IllegalArgumentException e) {
         throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);

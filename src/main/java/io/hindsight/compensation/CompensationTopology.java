@@ -60,23 +60,17 @@ public final class CompensationTopology {
         "attach-outcomes", () -> new OutcomeProcessor(settings, metrics), "outcomes-source");
     topology.addStateStore(
         Stores.keyValueStoreBuilder(
-            Stores.persistentKeyValueStore(AttributionBuffer.PENDING_STORE),
-            Serdes.String(),
-            Serdes.ByteArray()),
+            stores.apply(AttributionBuffer.PENDING_STORE), Serdes.String(), Serdes.ByteArray()),
         "compensate-predictions",
         "attach-outcomes");
     topology.addStateStore(
         Stores.keyValueStoreBuilder(
-            Stores.persistentKeyValueStore(AttributionBuffer.INDEX_STORE),
-            Serdes.Bytes(),
-            Serdes.ByteArray()),
+            stores.apply(AttributionBuffer.INDEX_STORE), Serdes.Bytes(), Serdes.ByteArray()),
         "compensate-predictions",
         "attach-outcomes");
     topology.addStateStore(
         Stores.keyValueStoreBuilder(
-            Stores.persistentKeyValueStore(PredictionProcessor.DIMENSIONS_STORE),
-            Serdes.String(),
-            Serdes.Integer()),
+            stores.apply(PredictionProcessor.DIMENSIONS_STORE), Serdes.String(), Serdes.Integer()),
         "compensate-predictions");
     topology.addSink(
         COMPENSATIONS_SINK,

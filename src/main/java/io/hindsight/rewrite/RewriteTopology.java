@@ -40,21 +40,15 @@ public final class RewriteTopology {
         "sessionize-interactions", () -> new SessionProcessor(settings), "interactions-source");
     topology.addStateStore(
         Stores.keyValueStoreBuilder(
-            Stores.persistentKeyValueStore(SessionProcessor.SESSIONS_STORE),
-            Serdes.String(),
-            Serdes.ByteArray()),
+            stores.apply(SessionProcessor.SESSIONS_STORE), Serdes.String(), Serdes.ByteArray()),
         "sessionize-interactions");
     topology.addStateStore(
         Stores.keyValueStoreBuilder(
-            Stores.persistentKeyValueStore(SessionProcessor.SESSION_INDEX_STORE),
-            Serdes.Bytes(),
-            Serdes.ByteArray()),
+            stores.apply(SessionProcessor.SESSION_INDEX_STORE), Serdes.Bytes(), Serdes.ByteArray()),
         "sessionize-interactions");
     topology.addStateStore(
         Stores.keyValueStoreBuilder(
-            Stores.persistentKeyValueStore(SessionProcessor.PUBLISHED_STORE),
-            Serdes.String(),
-            Serdes.Long()),
+            stores.apply(SessionProcessor.PUBLISHED_STORE), Serdes.String(), Serdes.Long()),
         "sessionize-interactions");
     topology.addSink(
         REFORMULATIONS_SINK,
