@@ -167,7 +167,9 @@ public final class RewritePolicy {
     if (solver.successProbability(target) < solver.successProbability(source) - COMPARISON_SLACK) {
       violated.add(RewriteGuard.EVENTUAL_SUCCESS_WORSE);
     }
-    if (settings.similarityGuard() && !similar(source, target)) {
+    // The similarity guard is by far the dearest; a candidate that fails a cheaper one is out
+    // anyway.
+    if (violated.isEmpty() && settings.similarityGuard() && !similar(source, target)) {
       violated.add(RewriteGuard.DISSIMILAR);
     }
     return violated;
