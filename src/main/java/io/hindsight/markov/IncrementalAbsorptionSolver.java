@@ -36,9 +36,9 @@ public final class IncrementalAbsorptionSolver implements AbsorptionSolver {
   public static final double DEFAULT_TOLERANCE = 1e-12;
 
   /**
-   * Move of P_S above which {@link #update} reports a state. Far coarser than the solve tolerance:
-   * on a well-connected graph almost every state moves by 1e-12 after any change, and none of those
-   * moves can change a rewrite decision.
+   * Move of P_S since it was last reported above which {@link #update} reports a state. Far coarser
+   * than the solve tolerance: on a well-connected graph almost every state moves by 1e-12 after any
+   * change, and none of those moves can change a rewrite decision.
    */
   public static final double DEFAULT_REPORT_TOLERANCE = 1e-6;
 
@@ -51,6 +51,8 @@ public final class IncrementalAbsorptionSolver implements AbsorptionSolver {
   private ChainStatistics statistics;
   private int capacity;
   private double[] success = new double[0];
+  // P_S as last reported: drift made of many sub-threshold moves is still reported once it adds up.
+  private double[] reported = new double[0];
   // Upper bound on each state's residual |P − R_S − Σ Q·P|, raised when a successor moves.
   private double[] residualBound = new double[0];
   private int[][] predecessors = new int[0][];
@@ -153,7 +155,6 @@ public final class IncrementalAbsorptionSolver implements AbsorptionSolver {
     updateNumber++;
     Set<String> moved = new LinkedHashSet<>();
     int[] firstChanged = new int[16];
-    double[] before = new double[16];
     int touched = 0;
     long budget = maxRelaxationsPerUpdate;
     while (queueSize > 0 && budget-- > 0) {
@@ -169,17 +170,16 @@ public final class IncrementalAbsorptionSolver implements AbsorptionSolver {
         touchedInUpdate[id] = updateNumber;
         if (touched == firstChanged.length) {
           firstChanged = Arrays.copyOf(firstChanged, touched * 2);
-          before = Arrays.copyOf(before, touched * 2);
         }
-        firstChanged[touched] = id;
-        before[touched++] = success[id];
+        firstChanged[touched++] = id;
       }
       success[id] = value;
       raisePredecessorBounds(id, Math.abs(delta));
     }
     for (int i = 0; i < touched; i++) {
       int id = firstChanged[i];
-      if (Math.abs(success[id] - before[i]) > reportTolerance) {
+      if (Math.abs(success[id] - reported[id]) > reportTolerance) {
+        reported[id] = success[id];
         moved.add(statistics.utterance(id));
       }
     }
@@ -284,6 +284,7 @@ public final class IncrementalAbsorptionSolver implements AbsorptionSolver {
     }
     int grown = Math.max(states, capacity + (capacity >> 1));
     success = Arrays.copyOf(success, grown);
+    reported = Arrays.copyOf(reported, grown);
     residualBound = Arrays.copyOf(residualBound, grown);
     predecessors = Arrays.copyOf(predecessors, grown);
     Arrays.fill(predecessors, capacity, grown, NO_PREDECESSORS);
