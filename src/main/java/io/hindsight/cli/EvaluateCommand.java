@@ -95,7 +95,7 @@ public final class EvaluateCommand implements Callable<Integer> {
     return 0;
   }
 
-  static Map<String, String> readTruth(Path file) throws java.io.IOException {
+  public static Map<String, String> readTruth(Path file) throws java.io.IOException {
     Map<String, String> pairs = new LinkedHashMap<>();
     for (String line : Files.readAllLines(file)) {
       int tab = line.indexOf('\t');
