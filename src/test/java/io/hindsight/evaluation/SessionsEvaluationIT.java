@@ -31,7 +31,7 @@ class SessionsEvaluationIT {
     dir = Files.createTempDirectory("hindsight-sessions");
     Path log = dir.resolve("sessions.jsonl.gz");
     Path truth = dir.resolve("truth.tsv");
-    SessionSimulator.Builder simulator = SessionSimulator.builder().users(1_500).days(10).seed(7);
+    SessionSimulator.Builder simulator = SessionSimulator.builder().users(2_000).days(14).seed(42);
     Path utterances = DATA.resolve("utterances/snips-2017-utterances.tsv");
     Path misspellings = DATA.resolve("misspellings/codespell-dictionary.txt");
     if (Files.exists(utterances) && Files.exists(misspellings)) {
