@@ -39,7 +39,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 class CompensationThroughputIT {
   @RegisterExtension static final KafkaBroker kafka = new KafkaBroker();
-  private static final int PREDICTIONS = 100_000;
+  private static final int PREDICTIONS = 50_000;
   private static final int DIMENSION = 64;
 
   @Test
