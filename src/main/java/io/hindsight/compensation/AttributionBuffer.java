@@ -18,22 +18,29 @@ import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
- * Predictions waiting for their outcomes, over two changelogged stores: pending samples by
- * requestId, and a time index ordered by the event time at which each window closes. A closed
- * request leaves a marker for one more window so a late outcome is told apart from an orphan.
- * Single-threaded (one per task).
+ * Predictions waiting for their outcomes, over two changelogged stores: the samples themselves in a
+ * time index ordered by the event time at which each window closes, and by requestId only that
+ * close time. Single-threaded (one per task).
+ *
+ * <p>Design note. A window closes when stream time reaches it; the buffer persists two marks per
+ * punctuation (closed until, purged until), so closing a window is a range scan and no write. A
+ * closed request stays one more window so a late outcome is told apart from an orphan, then both of
+ * its entries are deleted. Per prediction that is two puts and two deletes, plus one put per
+ * outcome; each range scan starts where the previous one ended, so it never walks over the
+ * tombstones of purged entries. A prediction that arrives after its window has already closed joins
+ * the next window to close.
  */
 final class AttributionBuffer {
   static final String PENDING_STORE = "compensation-pending";
   static final String INDEX_STORE = "compensation-window-index";
 
-  private static final byte[] CLOSED = {0};
-  private static final byte CLOSE = 1;
-  private static final byte PURGE = 2;
+  /** Pending-store key of the {@link Marks}; a requestId is never empty. */
+  private static final String MARKS = "";
 
   private final KeyValueStore<String, byte[]> pending;
   private final KeyValueStore<Bytes, byte[]> index;
   private final long windowMs;
+  private Marks marks;
 
   AttributionBuffer(
       KeyValueStore<String, byte[]> pending, KeyValueStore<Bytes, byte[]> index, long windowMs) {
@@ -47,8 +54,9 @@ final class AttributionBuffer {
   }
 
   void add(Sample sample) {
-    pending.put(sample.requestId(), sample.encode());
-    index.put(indexKey(sample.timestamp() + windowMs, sample.requestId()), new byte[] {CLOSE});
+    long closeAt = Math.max(sample.timestamp() + windowMs, marks().closedUntil() + 1);
+    pending.put(sample.requestId(), longBytes(closeAt));
+    index.put(indexKey(closeAt, sample.requestId()), sample.encode());
   }
 
   /**
@@ -57,14 +65,17 @@ final class AttributionBuffer {
    * @throws InvalidEventException orphan, late or duplicate outcome; the buffer is unchanged
    */
   Sample attach(Outcome outcome, boolean markWritten) {
-    byte[] stored = pending.get(outcome.requestId());
-    if (stored == null) {
+    byte[] closeTime = pending.get(outcome.requestId());
+    if (closeTime == null) {
       throw new InvalidEventException(ORPHAN_OUTCOME, "no prediction " + outcome.requestId());
     }
-    if (stored.length == CLOSED.length) {
+    long closeAt = ByteBuffer.wrap(closeTime).getLong();
+    // Read afresh: another buffer over the same stores (the prediction processor's) closes windows.
+    if (closeAt <= storedMarks().closedUntil()) {
       throw reject(LATE_OUTCOME, outcome, "its attribution window has closed");
     }
-    Sample sample = Sample.decode(stored);
+    Bytes key = indexKey(closeAt, outcome.requestId());
+    Sample sample = Sample.decode(index.get(key));
     if (sample.labelled()) {
       throw reject(DUPLICATE_OUTCOME, outcome, "it already has an outcome");
     }
@@ -72,7 +83,7 @@ final class AttributionBuffer {
       throw reject(LATE_OUTCOME, outcome, "it arrived after its attribution window");
     }
     Sample labelled = sample.withLabel(outcome.label(), markWritten);
-    pending.put(outcome.requestId(), labelled.encode());
+    index.put(key, labelled.encode());
     return labelled;
   }
 
@@ -82,34 +93,76 @@ final class AttributionBuffer {
 
   /**
    * Closes every window that ended at or before {@code streamTime}, in event-time order, handing
-   * each sample (labelled or not) to {@code closed}.
+   * each sample (labelled or not) to {@code closed}, and forgets requests closed a window ago.
    */
   void closeUntil(long streamTime, Consumer<Sample> closed) {
-    List<KeyValue<Bytes, byte[]>> due = new ArrayList<>();
-    try (KeyValueIterator<Bytes, byte[]> it =
-        index.range(indexKey(0, ""), indexKey(streamTime + 1, ""))) {
-      it.forEachRemaining(due::add);
+    Marks previous = marks();
+    if (streamTime <= previous.closedUntil()) {
+      return;
     }
-    for (KeyValue<Bytes, byte[]> entry : due) {
+    long purgeUntil = Math.min(previous.closedUntil(), streamTime - windowMs);
+    for (KeyValue<Bytes, byte[]> entry : due(previous.purgedUntil() + 1, purgeUntil)) {
       index.delete(entry.key);
-      String requestId = requestId(entry.key);
-      if (entry.value[0] == PURGE) {
-        pending.delete(requestId);
-        continue;
-      }
-      byte[] stored = pending.get(requestId);
-      if (stored == null || stored.length == CLOSED.length) {
-        continue;
-      }
-      long closedAt = closeTime(entry.key);
-      pending.put(requestId, CLOSED);
-      index.put(indexKey(closedAt + windowMs, requestId), new byte[] {PURGE});
-      closed.accept(Sample.decode(stored));
+      pending.delete(requestId(entry.key));
+    }
+    marks = new Marks(streamTime, Math.max(previous.purgedUntil(), purgeUntil));
+    pending.put(MARKS, marks.encode());
+    for (KeyValue<Bytes, byte[]> entry : due(previous.closedUntil() + 1, streamTime)) {
+      closed.accept(Sample.decode(entry.value));
     }
   }
 
-  long approximateSize() {
-    return pending.approximateNumEntries();
+  /** Index entries whose close time is in [from, to], read before the caller changes the store. */
+  private List<KeyValue<Bytes, byte[]>> due(long from, long to) {
+    List<KeyValue<Bytes, byte[]>> due = new ArrayList<>();
+    long start = Math.max(0, from);
+    if (to < start) {
+      return due;
+    }
+    try (KeyValueIterator<Bytes, byte[]> it =
+        index.range(indexKey(start, ""), indexKey(to + 1, ""))) {
+      while (it.hasNext()) {
+        KeyValue<Bytes, byte[]> entry = it.next();
+        if (closeTime(entry.key) <= to) {
+          due.add(entry);
+        }
+      }
+    }
+    return due;
+  }
+
+  /** This buffer's marks; only the buffer that closes windows may rely on the cached copy. */
+  private Marks marks() {
+    if (marks == null) {
+      marks = storedMarks();
+    }
+    return marks;
+  }
+
+  private Marks storedMarks() {
+    byte[] stored = pending.get(MARKS);
+    return stored == null ? Marks.NONE : Marks.decode(stored);
+  }
+
+  /**
+   * Stream time up to which windows have been closed, and up to which closed requests have been
+   * purged; -1 before the first.
+   */
+  private record Marks(long closedUntil, long purgedUntil) {
+    static final Marks NONE = new Marks(-1, -1);
+
+    byte[] encode() {
+      return ByteBuffer.allocate(2 * Long.BYTES).putLong(closedUntil).putLong(purgedUntil).array();
+    }
+
+    static Marks decode(byte[] bytes) {
+      ByteBuffer buffer = ByteBuffer.wrap(bytes);
+      return new Marks(buffer.getLong(), buffer.getLong());
+    }
+  }
+
+  private static byte[] longBytes(long value) {
+    return ByteBuffer.allocate(Long.BYTES).putLong(value).array();
   }
 
   private static Bytes indexKey(long closeAt, String requestId) {

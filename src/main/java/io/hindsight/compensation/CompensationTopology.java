@@ -60,12 +60,14 @@ public final class CompensationTopology {
         "attach-outcomes", () -> new OutcomeProcessor(settings, metrics), "outcomes-source");
     topology.addStateStore(
         Stores.keyValueStoreBuilder(
-            stores.apply(AttributionBuffer.PENDING_STORE), Serdes.String(), Serdes.ByteArray()),
+                stores.apply(AttributionBuffer.PENDING_STORE), Serdes.String(), Serdes.ByteArray())
+            .withCachingEnabled(),
         "compensate-predictions",
         "attach-outcomes");
     topology.addStateStore(
         Stores.keyValueStoreBuilder(
-            stores.apply(AttributionBuffer.INDEX_STORE), Serdes.Bytes(), Serdes.ByteArray()),
+                stores.apply(AttributionBuffer.INDEX_STORE), Serdes.Bytes(), Serdes.ByteArray())
+            .withCachingEnabled(),
         "compensate-predictions",
         "attach-outcomes");
     topology.addStateStore(

@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -31,7 +32,7 @@ import org.slf4j.LoggerFactory;
  * interrupted mid-write is wiped by {@link #prepareRecovery} and rebuilt from the topic.
  * Thread-safe: the global thread writes, stream threads and the HTTP endpoint read.
  */
-public final class ErrorMemoryStore implements StateStore {
+public final class ErrorMemoryStore implements StateStore, AutoCloseable {
   public static final String NAME = "compensation-error-memory";
   private static final Logger log = LoggerFactory.getLogger(ErrorMemoryStore.class);
   private static final String MANIFEST = "manifest";
@@ -43,8 +44,9 @@ public final class ErrorMemoryStore implements StateStore {
   private final ReentrantLock lock = new ReentrantLock();
   private Path directory;
   private ReplicaManifest manifest;
-  private long skippedDuplicates;
-  private long rejectedDimension;
+  private volatile long applied;
+  private volatile long skippedDuplicates;
+  private volatile long rejectedDimension;
   private volatile boolean open;
 
   private static final class Replica {
@@ -82,10 +84,10 @@ public final class ErrorMemoryStore implements StateStore {
    */
   public boolean prepareRecovery(Path globalStateDir) {
     Path dir = globalStateDir.resolve(NAME);
-    Path checkpoint = globalStateDir.resolve(".checkpoint");
+    List<Path> checkpoints = streamsCheckpoints(globalStateDir);
     boolean trustworthy;
     if (!Files.exists(dir.resolve(MANIFEST))) {
-      trustworthy = !Files.exists(checkpoint);
+      trustworthy = checkpoints.stream().noneMatch(Files::exists);
     } else {
       try (ReplicaManifest manifest = ReplicaManifest.open(dir.resolve(MANIFEST))) {
         trustworthy =
@@ -99,8 +101,18 @@ public final class ErrorMemoryStore implements StateStore {
     }
     log.warn("Error memory replica in {} cannot be trusted; rebuilding it from Kafka", dir);
     io.hindsight.DataDirectory.delete(dir);
-    io.hindsight.DataDirectory.delete(checkpoint);
+    checkpoints.forEach(io.hindsight.DataDirectory::delete);
     return true;
+  }
+
+  /**
+   * Where Kafka Streams records the labelled-samples offsets the global store has reached: one file
+   * per store since Kafka 4.4, one for all global stores before (migrated on start). Without them
+   * the store is restored from the beginning of the topic.
+   */
+  static List<Path> streamsCheckpoints(Path globalStateDir) {
+    return List.of(
+        globalStateDir.resolve(".checkpoint"), globalStateDir.resolve(".checkpoint_" + NAME));
   }
 
   /** Opens each memory once to learn whether it was closed cleanly. */
@@ -195,6 +207,7 @@ public final class ErrorMemoryStore implements StateStore {
       manifest.beginApply(partition, offset);
       boolean written = write(sample);
       manifest.endApply(partition, offset);
+      applied++;
       return written;
     } finally {
       lock.unlock();
@@ -285,15 +298,18 @@ public final class ErrorMemoryStore implements StateStore {
     }
   }
 
-  /** Per memory: samples written and a hash of every bucket, to compare replicas. */
-  public Map<String, long[]> fingerprint() {
+  /** A memory's sample count and the hash of all its buckets ({@link ErrorMemory#contentHash}). */
+  public record Fingerprint(long samples, long contentHash) {}
+
+  /** Per memory, by name: a cheap way to compare replicas; {@link #sameContents} is exact. */
+  public Map<String, Fingerprint> fingerprint() {
     lock.lock();
     try {
-      Map<String, long[]> fingerprint = new java.util.TreeMap<>();
+      Map<String, Fingerprint> fingerprint = new java.util.TreeMap<>();
       replicas.forEach(
           (name, replica) ->
               fingerprint.put(
-                  name, new long[] {replica.memory.samples(), replica.memory.contentHash()}));
+                  name, new Fingerprint(replica.memory.samples(), replica.memory.contentHash())));
       return fingerprint;
     } finally {
       lock.unlock();
@@ -318,10 +334,43 @@ public final class ErrorMemoryStore implements StateStore {
     }
   }
 
+  /**
+   * Whether {@code other} holds exactly the same memories, compared bucket for bucket ({@link
+   * ErrorMemory#sameContents}), with the same sample counts and dimensions.
+   */
+  public boolean sameContents(ErrorMemoryStore other) {
+    lock.lock();
+    other.lock.lock();
+    try {
+      if (!replicas.keySet().equals(other.replicas.keySet())) {
+        return false;
+      }
+      for (Map.Entry<String, Replica> entry : replicas.entrySet()) {
+        Replica mine = entry.getValue();
+        Replica theirs = other.replicas.get(entry.getKey());
+        if (mine.dimension != theirs.dimension
+            || mine.memory.samples() != theirs.memory.samples()
+            || !mine.memory.sameContents(theirs.memory)) {
+          return false;
+        }
+      }
+      return true;
+    } finally {
+      other.lock.unlock();
+      lock.unlock();
+    }
+  }
+
   public int memories() {
     return replicas.size();
   }
 
+  /** Labelled-samples records applied since this store was opened (duplicates not included). */
+  public long appliedSinceOpen() {
+    return applied;
+  }
+
+  /** Records delivered again after they had been applied, and skipped. */
   public long skippedDuplicates() {
     return skippedDuplicates;
   }

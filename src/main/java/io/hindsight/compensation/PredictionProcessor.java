@@ -9,6 +9,8 @@ import io.hindsight.events.Prediction;
 import io.hindsight.memory.FeatureHasher;
 import io.hindsight.memory.Readout;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import org.apache.kafka.common.utils.Bytes;
@@ -33,6 +35,9 @@ final class PredictionProcessor implements Processor<String, Prediction, Object,
   private AttributionBuffer buffer;
   private KeyValueStore<String, Integer> dimensions;
   private ErrorMemoryStore memory;
+
+  /** Dimensions the replicated memory has confirmed; final once confirmed, so kept on the heap. */
+  private final Map<String, Integer> confirmedDimensions = new HashMap<>();
 
   PredictionProcessor(CompensationSettings settings, CompensationMetrics metrics) {
     this.settings = settings;
@@ -113,9 +118,16 @@ final class PredictionProcessor implements Processor<String, Prediction, Object,
    */
   private void checkDimension(Prediction prediction, float[] key) {
     String model = Sample.memoryName(prediction.modelId(), prediction.modelVersion());
-    OptionalInt declared = memory.dimension(prediction.modelId(), prediction.modelVersion());
-    Integer established =
-        declared.isPresent() ? (Integer) declared.getAsInt() : dimensions.get(model);
+    Integer established = confirmedDimensions.get(model);
+    if (established == null) {
+      OptionalInt declared = memory.dimension(prediction.modelId(), prediction.modelVersion());
+      if (declared.isPresent()) {
+        established = declared.getAsInt();
+        confirmedDimensions.put(model, established);
+      } else {
+        established = dimensions.get(model);
+      }
+    }
     if (established == null) {
       dimensions.put(model, key.length);
       publish(

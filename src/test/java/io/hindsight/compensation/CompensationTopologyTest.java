@@ -175,6 +175,30 @@ class CompensationTopologyTest {
   }
 
   @Test
+  void shouldCloseAPredictionThatArrivesAfterItsWindowAtTheNextPunctuation() throws Exception {
+    start(Map.of());
+    predict("r1", T0, 0.5, "v1", 1, 0, 0, 0);
+    predict("r2", T0 + 3 * WINDOW, 0.5, "v1", 1, 0, 0, 0);
+    assertThat(samples()).isEqualTo(1);
+    predict("old", T0 + 10, 0.5, "v1", 1, 0, 0, 0);
+    predict("r3", T0 + 3 * WINDOW + 5_000, 0.5, "v1", 1, 0, 0, 0);
+    assertThat(samples()).as("the late prediction closed, as an implicit negative").isEqualTo(2);
+  }
+
+  @Test
+  void shouldForgetAClosedRequestOneWindowAfterItClosed() throws Exception {
+    start(Map.of());
+    predict("r1", T0, 0.5, "v1", 1, 0, 0, 0);
+    predict("r2", T0 + WINDOW + 1_000, 0.5, "v1", 1, 0, 0, 0);
+    outcome("r1", T0 + WINDOW + 1_001, 1.0);
+    predict("r3", T0 + 2 * WINDOW + 2_000, 0.5, "v1", 1, 0, 0, 0);
+    outcome("r1", T0 + 2 * WINDOW + 2_001, 1.0);
+    predict("r1", T0 + 2 * WINDOW + 2_002, 0.5, "v1", 1, 0, 0, 0);
+    assertThat(deadLetterReasons()).containsExactly("late-outcome", "orphan-outcome");
+    assertThat(compensations.readValuesToList()).as("r1 accepted again once forgotten").hasSize(4);
+  }
+
+  @Test
   void shouldRejectAnEmbeddingWhoseDimensionDiffersFromTheModelVersion() throws Exception {
     start(Map.of());
     predict("r1", T0, 0.5, "v1", 1, 0, 0, 0);

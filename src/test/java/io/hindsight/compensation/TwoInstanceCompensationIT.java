@@ -1,0 +1,147 @@
+package io.hindsight.compensation;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.hindsight.HindsightService;
+import io.hindsight.config.HindsightConfig;
+import io.hindsight.events.EventCodec;
+import io.hindsight.testing.Directories;
+import io.hindsight.testing.KafkaBroker;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Two instances of one application share the work of a 4-partition input; each keeps a full replica
+ * of the error memory, so both answer every lookup, identically.
+ */
+class TwoInstanceCompensationIT {
+  @RegisterExtension static final KafkaBroker kafka = new KafkaBroker();
+
+  private static final int PREDICTIONS = 20_000;
+  private static final int PARTITIONS = 4;
+  private static final long WINDOW_MS = 60_000;
+
+  private final List<HindsightService> services = new ArrayList<>();
+  private final List<Path> stateDirs = new ArrayList<>();
+
+  @AfterEach
+  void stop() {
+    services.forEach(HindsightService::close);
+    stateDirs.forEach(Directories::delete);
+  }
+
+  private HindsightService startInstance() throws Exception {
+    Path stateDir = Files.createTempDirectory("hindsight-two");
+    stateDirs.add(stateDir);
+    HindsightConfig config =
+        HindsightConfig.load(
+            null,
+            Map.of(),
+            Map.of(
+                HindsightConfig.BOOTSTRAP_SERVERS,
+                kafka.bootstrapServers(),
+                HindsightConfig.STATE_DIR,
+                stateDir.toString(),
+                HindsightConfig.APPLICATION_ID,
+                "two-it",
+                HindsightConfig.TOPIC_PREFIX,
+                "two-it.",
+                HindsightConfig.TOPIC_PARTITIONS,
+                Integer.toString(PARTITIONS),
+                HindsightConfig.HTTP_PORT,
+                "0",
+                HindsightConfig.COMPENSATION_ATTRIBUTION_WINDOW_MS,
+                Long.toString(WINDOW_MS)));
+    HindsightService service =
+        HindsightService.start(
+            config, (c, registry) -> List.of(new CompensationApp(c, registry)), line -> {});
+    services.add(service);
+    return service;
+  }
+
+  @Test
+  void shouldAnswerLookupsIdenticallyFromTwoReplicasThatAreEqualBucketForBucket() throws Exception {
+    HindsightService first = startInstance();
+    HindsightService second = startInstance();
+    await("both instances running with their share of the tasks")
+        .atMost(Duration.ofMinutes(1))
+        .until(() -> first.isReady() && second.isReady());
+
+    CompensationWorkload workload =
+        new CompensationWorkload(
+            first.topics(),
+            PREDICTIONS,
+            new int[] {16, 48},
+            System.currentTimeMillis() - Duration.ofDays(1).toMillis(),
+            25,
+            7);
+    TestTopics.produce(kafka.bootstrapServers(), workload.records(0, PREDICTIONS));
+    TestTopics.produce(
+        kafka.bootstrapServers(), workload.streamTimeAdvance(PARTITIONS, 3 * WINDOW_MS));
+
+    ErrorMemoryStore one = memory(first);
+    ErrorMemoryStore two = memory(second);
+    await("both replicas hold every sample")
+        .atMost(Duration.ofMinutes(2))
+        .pollInterval(Duration.ofMillis(500))
+        .until(() -> one.samples() == PREDICTIONS && two.samples() == PREDICTIONS);
+    assertThat(one.fingerprint()).isEqualTo(two.fingerprint());
+    assertThat(one.sameContents(two)).as("replicas equal bucket for bucket").isTrue();
+
+    HttpClient http = HttpClient.newHttpClient();
+    int withEvidence = 0;
+    for (int probe = 0; probe < 40; probe++) {
+      String model = workload.modelOf(probe);
+      String request = lookup(model, 0.05 + probe / 50.0, workload.probe(model, 1000 + probe));
+      String fromFirst = post(http, first.httpPort(), request);
+      String fromSecond = post(http, second.httpPort(), request);
+      assertThat(fromSecond).as("probe %d", probe).isEqualTo(fromFirst);
+      if (!EventCodec.JSON.readTree(fromFirst).get("evidence").asText().equals("0")) {
+        withEvidence++;
+      }
+    }
+    assertThat(withEvidence).as("lookups that found neighbours").isPositive();
+  }
+
+  private static ErrorMemoryStore memory(HindsightService service) {
+    CompensationApp app = (CompensationApp) service.apps().get(0);
+    await("memory replica open")
+        .atMost(Duration.ofMinutes(1))
+        .until(() -> app.memory().isPresent());
+    return app.memory().orElseThrow();
+  }
+
+  private static String lookup(String model, double score, float[] embedding) throws Exception {
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("modelId", model);
+    body.put("modelVersion", "v1");
+    body.put("timestamp", 1_000L);
+    body.put("score", score);
+    body.put("embedding", embedding);
+    return EventCodec.JSON.writeValueAsString(body);
+  }
+
+  private static String post(HttpClient http, int port, String body) throws Exception {
+    HttpResponse<String> response =
+        http.send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/compensate"))
+                .POST(HttpRequest.BodyPublishers.ofString(body))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+    return response.body();
+  }
+}
