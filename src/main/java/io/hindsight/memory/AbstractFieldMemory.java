@@ -178,10 +178,11 @@ abstract sealed class AbstractFieldMemory implements FieldMemory
   @Override
   public final boolean sameContents(FieldMemory other) {
     checkOpen();
-    if (other == this) {
+    FieldMemory unwrapped = SynchronizedFieldMemory.unwrap(other);
+    if (unwrapped == this) {
       return true;
     }
-    if (!(other instanceof AbstractFieldMemory that)
+    if (!(unwrapped instanceof AbstractFieldMemory that)
         || !settings.sameContentLayout(that.settings)
         || size() != that.size()) {
       return false;

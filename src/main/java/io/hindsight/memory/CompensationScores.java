@@ -4,8 +4,8 @@ import java.util.Arrays;
 
 /**
  * Every variant's score for one prediction, from one {@link FieldCompensator#score} call, so an
- * evaluator can record them side by side. The arrays belong to the record: callers must not modify
- * them.
+ * evaluator can record them side by side; safe to share between threads as long as nobody modifies
+ * its arrays, which belong to the record.
  *
  * @param base the model's served score y_base
  * @param reloop2 the paper's formula from the sketch, clamp(y_base + λ·y_err, 0, 1)

@@ -1,7 +1,7 @@
 package io.hindsight.memory;
 
 /**
- * What a {@link FieldMemory} knows about one value of its field at one event time.
+ * What a {@link FieldMemory} knows about one value of its field at one event time; immutable.
  *
  * @param estimate the shrunk mean residual {@code Σr / (n + priorCount)}, in probability units (r =
  *     y − y_base); 0 for a value never seen

@@ -4,7 +4,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 
-/** Creates field memories by implementation name, as configuration names them. */
+/** Creates field memories by implementation name, as configuration names them; stateless. */
 public final class FieldMemories {
 
   /** {@link OnHeapFieldMemory}: nothing persisted. */
@@ -55,5 +55,10 @@ public final class FieldMemories {
         throw new IllegalArgumentException(
             "unknown field memory kind '" + kind + "', expected one of " + kinds());
     }
+  }
+
+  /** A view of {@code memory} that serializes every call on one lock, for sharing it. */
+  public static FieldMemory synchronizedMemory(FieldMemory memory) {
+    return memory instanceof SynchronizedFieldMemory ? memory : new SynchronizedFieldMemory(memory);
   }
 }

@@ -342,6 +342,19 @@ abstract class FieldMemoryContract {
   }
 
   @Test
+  void shouldCompareContentsThroughASynchronizedView() {
+    FieldMemory a = memory(settings());
+    FieldMemory shared = FieldMemories.synchronizedMemory(memory(settings()));
+    assertThat(FieldMemories.synchronizedMemory(shared)).isSameAs(shared);
+    a.write("u1", 1.0, 0.5, 0);
+    shared.write("u1", 1.0, 0.5, 0);
+    assertThat(a.sameContents(shared)).isTrue();
+    assertThat(shared.sameContents(a)).isTrue();
+    assertThat(shared.estimate("u1", 0)).isEqualTo(a.estimate("u1", 0));
+    assertThat(shared.size()).isOne();
+  }
+
+  @Test
   void shouldTellDifferentContentsApart() {
     FieldMemory a = memory(settings());
     FieldMemory b = memory(settings());
