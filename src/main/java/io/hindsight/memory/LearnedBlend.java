@@ -22,7 +22,8 @@ import java.util.List;
  *       evidence n.
  * </ul>
  *
- * Probabilities are clipped to [{@value #EPSILON}, 1 − {@value #EPSILON}] before a logit.
+ * Probabilities are clipped to [{@value #EPSILON}, 1 − {@value #EPSILON}] before a logit. The
+ * shifts scale with λ, so with λ = 0 the sketch and the fields contribute nothing to the blend.
  *
  * <p><b>Initialisation: exactly the paper's formula.</b> The weights are {@code w = w0 + v} with w0
  * = 1 on the base logit and on the sketch shift and 0 elsewhere, and v = 0 at the start. The
