@@ -1,6 +1,10 @@
 package io.hindsight;
 
+import io.hindsight.cli.DatasetCommand;
 import io.hindsight.cli.DemoCommand;
+import io.hindsight.cli.EvaluateCommand;
+import io.hindsight.cli.ExportCommand;
+import io.hindsight.cli.ReplayCommand;
 import io.hindsight.cli.RunCommand;
 import org.apache.kafka.common.config.ConfigException;
 import picocli.CommandLine;
@@ -12,7 +16,14 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "hindsight 0.1.0",
     description = "Online error compensation and query rewriting for deployed models, on Kafka.",
-    subcommands = {RunCommand.class, DemoCommand.class})
+    subcommands = {
+      RunCommand.class,
+      DemoCommand.class,
+      ReplayCommand.class,
+      EvaluateCommand.class,
+      DatasetCommand.class,
+      ExportCommand.class
+    })
 public final class Hindsight implements Runnable {
 
   public static void main(String[] args) {

@@ -149,6 +149,7 @@ public final class HindsightService implements AutoCloseable {
     props.put(
         StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandler.class);
     props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandler.class);
+    props.put("processing.exception.handler.global.enabled", true);
     props.put(DeadLetterHandler.TOPIC_CONFIG, Topics.from(config).deadLetters().name());
     props.put(
         StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG),

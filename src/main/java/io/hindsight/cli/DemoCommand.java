@@ -59,7 +59,7 @@ public final class DemoCommand implements Callable<Integer> {
           HindsightConfig.COMPENSATION_MEMORY_HALF_LIFE_MS, "60000",
           HindsightConfig.COMPENSATION_MEMORY_ARRAYS, "32",
           HindsightConfig.COMPENSATION_MEMORY_BITS, "10",
-          HindsightConfig.COMPENSATION_LAMBDA, "0.8",
+          HindsightConfig.COMPENSATION_LAMBDA, "0.3",
           HindsightConfig.COMPENSATION_GAMMA, "0",
           HindsightConfig.PROCESSING_GUARANTEE, HindsightConfig.AT_LEAST_ONCE);
 

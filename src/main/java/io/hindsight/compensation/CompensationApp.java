@@ -22,6 +22,7 @@ import org.apache.kafka.streams.Topology;
 public final class CompensationApp implements StreamsApp {
   public static final String NAME = "compensation";
 
+  private final HindsightConfig config;
   private final Topics topics;
   private final CompensationSettings settings;
   private final MeterRegistry registry;
@@ -29,6 +30,7 @@ public final class CompensationApp implements StreamsApp {
   private volatile ErrorMemoryStore store;
 
   public CompensationApp(HindsightConfig config, MeterRegistry registry) {
+    this.config = config;
     this.topics = Topics.from(config);
     this.settings = CompensationSettings.from(config);
     this.registry = registry;
@@ -53,7 +55,8 @@ public final class CompensationApp implements StreamsApp {
         () -> {
           store = settings.newStore();
           return store;
-        });
+        },
+        config::keyValueStore);
   }
 
   @Override

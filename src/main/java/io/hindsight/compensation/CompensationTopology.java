@@ -1,15 +1,15 @@
 package io.hindsight.compensation;
 
+import io.hindsight.GlobalStoreBuilder;
 import io.hindsight.config.Topics;
 import io.hindsight.events.EventTimeExtractor;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.charset.StandardCharsets;
-import java.util.Map;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.AutoOffsetReset;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.processor.api.Record;
-import org.apache.kafka.streams.state.StoreBuilder;
+import org.apache.kafka.streams.state.KeyValueBytesStoreSupplier;
 import org.apache.kafka.streams.state.Stores;
 
 /**
@@ -26,12 +26,14 @@ public final class CompensationTopology {
 
   /**
    * @param memory supplies the global store; called once per Kafka Streams instance
+   * @param stores supplies the key-value stores (RocksDB or in-memory) by name
    */
   public static Topology build(
       Topics topics,
       CompensationSettings settings,
       MeterRegistry registry,
-      java.util.function.Supplier<ErrorMemoryStore> memory) {
+      java.util.function.Supplier<ErrorMemoryStore> memory,
+      java.util.function.Function<String, KeyValueBytesStoreSupplier> stores) {
     CompensationMetrics metrics = new CompensationMetrics(registry);
     EventTimeExtractor eventTime = new EventTimeExtractor();
     Topology topology = new Topology();
@@ -57,25 +59,19 @@ public final class CompensationTopology {
         "attach-outcomes", () -> new OutcomeProcessor(settings, metrics), "outcomes-source");
     topology.addStateStore(
         Stores.keyValueStoreBuilder(
-                Stores.persistentKeyValueStore(AttributionBuffer.PENDING_STORE),
-                Serdes.String(),
-                Serdes.ByteArray())
+                stores.apply(AttributionBuffer.PENDING_STORE), Serdes.String(), Serdes.ByteArray())
             .withCachingEnabled(),
         "compensate-predictions",
         "attach-outcomes");
     topology.addStateStore(
         Stores.keyValueStoreBuilder(
-                Stores.persistentKeyValueStore(AttributionBuffer.INDEX_STORE),
-                Serdes.Bytes(),
-                Serdes.ByteArray())
+                stores.apply(AttributionBuffer.INDEX_STORE), Serdes.Bytes(), Serdes.ByteArray())
             .withCachingEnabled(),
         "compensate-predictions",
         "attach-outcomes");
     topology.addStateStore(
         Stores.keyValueStoreBuilder(
-            Stores.persistentKeyValueStore(PredictionProcessor.DIMENSIONS_STORE),
-            Serdes.String(),
-            Serdes.Integer()),
+            stores.apply(PredictionProcessor.DIMENSIONS_STORE), Serdes.String(), Serdes.Integer()),
         "compensate-predictions");
     topology.addSink(
         COMPENSATIONS_SINK,
@@ -91,7 +87,7 @@ public final class CompensationTopology {
         "compensate-predictions",
         "attach-outcomes");
     topology.addGlobalStore(
-        new MemoryStoreBuilder(memory),
+        new GlobalStoreBuilder<>(ErrorMemoryStore.NAME, memory),
         "labelled-samples-source",
         Serdes.ByteArray().deserializer(),
         Serdes.ByteArray().deserializer(),
@@ -105,48 +101,5 @@ public final class CompensationTopology {
   static Record<Object, Object> sampleRecord(Sample sample, long timestamp) {
     return new Record<>(
         sample.modelId().getBytes(StandardCharsets.UTF_8), sample.encode(), timestamp);
-  }
-
-  private record MemoryStoreBuilder(java.util.function.Supplier<ErrorMemoryStore> memory)
-      implements StoreBuilder<ErrorMemoryStore> {
-    @Override
-    public StoreBuilder<ErrorMemoryStore> withCachingEnabled() {
-      return this;
-    }
-
-    @Override
-    public StoreBuilder<ErrorMemoryStore> withCachingDisabled() {
-      return this;
-    }
-
-    @Override
-    public StoreBuilder<ErrorMemoryStore> withLoggingEnabled(Map<String, String> config) {
-      throw new UnsupportedOperationException("The labelled-samples topic is the changelog");
-    }
-
-    @Override
-    public StoreBuilder<ErrorMemoryStore> withLoggingDisabled() {
-      return this;
-    }
-
-    @Override
-    public ErrorMemoryStore build() {
-      return memory.get();
-    }
-
-    @Override
-    public Map<String, String> logConfig() {
-      return Map.of();
-    }
-
-    @Override
-    public boolean loggingEnabled() {
-      return false;
-    }
-
-    @Override
-    public String name() {
-      return ErrorMemoryStore.NAME;
-    }
   }
 }

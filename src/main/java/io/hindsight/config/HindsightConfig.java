@@ -41,6 +41,7 @@ public final class HindsightConfig extends AbstractConfig {
   public static final String NUM_STREAM_THREADS = "num.stream.threads";
   public static final String STATE_DIR = "state.dir";
   public static final String STATE_CLEANUP_ON_START = "state.cleanup.on.start";
+  public static final String STATE_STORE_TYPE = "state.store.type";
   public static final String DATA_DIR = "data.dir";
   public static final String BROKER_PORT = "broker.port";
   public static final String HTTP_HOST = "http.host";
@@ -141,6 +142,14 @@ public final class HindsightConfig extends AbstractConfig {
               LOW,
               "Delete local state before starting (KafkaStreams.cleanUp()); state is rebuilt from"
                   + " Kafka.")
+          .define(
+              STATE_STORE_TYPE,
+              Type.STRING,
+              "rocksdb",
+              ValidString.in("rocksdb", "in-memory"),
+              LOW,
+              "Key-value stores of the topologies (attribution buffer, sessions): rocksdb, or"
+                  + " in-memory (faster; rebuilt from the changelog on restart; evaluate uses it).")
           .define(
               DATA_DIR,
               Type.STRING,
@@ -500,6 +509,13 @@ public final class HindsightConfig extends AbstractConfig {
   /** Kafka client and Streams settings passed through with prefix {@value #KAFKA_PREFIX}. */
   public Map<String, Object> kafkaOverrides() {
     return new TreeMap<>(originalsWithPrefix(KAFKA_PREFIX, true));
+  }
+
+  /** A key-value store of the configured type ({@value #STATE_STORE_TYPE}). */
+  public org.apache.kafka.streams.state.KeyValueBytesStoreSupplier keyValueStore(String name) {
+    return getString(STATE_STORE_TYPE).equals("in-memory")
+        ? org.apache.kafka.streams.state.Stores.inMemoryKeyValueStore(name)
+        : org.apache.kafka.streams.state.Stores.persistentKeyValueStore(name);
   }
 
   public boolean embeddedBroker() {

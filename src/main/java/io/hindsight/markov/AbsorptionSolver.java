@@ -16,7 +16,7 @@ public interface AbsorptionSolver {
   /**
    * Brings P_S up to date after {@code changed} states' statistics changed.
    *
-   * @return the states whose P_S changed by more than the solver's tolerance
+   * @return the states whose P_S moved by more than the solver's report tolerance
    */
   Set<String> update(ChainStatistics statistics, Set<String> changed);
 

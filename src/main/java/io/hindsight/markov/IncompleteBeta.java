@@ -1,8 +1,8 @@
 package io.hindsight.markov;
 
 /**
- * The regularized incomplete beta function I_x(a, b), i.e. the CDF of Beta(a, b) at x. Stateless
- * and thread-safe. Continued fraction (modified Lentz) after Numerical Recipes §6.4, with a Lanczos
+ * Stateless and thread-safe. The regularized incomplete beta function I_x(a, b), i.e. the CDF of
+ * Beta(a, b) at x. Continued fraction (modified Lentz) after Numerical Recipes §6.4, with a Lanczos
  * log-gamma; about 1e-13 absolute accuracy for the parameter sizes rule counts reach.
  */
 final class IncompleteBeta {

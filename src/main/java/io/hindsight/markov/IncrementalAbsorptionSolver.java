@@ -20,9 +20,10 @@ import java.util.Set;
  *   <li>A self-loop is solved in closed form (P = (c_S + Σ_{v≠u} c_uv·P_v)/(n − c_uu)), so a state
  *       that users mostly repeat does not converge geometrically slowly.
  *   <li>A state with no outgoing counts, or only a self-loop, has P_S = 0.
- *   <li>Each state accumulates the change it has not yet propagated, and re-queues its predecessors
- *       only once that exceeds the tolerance: many tiny changes cannot add up to an unbounded
- *       residual upstream.
+ *   <li>Each state carries an upper bound on its residual: reset to 0 when it is relaxed, raised by
+ *       Q(p,v)·|ΔP_S(v)| when a successor v moves. A state is queued only once its bound exceeds
+ *       the tolerance, so many tiny moves cannot add up to an unbounded residual upstream, and a
+ *       predecessor that barely depends on v is not woken by v's small moves.
  *   <li>The reverse-edge index only grows when edges appear; edges that disappeared (eviction) are
  *       pruned lazily when walked.
  *   <li>{@code maxRelaxationsPerUpdate} bounds one call's work; what is left stays queued for the
@@ -34,15 +35,26 @@ public final class IncrementalAbsorptionSolver implements AbsorptionSolver {
   /** Residual below which a state counts as solved. */
   public static final double DEFAULT_TOLERANCE = 1e-12;
 
+  /**
+   * Move of P_S since it was last reported above which {@link #update} reports a state. Far coarser
+   * than the solve tolerance: on a well-connected graph almost every state moves by 1e-12 after any
+   * change, and none of those moves can change a rewrite decision.
+   */
+  public static final double DEFAULT_REPORT_TOLERANCE = 1e-6;
+
   private static final int[] NO_PREDECESSORS = new int[0];
 
   private final double tolerance;
+  private final double reportTolerance;
   private final long maxRelaxationsPerUpdate;
 
   private ChainStatistics statistics;
   private int capacity;
   private double[] success = new double[0];
-  private double[] unpropagated = new double[0];
+  // P_S as last reported: drift made of many sub-threshold moves is still reported once it adds up.
+  private double[] reported = new double[0];
+  // Upper bound on each state's residual |P − R_S − Σ Q·P|, raised when a successor moves.
+  private double[] residualBound = new double[0];
   private int[][] predecessors = new int[0][];
   private int[] predecessorCounts = new int[0];
   private int[] touchedInUpdate = new int[0];
@@ -55,15 +67,26 @@ public final class IncrementalAbsorptionSolver implements AbsorptionSolver {
 
   private long relaxations;
 
-  /** Tolerance {@link #DEFAULT_TOLERANCE}, no bound on the work of one update. */
+  /** The default tolerances, no bound on the work of one update. */
   public IncrementalAbsorptionSolver() {
-    this(DEFAULT_TOLERANCE, Long.MAX_VALUE);
+    this(DEFAULT_TOLERANCE, DEFAULT_REPORT_TOLERANCE, Long.MAX_VALUE);
   }
 
-  public IncrementalAbsorptionSolver(double tolerance, long maxRelaxationsPerUpdate) {
+  /**
+   * @param tolerance residual below which a state counts as solved
+   * @param reportTolerance move of P_S above which {@link #update} reports a state
+   * @param maxRelaxationsPerUpdate work bound of one call; the rest stays queued
+   */
+  public IncrementalAbsorptionSolver(
+      double tolerance, double reportTolerance, long maxRelaxationsPerUpdate) {
     if (!(tolerance > 0 && tolerance < 1e-3)) {
       throw new IllegalArgumentException("tolerance must be in (0, 1e-3): " + tolerance);
     }
+    if (!(reportTolerance >= tolerance && reportTolerance < 1)) {
+      throw new IllegalArgumentException(
+          "reportTolerance must be in [tolerance, 1): " + reportTolerance);
+    }
+    this.reportTolerance = reportTolerance;
     if (maxRelaxationsPerUpdate < 1) {
       throw new IllegalArgumentException(
           "maxRelaxationsPerUpdate must be positive: " + maxRelaxationsPerUpdate);
@@ -132,11 +155,11 @@ public final class IncrementalAbsorptionSolver implements AbsorptionSolver {
     updateNumber++;
     Set<String> moved = new LinkedHashSet<>();
     int[] firstChanged = new int[16];
-    double[] before = new double[16];
     int touched = 0;
     long budget = maxRelaxationsPerUpdate;
     while (queueSize > 0 && budget-- > 0) {
       int id = dequeue();
+      residualBound[id] = 0;
       relaxations++;
       double value = relax(id);
       double delta = value - success[id];
@@ -147,21 +170,16 @@ public final class IncrementalAbsorptionSolver implements AbsorptionSolver {
         touchedInUpdate[id] = updateNumber;
         if (touched == firstChanged.length) {
           firstChanged = Arrays.copyOf(firstChanged, touched * 2);
-          before = Arrays.copyOf(before, touched * 2);
         }
-        firstChanged[touched] = id;
-        before[touched++] = success[id];
+        firstChanged[touched++] = id;
       }
       success[id] = value;
-      unpropagated[id] += Math.abs(delta);
-      if (unpropagated[id] > tolerance) {
-        unpropagated[id] = 0;
-        enqueuePredecessors(id);
-      }
+      raisePredecessorBounds(id, Math.abs(delta));
     }
     for (int i = 0; i < touched; i++) {
       int id = firstChanged[i];
-      if (Math.abs(success[id] - before[i]) > tolerance) {
+      if (Math.abs(success[id] - reported[id]) > reportTolerance) {
+        reported[id] = success[id];
         moved.add(statistics.utterance(id));
       }
     }
@@ -192,16 +210,29 @@ public final class IncrementalAbsorptionSolver implements AbsorptionSolver {
     return Math.min(1.0, sum / remaining);
   }
 
-  private void enqueuePredecessors(int id) {
+  /**
+   * A move of {@code change} at {@code id} raises each predecessor's residual by at most
+   * Q(p,id)·change; a predecessor is queued once its accumulated bound exceeds the tolerance.
+   */
+  private void raisePredecessorBounds(int id, double change) {
     int[] list = predecessors[id];
     int count = predecessorCounts[id];
     // Backwards, so that pruning a stale edge does not skip the next one.
     for (int i = count - 1; i >= 0; i--) {
       int predecessor = list[i];
-      if (statistics.successorIndex(predecessor, id) < 0) {
+      int position = statistics.successorIndex(predecessor, id);
+      if (position < 0) {
         System.arraycopy(list, i + 1, list, i, count - i - 1);
         count--;
-      } else {
+        continue;
+      }
+      double bound =
+          residualBound[predecessor]
+              + change
+                  * statistics.transitionCount(predecessor, position)
+                  / statistics.outgoingCount(predecessor);
+      residualBound[predecessor] = bound;
+      if (bound > tolerance) {
         enqueue(predecessor);
       }
     }
@@ -253,7 +284,8 @@ public final class IncrementalAbsorptionSolver implements AbsorptionSolver {
     }
     int grown = Math.max(states, capacity + (capacity >> 1));
     success = Arrays.copyOf(success, grown);
-    unpropagated = Arrays.copyOf(unpropagated, grown);
+    reported = Arrays.copyOf(reported, grown);
+    residualBound = Arrays.copyOf(residualBound, grown);
     predecessors = Arrays.copyOf(predecessors, grown);
     Arrays.fill(predecessors, capacity, grown, NO_PREDECESSORS);
     predecessorCounts = Arrays.copyOf(predecessorCounts, grown);

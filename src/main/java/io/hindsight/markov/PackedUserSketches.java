@@ -3,8 +3,8 @@ package io.hindsight.markov;
 import java.util.Arrays;
 
 /**
- * Distinct-user counters packed into one {@code int[]} per state. Stateless; callers own the
- * arrays.
+ * Stateless; callers own the arrays (and their thread). Distinct-user counters packed into one
+ * {@code int[]} per state.
  *
  * <p>Each segment is a bottom-k sketch (k minimum values): the k smallest distinct 31-bit hashes of
  * the user ids seen, kept sorted. Below k users the count is exact (up to 31-bit hash collisions,

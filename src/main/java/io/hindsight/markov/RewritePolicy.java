@@ -1,11 +1,9 @@
 package io.hindsight.markov;
 
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.EnumSet;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -169,7 +167,9 @@ public final class RewritePolicy {
     if (solver.successProbability(target) < solver.successProbability(source) - COMPARISON_SLACK) {
       violated.add(RewriteGuard.EVENTUAL_SUCCESS_WORSE);
     }
-    if (settings.similarityGuard() && !similar(source, target)) {
+    // The similarity guard is by far the dearest; a candidate that fails a cheaper one is out
+    // anyway.
+    if (violated.isEmpty() && settings.similarityGuard() && !similar(source, target)) {
       violated.add(RewriteGuard.DISSIMILAR);
     }
     return violated;
@@ -185,29 +185,16 @@ public final class RewritePolicy {
 
   /** Forward push of N(u,·) over the bounded reachable subgraph, times R_S. */
   private Map<Integer, Double> contributions(int source) {
-    Map<Integer, Integer> local = new HashMap<>();
-    int[] ids = new int[16];
-    int[] depth = new int[16];
-    double[] visits = new double[16];
-    double[] residual = new double[16];
-    boolean[] queued = new boolean[16];
-    ArrayDeque<Integer> queue = new ArrayDeque<>();
-    local.put(source, 0);
-    ids[0] = source;
-    residual[0] = 1;
-    queued[0] = true;
-    queue.add(0);
-    int admitted = 1;
+    Expansion expansion = new Expansion(source);
     long pushBudget = 64L * settings.maxExpandedStates();
-    while (!queue.isEmpty() && pushBudget-- > 0) {
-      int i = queue.poll();
-      queued[i] = false;
-      double mass = residual[i];
-      residual[i] = 0;
-      int state = ids[i];
+    while (expansion.queueSize > 0 && pushBudget-- > 0) {
+      int i = expansion.poll();
+      double mass = expansion.residual[i];
+      expansion.residual[i] = 0;
+      int state = expansion.ids[i];
       double outgoing = statistics.outgoingCount(state);
       if (outgoing <= 0) {
-        visits[i] += mass;
+        expansion.visits[i] += mass;
         continue;
       }
       int selfPosition = statistics.successorIndex(state, state);
@@ -215,44 +202,112 @@ public final class RewritePolicy {
           selfPosition < 0 ? 0 : statistics.transitionCount(state, selfPosition) / outgoing;
       // All returns through the self-loop at once: mass·(1 + q + q² + …).
       double through = stay < 1 ? mass / (1 - stay) : mass;
-      visits[i] += through;
-      if (depth[i] >= settings.maxSearchDepth()) {
+      expansion.visits[i] += through;
+      if (expansion.depth[i] >= settings.maxSearchDepth()) {
         continue;
       }
+      int childDepth = expansion.depth[i] + 1;
       for (int k = 0, n = statistics.successorCount(state); k < n; k++) {
         int successor = statistics.successorId(state, k);
         if (successor == state) {
           continue;
         }
-        Integer slot = local.get(successor);
-        if (slot == null) {
-          if (admitted == settings.maxExpandedStates()) {
-            continue;
-          }
-          slot = admitted++;
-          if (slot == ids.length) {
-            int grown = ids.length * 2;
-            ids = Arrays.copyOf(ids, grown);
-            depth = Arrays.copyOf(depth, grown);
-            visits = Arrays.copyOf(visits, grown);
-            residual = Arrays.copyOf(residual, grown);
-            queued = Arrays.copyOf(queued, grown);
-          }
-          local.put(successor, slot);
-          ids[slot] = successor;
-          depth[slot] = depth[i] + 1;
-        }
-        residual[slot] += through * statistics.transitionCount(state, k) / outgoing;
-        if (residual[slot] > PUSH_TOLERANCE && !queued[slot]) {
-          queued[slot] = true;
-          queue.add(slot);
+        int slot = expansion.slotOf(successor, childDepth, settings.maxExpandedStates());
+        if (slot >= 0) {
+          expansion.push(slot, through * statistics.transitionCount(state, k) / outgoing);
         }
       }
     }
     Map<Integer, Double> contributions = new LinkedHashMap<>();
-    for (int i = 0; i < admitted; i++) {
-      contributions.put(ids[i], visits[i] * statistics.successRate(ids[i]));
+    for (int i = 0; i < expansion.size; i++) {
+      int id = expansion.ids[i];
+      contributions.put(id, expansion.visits[i] * statistics.successRate(id));
     }
     return contributions;
+  }
+
+  /** The states one search touched: a small open-addressing index and a FIFO of pending mass. */
+  private static final class Expansion {
+    int size;
+    int[] ids = new int[32];
+    int[] depth = new int[32];
+    double[] visits = new double[32];
+    double[] residual = new double[32];
+    boolean[] queued = new boolean[32];
+    int[] queue = new int[32];
+    int queueHead;
+    int queueSize;
+    private int[] table = new int[64]; // slot + 1, 0 = empty
+
+    Expansion(int source) {
+      slotOf(source, 0, Integer.MAX_VALUE);
+      push(0, 1);
+    }
+
+    /** The slot of {@code state}, admitting it at {@code atDepth} if there is room; else -1. */
+    int slotOf(int state, int atDepth, int maxStates) {
+      int mask = table.length - 1;
+      int position = (state * 0x9E3779B9) >>> 7 & mask;
+      for (int entry = table[position]; entry != 0; entry = table[position]) {
+        if (ids[entry - 1] == state) {
+          return entry - 1;
+        }
+        position = (position + 1) & mask;
+      }
+      if (size >= maxStates) {
+        return -1;
+      }
+      int slot = size++;
+      if (slot == ids.length) {
+        int grown = ids.length * 2;
+        ids = Arrays.copyOf(ids, grown);
+        depth = Arrays.copyOf(depth, grown);
+        visits = Arrays.copyOf(visits, grown);
+        residual = Arrays.copyOf(residual, grown);
+        queued = Arrays.copyOf(queued, grown);
+        int[] ring = new int[grown];
+        for (int i = 0; i < queueSize; i++) {
+          ring[i] = queue[(queueHead + i) % queue.length];
+        }
+        queue = ring;
+        queueHead = 0;
+      }
+      ids[slot] = state;
+      depth[slot] = atDepth;
+      table[position] = slot + 1;
+      if (2 * size > table.length) {
+        rehash();
+      }
+      return slot;
+    }
+
+    void push(int slot, double mass) {
+      residual[slot] += mass;
+      if (residual[slot] > PUSH_TOLERANCE && !queued[slot]) {
+        queued[slot] = true;
+        queue[(queueHead + queueSize) % queue.length] = slot;
+        queueSize++;
+      }
+    }
+
+    int poll() {
+      int slot = queue[queueHead];
+      queueHead = (queueHead + 1) % queue.length;
+      queueSize--;
+      queued[slot] = false;
+      return slot;
+    }
+
+    private void rehash() {
+      table = new int[table.length * 2];
+      int mask = table.length - 1;
+      for (int slot = 0; slot < size; slot++) {
+        int position = (ids[slot] * 0x9E3779B9) >>> 7 & mask;
+        while (table[position] != 0) {
+          position = (position + 1) & mask;
+        }
+        table[position] = slot + 1;
+      }
+    }
   }
 }

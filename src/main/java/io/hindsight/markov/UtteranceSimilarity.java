@@ -5,9 +5,9 @@ import java.util.Locale;
 import java.util.Set;
 
 /**
- * Surface similarity of two normalized utterances, for the rewrite similarity guard. Stateless and
- * thread-safe. A rewrite should fix how something was said, not switch to something else: "play maj
- * and dragons" → "play imagine dragons" is similar, "qvc" → "hsn" is not.
+ * Stateless and thread-safe. Surface similarity of two normalized utterances, for the rewrite
+ * similarity guard. A rewrite should fix how something was said, not switch to something else:
+ * "play maj and dragons" → "play imagine dragons" is similar, "qvc" → "hsn" is not.
  */
 final class UtteranceSimilarity {
 

@@ -77,7 +77,12 @@ public final class ChronicleSketchMemory extends SketchMemory {
       }
       SketchFileHeader header =
           outcome == OpenOutcome.RESTORED
-              ? found.withState(false, found.samples(), found.bucketsInUse())
+              ? new SketchFileHeader(
+                  SketchFileHeader.KIND_CHRONICLE,
+                  settings,
+                  false,
+                  found.samples(),
+                  found.bucketsInUse())
               : new SketchFileHeader(SketchFileHeader.KIND_CHRONICLE, settings, false, 0, 0);
       // Marked open, durably, before the map can change.
       writeHeader(headerFile, header);

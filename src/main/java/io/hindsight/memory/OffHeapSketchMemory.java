@@ -9,6 +9,7 @@ import java.nio.ByteOrder;
 import java.nio.LongBuffer;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -30,6 +31,7 @@ import java.nio.file.StandardOpenOption;
 public final class OffHeapSketchMemory extends SketchMemory {
 
   private static final long CHUNK_BYTES = 1L << 30;
+  private static final int LONGS_PER_LINE = 8;
 
   private final Path file;
   private final FileChannel channel;
@@ -39,6 +41,7 @@ public final class OffHeapSketchMemory extends SketchMemory {
   private final MappedByteBuffer[] chunks;
   private final LongBuffer[] views;
   private SketchFileHeader header;
+  private long prefetched;
 
   private OffHeapSketchMemory(
       Path file,
@@ -95,6 +98,15 @@ public final class OffHeapSketchMemory extends SketchMemory {
       channel =
           FileChannel.open(
               file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+      // Two writers on one file would corrupt it: the lock fails fast in this and other JVMs,
+      // and a dead process's lock disappears with it.
+      try {
+        if (channel.tryLock() == null) {
+          throw new IllegalStateException("sketch file " + file + " is open in another process");
+        }
+      } catch (OverlappingFileLockException e) {
+        throw new IllegalStateException("sketch file " + file + " is already open", e);
+      }
       OpenOutcome outcome;
       long samples = 0;
       long bucketsInUse = 0;
@@ -162,6 +174,21 @@ public final class OffHeapSketchMemory extends SketchMemory {
         (int) ((index & chunkMask) * stride), values, 0, stride);
   }
 
+  @Override
+  void prefetch(long[] indices, int count) {
+    long touched = 0;
+    for (int k = 0; k < count; k++) {
+      long index = indices[k];
+      LongBuffer view = views[(int) (index >>> chunkShift)];
+      int at = (int) ((index & chunkMask) * stride);
+      for (int f = 0; f < stride; f += LONGS_PER_LINE) {
+        touched += view.get(at + f);
+      }
+    }
+    // Published so the JIT cannot drop the loads.
+    prefetched = touched;
+  }
+
   /** Forces the buckets and the counters to disk; the file stays marked as open (not clean). */
   @Override
   public void flush() {
@@ -194,6 +221,13 @@ public final class OffHeapSketchMemory extends SketchMemory {
       unmapAll();
       closeQuietly(channel);
     }
+  }
+
+  @Override
+  void abandonStorage() {
+    // As process death would: mappings and the lock go, the header still says "open".
+    unmapAll();
+    closeQuietly(channel);
   }
 
   private void unmapAll() {

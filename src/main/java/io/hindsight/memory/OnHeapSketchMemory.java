@@ -6,7 +6,10 @@ package io.hindsight.memory;
  */
 public final class OnHeapSketchMemory extends SketchMemory {
 
+  private static final int LONGS_PER_LINE = 8;
+
   private long[] cells;
+  private long prefetched;
 
   public OnHeapSketchMemory(SketchSettings settings) {
     super(settings);
@@ -32,6 +35,20 @@ public final class OnHeapSketchMemory extends SketchMemory {
   @Override
   void storeBucket(long index, long[] values) {
     System.arraycopy(values, 0, cells, (int) (index * stride), stride);
+  }
+
+  @Override
+  void prefetch(long[] indices, int count) {
+    long[] c = cells;
+    long touched = 0;
+    for (int k = 0; k < count; k++) {
+      int off = (int) (indices[k] * stride);
+      for (int f = 0; f < stride; f += LONGS_PER_LINE) {
+        touched += c[off + f];
+      }
+    }
+    // Published so the JIT cannot drop the loads.
+    prefetched = touched;
   }
 
   @Override

@@ -22,14 +22,14 @@ import java.util.Arrays;
  *       any order that applies a bucket's samples in non-decreasing epoch order (e.g. any
  *       reordering within an epoch of 8 half-lives). Otherwise a shift to a newer epoch floors a
  *       sum of several samples instead of each one, so a field can differ by at most one unit
- *       (2^-20 of the epoch-relative weight) per sample of an older epoch in that bucket, less than
- *       2^-20·n relative to n; reads differ accordingly little, but {@link #contentHash} differs.
+ *       (2^-20) per sample of that bucket; reads then differ in the sixth decimal or less, but
+ *       {@link #contentHash} and {@link #sameContents} tell the replicas apart.
  * </ul>
  *
- * <p><b>Decay.</b> A sample at time t weighs 2^(−(t_read − t)/h) at read time t_read. Since every
- * bucket mean and the cosine are ratios, decay changes which samples dominate a bucket and, through
- * nMin, which buckets count; the read divides by the weight at the read time only for that nMin
- * test.
+ * <p><b>Decay.</b> A sample at time t weighs 2^(−(t_read − t)/h) at read time t_read, so a bucket's
+ * weight halves every half-life. Every bucket mean and the cosine are ratios of sums with the same
+ * weights, so decay changes which samples dominate a bucket, and, through nMin, which buckets
+ * count: reads convert the stored weight to the read time only for the nMin test.
  */
 public abstract sealed class SketchMemory implements ErrorMemory
     permits OnHeapSketchMemory, OffHeapSketchMemory, ChronicleSketchMemory {
@@ -55,7 +55,8 @@ public abstract sealed class SketchMemory implements ErrorMemory
 
   // Scratch space: the memory is single-threaded so the hot paths never allocate.
   private final int[] buckets;
-  private final float[] projections;
+  private final long[] indices;
+  private final SrpHash.Workspace workspace;
   private final long[] loaded;
   private final long[][] updated;
   private final long[] contribution;
@@ -78,7 +79,8 @@ public abstract sealed class SketchMemory implements ErrorMemory
     this.halfLifeMs = settings.halfLifeMs();
     this.hash = SrpHash.of(settings);
     this.buckets = new int[arrays];
-    this.projections = new float[arrays * bits];
+    this.indices = new long[arrays];
+    this.workspace = hash.newWorkspace();
     this.loaded = new long[stride];
     this.updated = new long[arrays][stride];
     this.contribution = new long[stride];
@@ -104,6 +106,12 @@ public abstract sealed class SketchMemory implements ErrorMemory
 
   /** Replaces bucket {@code index} with {@code values} (length {@link #stride}). */
   abstract void storeBucket(long index, long[] values);
+
+  /**
+   * Touches every cache line of the buckets about to be read, so their cache and TLB misses overlap
+   * instead of arriving one bucket at a time. Layouts without direct access do nothing.
+   */
+  void prefetch(long[] indices, int count) {}
 
   /** Releases storage; called once, by the first {@link #close}. */
   abstract void release();
@@ -134,7 +142,7 @@ public abstract sealed class SketchMemory implements ErrorMemory
     if (!Keys.passesThreshold(settings, sample.label(), sample.baseScore())) {
       return;
     }
-    hash.buckets(key, buckets, projections);
+    hashIndices(key);
     long sampleEpoch = FixedPoint.epoch(sample.timestamp(), halfLifeMs);
     double unit = FixedPoint.unit(sample.timestamp(), halfLifeMs);
     contribution[COUNT] = Math.round(unit);
@@ -147,7 +155,7 @@ public abstract sealed class SketchMemory implements ErrorMemory
     // rejected whole: a half-applied sample would be counted again by a retry.
     int fields = dimension + 3;
     for (int k = 0; k < arrays; k++) {
-      long index = index(k);
+      long index = indices[k];
       long[] old = loadBucket(index, loaded);
       int off = bucketOffset(index);
       long[] next = updated[k];
@@ -185,7 +193,7 @@ public abstract sealed class SketchMemory implements ErrorMemory
       }
     }
     for (int k = 0; k < arrays; k++) {
-      storeBucket(index(k), updated[k]);
+      storeBucket(indices[k], updated[k]);
       boolean wasInUse = previousCount[k] > 0;
       boolean inUse = updated[k][COUNT] > 0;
       if (inUse != wasInUse) {
@@ -199,13 +207,13 @@ public abstract sealed class SketchMemory implements ErrorMemory
   public final Readout read(float[] query, double baseScore, long timestamp) {
     checkOpen();
     double queryNorm = Keys.checkQuery(query, dimension, baseScore);
-    hash.buckets(query, buckets, projections);
+    hashIndices(query);
     double minUnits = settings.nMin() * FixedPoint.ONE;
     long factorEpoch = Long.MIN_VALUE;
     double factor = 1.0;
     int used = 0;
     for (int k = 0; k < arrays; k++) {
-      long index = index(k);
+      long index = indices[k];
       long[] values = loadBucket(index, loaded);
       int off = bucketOffset(index);
       long n = values[off + COUNT];
@@ -225,15 +233,39 @@ public abstract sealed class SketchMemory implements ErrorMemory
       } else if (n < minUnits) {
         continue;
       }
-      double dot = 0;
+      // Four independent sums each: one would wait on every addition's latency.
+      double dot0 = 0;
+      double dot1 = 0;
+      double dot2 = 0;
+      double dot3 = 0;
+      double norm0 = 0;
+      double norm1 = 0;
       double norm2 = 0;
+      double norm3 = 0;
       int keys = off + KEYS;
-      for (int i = 0; i < dimension; i++) {
-        double h = values[keys + i];
-        dot += query[i] * h;
-        norm2 += h * h;
+      int i = 0;
+      for (; i + 3 < dimension; i += 4) {
+        double h0 = values[keys + i];
+        double h1 = values[keys + i + 1];
+        double h2 = values[keys + i + 2];
+        double h3 = values[keys + i + 3];
+        dot0 += query[i] * h0;
+        dot1 += query[i + 1] * h1;
+        dot2 += query[i + 2] * h2;
+        dot3 += query[i + 3] * h3;
+        norm0 += h0 * h0;
+        norm1 += h1 * h1;
+        norm2 += h2 * h2;
+        norm3 += h3 * h3;
       }
-      similarity[used] = norm2 > 0 && queryNorm > 0 ? dot / (queryNorm * Math.sqrt(norm2)) : 0.0;
+      for (; i < dimension; i++) {
+        double h = values[keys + i];
+        dot0 += query[i] * h;
+        norm0 += h * h;
+      }
+      double dot = (dot0 + dot1) + (dot2 + dot3);
+      double norm = (norm0 + norm1) + (norm2 + norm3);
+      similarity[used] = norm > 0 && queryNorm > 0 ? dot / (queryNorm * Math.sqrt(norm)) : 0.0;
       labelMean[used] = values[off + LABELS] / (double) n;
       baseMean[used] = values[off + BASES] / (double) n;
       used++;
@@ -271,9 +303,7 @@ public abstract sealed class SketchMemory implements ErrorMemory
   /** Copies bucket {@code index}'s exact fixed-point fields into {@code out} (length stride). */
   public final void copyBucket(long index, long[] out) {
     checkOpen();
-    if (index < 0 || index >= totalBuckets()) {
-      throw new IndexOutOfBoundsException("bucket " + index + " of " + totalBuckets());
-    }
+    checkIndex(index);
     long[] values = loadBucket(index, loaded);
     System.arraycopy(values, bucketOffset(index), out, 0, stride);
   }
@@ -281,6 +311,7 @@ public abstract sealed class SketchMemory implements ErrorMemory
   /** The sample weight of bucket {@code index} at event time {@code timestamp}. */
   public final double bucketWeight(long index, long timestamp) {
     checkOpen();
+    checkIndex(index);
     long[] values = loadBucket(index, loaded);
     int off = bucketOffset(index);
     double factor =
@@ -369,14 +400,25 @@ public abstract sealed class SketchMemory implements ErrorMemory
   /** Drops the storage without a clean close; by default leaves it to the garbage collector. */
   void abandonStorage() {}
 
+  private void checkIndex(long index) {
+    if (index < 0 || index >= totalBuckets()) {
+      throw new IndexOutOfBoundsException("bucket " + index + " of " + totalBuckets());
+    }
+  }
+
   final void checkOpen() {
     if (closed) {
       throw new IllegalStateException(getClass().getSimpleName() + " is closed");
     }
   }
 
-  private long index(int k) {
-    return ((long) k << bits) | buckets[k];
+  /** Hashes {@code key} into the K bucket indices and starts fetching those buckets. */
+  private void hashIndices(float[] key) {
+    hash.buckets(key, buckets, workspace);
+    for (int k = 0; k < arrays; k++) {
+      indices[k] = ((long) k << bits) | buckets[k];
+    }
+    prefetch(indices, arrays);
   }
 
   private static long mix(long z) {

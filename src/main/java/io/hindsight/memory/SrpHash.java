@@ -9,12 +9,19 @@ import java.util.Arrays;
  *
  * <p>The hyperplanes are K·L·d standard Gaussians from a SplitMix64 stream and the Box–Muller
  * transform with {@link StrictMath} (both specified here, so they never change under a JDK
- * upgrade). They are stored dimension-major ({@code [i][k·L + j]}) so hashing a key into all K
- * arrays is one contiguous multiply-add sweep per non-zero key component.
+ * upgrade). Each projection is one chain of {@link Math#fma} over the key's non-zero components in
+ * ascending order: fused multiply-add is exactly specified, so the sign, and the bucket, is the
+ * same on every JVM, vectorized or not.
+ *
+ * <p>Hashing costs K·L·d multiply-adds, the largest compute cost of a read. The coefficients are
+ * kept as one array per key component ({@code rows[i][k·L + j]}), so hashing is d sweeps of {@code
+ * p[·] = fma(rows[i][·], x_i, p[·])}; the JIT vectorizes that form because the two arrays have no
+ * offset between them (with one flat array and a row offset it cannot prove they do not overlap,
+ * and stays scalar, about 8 times slower).
  */
 public final class SrpHash {
 
-  /** Version of the hyperplane generation; stored with persisted memories. */
+  /** Version of the hyperplane generation and projection; stored with persisted memories. */
   public static final int ALGORITHM_VERSION = 1;
 
   private final int arrays;
@@ -22,7 +29,7 @@ public final class SrpHash {
   private final int dimension;
   private final long seed;
   private final int planes;
-  private final float[] hyperplanes;
+  private final float[][] rows;
 
   public SrpHash(int arrays, int bits, int dimension, long seed) {
     if (arrays < 1 || bits < 1 || bits > 30 || dimension < 1) {
@@ -34,20 +41,20 @@ public final class SrpHash {
               + ", "
               + dimension);
     }
-    long size = (long) arrays * bits * dimension;
-    if (size > Integer.MAX_VALUE - 8) {
-      throw new IllegalArgumentException("SrpHash too large: arrays * bits * dimension = " + size);
+    long planeCount = (long) arrays * bits;
+    if (planeCount > Integer.MAX_VALUE - 8) {
+      throw new IllegalArgumentException("SrpHash too large: arrays * bits = " + planeCount);
     }
     this.arrays = arrays;
     this.bits = bits;
     this.dimension = dimension;
     this.seed = seed;
-    this.planes = arrays * bits;
-    this.hyperplanes = new float[(int) size];
+    this.planes = (int) planeCount;
+    this.rows = new float[dimension][planes];
     Gaussians gaussians = new Gaussians(seed);
     for (int plane = 0; plane < planes; plane++) {
       for (int i = 0; i < dimension; i++) {
-        hyperplanes[i * planes + plane] = (float) gaussians.next();
+        rows[i][plane] = (float) gaussians.next();
       }
     }
   }
@@ -63,51 +70,72 @@ public final class SrpHash {
     if (k < 0 || k >= arrays) {
       throw new IndexOutOfBoundsException("array " + k + " of " + arrays);
     }
-    float[] dots = new float[bits];
-    int first = k * bits;
-    for (int i = 0; i < dimension; i++) {
-      float x = key[i];
-      if (x == 0f) {
-        continue;
+    int bucket = 0;
+    for (int j = 0; j < bits; j++) {
+      int plane = k * bits + j;
+      float projection = 0f;
+      for (int i = 0; i < dimension; i++) {
+        float x = key[i];
+        if (x != 0f) {
+          projection = Math.fma(rows[i][plane], x, projection);
+        }
       }
-      int row = i * planes + first;
-      for (int j = 0; j < bits; j++) {
-        dots[j] += hyperplanes[row + j] * x;
-      }
+      bucket |= positive(projection) << j;
     }
-    return signs(dots, 0);
+    return bucket;
   }
 
   /** The buckets of {@code key} in every array, into {@code out[0..K)}. */
   public void buckets(float[] key, int[] out) {
-    buckets(key, out, new float[planes]);
+    buckets(key, out, newWorkspace());
+  }
+
+  /** Reusable scratch space for {@link #buckets(float[], int[], Workspace)}; one per thread. */
+  public Workspace newWorkspace() {
+    return new Workspace(planes);
+  }
+
+  /** Scratch space for hashing, so the hot path does not allocate. Not thread-safe. */
+  public static final class Workspace {
+    final float[] projections;
+
+    private Workspace(int planes) {
+      this.projections = new float[planes];
+    }
   }
 
   /**
-   * The buckets of {@code key} in every array, into {@code out[0..K)}, using {@code scratch}
-   * (length >= K·L) as workspace so the hot path does not allocate. Gives exactly the same buckets
-   * as {@link #bucket}: each projection is summed in the same order.
+   * The buckets of {@code key} in every array, into {@code out[0..K)}, using a workspace from this
+   * hash. Gives exactly the same buckets as {@link #bucket}: every projection is the same chain of
+   * fused multiply-adds.
    */
-  public void buckets(float[] key, int[] out, float[] scratch) {
+  public void buckets(float[] key, int[] out, Workspace workspace) {
     checkKey(key);
-    if (out.length < arrays || scratch.length < planes) {
-      throw new IllegalArgumentException("out needs " + arrays + ", scratch " + planes + " slots");
+    if (out.length < arrays || workspace.projections.length != planes) {
+      throw new IllegalArgumentException(
+          "out needs " + arrays + " slots and a workspace of this hash");
     }
-    Arrays.fill(scratch, 0, planes, 0f);
+    float[] projections = workspace.projections;
+    Arrays.fill(projections, 0f);
     for (int i = 0; i < dimension; i++) {
       float x = key[i];
-      // Skipping zeros changes no sum (adding ±0 to a sum that started at +0 is exact) and makes
-      // sparse hashed-feature keys cheap.
+      // Zero components change no projection (fma(w, 0, p) == p for the +0 a sum starts at), so
+      // sparse hashed-feature keys only pay for their non-zero entries.
       if (x == 0f) {
         continue;
       }
-      int row = i * planes;
+      float[] row = rows[i];
       for (int p = 0; p < planes; p++) {
-        scratch[p] += hyperplanes[row + p] * x;
+        projections[p] = Math.fma(row[p], x, projections[p]);
       }
     }
     for (int k = 0; k < arrays; k++) {
-      out[k] = signs(scratch, k * bits);
+      int bucket = 0;
+      int first = k * bits;
+      for (int j = 0; j < bits; j++) {
+        bucket |= positive(projections[first + j]) << j;
+      }
+      out[k] = bucket;
     }
   }
 
@@ -127,14 +155,12 @@ public final class SrpHash {
     return seed;
   }
 
-  private int signs(float[] dots, int from) {
-    int bucket = 0;
-    for (int j = 0; j < bits; j++) {
-      if (dots[from + j] > 0f) {
-        bucket |= 1 << j;
-      }
-    }
-    return bucket;
+  /**
+   * 1 if {@code p > 0}, else 0, without a branch: random signs would mispredict half the time.
+   * Positive floats, and only they, have positive bit patterns (+0 is 0, negatives are < 0).
+   */
+  private static int positive(float p) {
+    return (int) (-(long) Float.floatToRawIntBits(p) >>> 63);
   }
 
   private void checkKey(float[] key) {

@@ -22,11 +22,13 @@ import org.apache.kafka.streams.Topology;
 public final class RewriteApp implements StreamsApp {
   public static final String NAME = "rewrites";
 
+  private final HindsightConfig config;
   private final Topics topics;
   private final RewriteLoopSettings settings;
   private volatile RewriteReplica replica;
 
   public RewriteApp(HindsightConfig config) {
+    this.config = config;
     this.topics = Topics.from(config);
     this.settings = RewriteLoopSettings.from(config);
   }
@@ -44,7 +46,8 @@ public final class RewriteApp implements StreamsApp {
         () -> {
           replica = new RewriteReplica(settings);
           return replica;
-        });
+        },
+        config::keyValueStore);
   }
 
   @Override

@@ -1,13 +1,13 @@
 package io.hindsight.rewrite;
 
+import io.hindsight.GlobalStoreBuilder;
 import io.hindsight.config.Topics;
 import io.hindsight.events.EventTimeExtractor;
-import java.util.Map;
 import java.util.function.Supplier;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.AutoOffsetReset;
 import org.apache.kafka.streams.Topology;
-import org.apache.kafka.streams.state.StoreBuilder;
+import org.apache.kafka.streams.state.KeyValueBytesStoreSupplier;
 import org.apache.kafka.streams.state.Stores;
 
 /**
@@ -23,7 +23,10 @@ public final class RewriteTopology {
   private RewriteTopology() {}
 
   public static Topology build(
-      Topics topics, RewriteLoopSettings settings, Supplier<RewriteReplica> replica) {
+      Topics topics,
+      RewriteLoopSettings settings,
+      Supplier<RewriteReplica> replica,
+      java.util.function.Function<String, KeyValueBytesStoreSupplier> stores) {
     Topology topology = new Topology();
     topology.addSource(
         AutoOffsetReset.earliest(),
@@ -36,21 +39,15 @@ public final class RewriteTopology {
         "sessionize-interactions", () -> new SessionProcessor(settings), "interactions-source");
     topology.addStateStore(
         Stores.keyValueStoreBuilder(
-            Stores.persistentKeyValueStore(SessionProcessor.SESSIONS_STORE),
-            Serdes.String(),
-            Serdes.ByteArray()),
+            stores.apply(SessionProcessor.SESSIONS_STORE), Serdes.String(), Serdes.ByteArray()),
         "sessionize-interactions");
     topology.addStateStore(
         Stores.keyValueStoreBuilder(
-            Stores.persistentKeyValueStore(SessionProcessor.SESSION_INDEX_STORE),
-            Serdes.Bytes(),
-            Serdes.ByteArray()),
+            stores.apply(SessionProcessor.SESSION_INDEX_STORE), Serdes.Bytes(), Serdes.ByteArray()),
         "sessionize-interactions");
     topology.addStateStore(
         Stores.keyValueStoreBuilder(
-            Stores.persistentKeyValueStore(SessionProcessor.PUBLISHED_STORE),
-            Serdes.String(),
-            Serdes.Long()),
+            stores.apply(SessionProcessor.PUBLISHED_STORE), Serdes.String(), Serdes.Long()),
         "sessionize-interactions");
     topology.addSink(
         REFORMULATIONS_SINK,
@@ -65,7 +62,7 @@ public final class RewriteTopology {
         topics.rewrites().valueSerde().serializer(),
         "sessionize-interactions");
     topology.addGlobalStore(
-        new ReplicaBuilder(replica),
+        new GlobalStoreBuilder<>(RewriteReplica.NAME, replica),
         "reformulations-source",
         Serdes.ByteArray().deserializer(),
         Serdes.ByteArray().deserializer(),
@@ -73,48 +70,5 @@ public final class RewriteTopology {
         "apply-reformulations",
         ReplicaWriter::new);
     return topology;
-  }
-
-  private record ReplicaBuilder(Supplier<RewriteReplica> replica)
-      implements StoreBuilder<RewriteReplica> {
-    @Override
-    public StoreBuilder<RewriteReplica> withCachingEnabled() {
-      return this;
-    }
-
-    @Override
-    public StoreBuilder<RewriteReplica> withCachingDisabled() {
-      return this;
-    }
-
-    @Override
-    public StoreBuilder<RewriteReplica> withLoggingEnabled(Map<String, String> config) {
-      throw new UnsupportedOperationException("The reformulations log is the changelog");
-    }
-
-    @Override
-    public StoreBuilder<RewriteReplica> withLoggingDisabled() {
-      return this;
-    }
-
-    @Override
-    public RewriteReplica build() {
-      return replica.get();
-    }
-
-    @Override
-    public Map<String, String> logConfig() {
-      return Map.of();
-    }
-
-    @Override
-    public boolean loggingEnabled() {
-      return false;
-    }
-
-    @Override
-    public String name() {
-      return RewriteReplica.NAME;
-    }
   }
 }

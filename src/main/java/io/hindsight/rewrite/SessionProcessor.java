@@ -43,6 +43,9 @@ final class SessionProcessor implements Processor<String, Interaction, Object, O
   private KeyValueStore<String, Long> published;
   private RewriteReplica replica;
 
+  /** Index entries before this were closed already: scanning starts here, not over tombstones. */
+  private long closedUntil;
+
   SessionProcessor(RewriteLoopSettings settings) {
     this.settings = settings;
     this.analyzer = new SessionAnalyzer(settings.rephraseGapMs());
@@ -86,16 +89,18 @@ final class SessionProcessor implements Processor<String, Interaction, Object, O
       return;
     }
     sessions.put(user, EventCodec.encode(turns));
-    long last = turns.get(turns.size() - 1).timestamp();
-    index.put(indexKey(last + settings.sessionGapMs(), user), new byte[0]);
+    long closeAt = turns.get(turns.size() - 1).timestamp() + settings.sessionGapMs();
+    index.put(indexKey(closeAt, user), new byte[0]);
+    closedUntil = Math.min(closedUntil, closeAt); // an out-of-order turn may close in the past
   }
 
   private void closeIdleSessions(long streamTime) {
     List<KeyValue<Bytes, byte[]>> due = new ArrayList<>();
     try (KeyValueIterator<Bytes, byte[]> it =
-        index.range(indexKey(0, ""), indexKey(streamTime, ""))) {
+        index.range(indexKey(closedUntil, ""), indexKey(streamTime, ""))) {
       it.forEachRemaining(due::add);
     }
+    closedUntil = Math.max(closedUntil, streamTime);
     for (KeyValue<Bytes, byte[]> entry : due) {
       index.delete(entry.key);
       byte[] bytes = entry.key.get();
@@ -136,7 +141,7 @@ final class SessionProcessor implements Processor<String, Interaction, Object, O
                   rule.version(),
                   rule.updatedAt());
       context.forward(
-          new Record<Object, Object>(rule.source(), value, rule.updatedAt()),
+          new Record<Object, Object>(rule.source(), value, sequenced.decidedAt()),
           RewriteTopology.REWRITES_SINK);
       sequence = sequenced.sequence();
     }

@@ -134,8 +134,12 @@ class DeadLetterIT {
             outcomes,
             utf8("orphan-outcome"),
             utf8("{\"requestId\":\"nobody\",\"timestamp\":" + now + ",\"label\":1}")));
+    // An outcome follows its prediction in event time: Streams orders a task's partitions by it.
     records.add(
-        record(outcomes, "r2", "{\"requestId\":\"r2\",\"timestamp\":" + now + ",\"label\":1}"));
+        record(
+            outcomes,
+            "r2",
+            "{\"requestId\":\"r2\",\"timestamp\":" + (now + 1_000) + ",\"label\":1}"));
     records.add(
         new ProducerRecord<>(
             "dlq-it.interactions",

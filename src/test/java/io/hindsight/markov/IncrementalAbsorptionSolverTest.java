@@ -73,7 +73,7 @@ class IncrementalAbsorptionSolverTest extends AbsorptionSolverContractTest {
     for (int i = 0; i < 500; i++) {
       changed.addAll(RandomChains.record(statistics, chains.next()));
     }
-    IncrementalAbsorptionSolver solver = new IncrementalAbsorptionSolver(1e-12, 10);
+    IncrementalAbsorptionSolver solver = new IncrementalAbsorptionSolver(1e-12, 1e-6, 10);
 
     solver.update(statistics, changed);
     assertThat(solver.pendingStates()).isPositive();
@@ -115,5 +115,28 @@ class IncrementalAbsorptionSolverTest extends AbsorptionSolverContractTest {
           .as("P_S(%s): incremental %s, exact %s", state, got, want)
           .isLessThanOrEqualTo(1e-9);
     }
+  }
+
+  @Test
+  void shouldReportDriftThatAddsUpFromMovesBelowTheReportTolerance() {
+    ChainStatistics statistics = new ChainStatistics(ChainSettings.defaults());
+    IncrementalAbsorptionSolver solver = new IncrementalAbsorptionSolver(1e-12, 0.05, 1000);
+    Set<String> changed = new LinkedHashSet<>();
+    for (int i = 0; i < 50; i++) {
+      changed.addAll(statistics.recordChain("u" + i, List.of("a"), ChainOutcome.SUCCESS, 0));
+    }
+    assertThat(solver.update(statistics, changed)).containsExactly("a");
+
+    // Each failure moves P_S(a) by about 0.02 (< 0.05); the third one adds up past it.
+    List<Set<String>> reports = new java.util.ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      reports.add(
+          solver.update(
+              statistics, statistics.recordChain("f" + i, List.of("a"), ChainOutcome.FAILURE, 0)));
+    }
+
+    assertThat(reports.get(0)).isEmpty();
+    assertThat(reports.get(1)).isEmpty();
+    assertThat(reports.get(2)).containsExactly("a");
   }
 }

@@ -3,7 +3,9 @@ package io.hindsight.markov;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.params.provider.Arguments.arguments;
 
+import java.util.Random;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -56,5 +58,21 @@ class UtteranceNormalizerTest {
   void shouldComposeEquivalentSequencesIntoOneState(String decomposed, String composed) {
     assertThat(UtteranceNormalizer.normalize(decomposed))
         .isEqualTo(UtteranceNormalizer.normalize(composed));
+  }
+
+  @Test
+  void shouldTreatAsciiTheSameOnTheFastPathAsThroughUnicodeNormalization() {
+    Random random = new Random(11);
+    for (int i = 0; i < 20_000; i++) {
+      char[] ascii = new char[random.nextInt(30)];
+      for (int j = 0; j < ascii.length; j++) {
+        ascii[j] = (char) random.nextInt(0x80);
+      }
+      String text = new String(ascii);
+      // Appending a non-ASCII letter forces the general path; the ASCII prefix must agree.
+      String general = UtteranceNormalizer.normalize(text + " \u00e9");
+      String expected = general.substring(0, Math.max(0, general.length() - 2));
+      assertThat(UtteranceNormalizer.normalize(text)).as("[%s]", text).isEqualTo(expected);
+    }
   }
 }

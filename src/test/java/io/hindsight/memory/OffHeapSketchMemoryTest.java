@@ -1,6 +1,10 @@
 package io.hindsight.memory;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
 
 class OffHeapSketchMemoryTest extends PersistedSketchContract {
 
@@ -16,7 +20,19 @@ class OffHeapSketchMemoryTest extends PersistedSketchContract {
 
   @Override
   protected void simulateCrash(SketchMemory memory) {
-    // Nothing: the mapping stays alive and the file stays marked open, exactly as without close().
+    // The process "dies": its mapping and file lock go, the header still says "open".
+    memory.abandon();
+  }
+
+  @Test
+  void shouldRefuseASecondWriterOnTheSameFile() {
+    Path file = newFile();
+    try (SketchMemory first = open(file, small())) {
+      assertThatThrownBy(() -> open(file, small()))
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("already open");
+      assertThat(first.samples()).isZero();
+    }
   }
 
   @Override

@@ -53,10 +53,10 @@ class SrpHashTest {
     SrpHash hash = new SrpHash(32, 10, 48, 11);
     SplittableRandom random = new SplittableRandom(5);
     int[] all = new int[32];
-    float[] scratch = new float[32 * 10];
+    SrpHash.Workspace workspace = hash.newWorkspace();
     for (int i = 0; i < 50; i++) {
       float[] key = TestData.sparse(random, 48, 0.3);
-      hash.buckets(key, all, scratch);
+      hash.buckets(key, all, workspace);
       for (int k = 0; k < 32; k++) {
         assertThat(all[k]).isEqualTo(hash.bucket(k, key)).isBetween(0, (1 << 10) - 1);
       }

@@ -1,0 +1,9 @@
+package io.hindsight.memory;
+
+class OnHeapFieldMemoryTest extends FieldMemoryContract {
+
+  @Override
+  protected FieldMemory newMemory(FieldMemorySettings settings) {
+    return new OnHeapFieldMemory(settings);
+  }
+}

@@ -1,0 +1,148 @@
+package io.hindsight.rewrite;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.hindsight.HindsightService;
+import io.hindsight.cli.Apps;
+import io.hindsight.config.HindsightConfig;
+import io.hindsight.events.EventCodec;
+import io.hindsight.events.Interaction;
+import io.hindsight.markov.RewriteRule;
+import io.hindsight.testing.Directories;
+import io.hindsight.testing.KafkaBroker;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Two instances share the interactions' partitions: both replicas hold the same rules, and the rule
+ * table on the compacted topic equals what one replica computes alone from the same log.
+ */
+class TwoInstanceRewriteIT {
+  @RegisterExtension static final KafkaBroker kafka = new KafkaBroker();
+  private static final String PREFIX = "rw2.";
+  private final List<HindsightService> services = new ArrayList<>();
+  private final List<Path> stateDirs = new ArrayList<>();
+
+  @AfterEach
+  void stop() {
+    services.forEach(HindsightService::close);
+    stateDirs.forEach(Directories::delete);
+  }
+
+  private HindsightService start() throws Exception {
+    Path stateDir = Files.createTempDirectory("hindsight-rw2");
+    stateDirs.add(stateDir);
+    HindsightConfig config =
+        HindsightConfig.load(
+            null,
+            Map.of(),
+            Map.of(
+                HindsightConfig.BOOTSTRAP_SERVERS, kafka.bootstrapServers(),
+                HindsightConfig.STATE_DIR, stateDir.toString(),
+                HindsightConfig.APPLICATION_ID, "rw2",
+                HindsightConfig.TOPIC_PREFIX, PREFIX,
+                HindsightConfig.VALIDATION_MAX_FUTURE_SKEW_MS, Long.toString(Long.MAX_VALUE / 4)));
+    HindsightService service =
+        HindsightService.start(
+            config, (c, r) -> Apps.create(c, r, Apps.Selection.rewrites), line -> {});
+    services.add(service);
+    return service;
+  }
+
+  @Test
+  void shouldConvergeToTheSingleInstanceRuleTable() throws Exception {
+    HindsightService first = start();
+    HindsightService second = start();
+    await("both instances running")
+        .atMost(Duration.ofSeconds(90))
+        .until(() -> first.isReady() && second.isReady());
+
+    String[][] pairs = {
+      {"play maj and dragons", "play imagine dragons"},
+      {"whats the wether in boston", "whats the weather in boston"},
+      {"add this song to my play list", "add this song to my playlist"},
+    };
+    long t = 1_600_000_000_000L;
+    List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>();
+    for (int user = 0; user < 60; user++) {
+      String[] pair = pairs[user % pairs.length];
+      String id = "user-" + user;
+      records.add(turn(id, t, pair[0]));
+      records.add(turn(id, t + 4_000, pair[1]));
+      records.add(turn(id, t + 200_000, "what time is it"));
+      t += 30_000;
+    }
+    for (long later : new long[] {t + 3_600_000, t + 7_200_000}) {
+      for (int user = 0; user < 64; user++) {
+        records.add(turn("flush-" + user, later + user, "what time is it"));
+      }
+    }
+    kafka.produce(PREFIX + "interactions", records);
+
+    List<RewriteReplica> replicas =
+        services.stream().map(s -> ((RewriteApp) s.apps().get(0)).replica().orElseThrow()).toList();
+    await("both replicas learned the rules")
+        .atMost(Duration.ofSeconds(120))
+        .until(() -> replicas.stream().allMatch(r -> r.liveRules().size() == pairs.length));
+    Map<String, String> firstRules = table(replicas.get(0).liveRules());
+    assertThat(table(replicas.get(1).liveRules())).isEqualTo(firstRules);
+
+    // One replica alone over the same totally ordered log computes the same table.
+    List<ConsumerRecord<byte[], byte[]>> log =
+        kafka.consume(
+            PREFIX + "reformulations",
+            (int) replicas.get(0).chains() + (int) replicas.get(0).treatments(),
+            Duration.ofSeconds(30));
+    RewriteReplica alone = new RewriteReplica(RewriteLoopSettings.from(services.get(0).config()));
+    alone.open();
+    log.forEach(record -> alone.apply(Reformulation.decode(record.value())));
+    assertThat(table(alone.liveRules())).isEqualTo(firstRules);
+
+    Map<String, String> published = new HashMap<>();
+    await("rules published once to the compacted topic")
+        .atMost(Duration.ofSeconds(60))
+        .until(
+            () -> {
+              published.clear();
+              for (ConsumerRecord<byte[], byte[]> r :
+                  kafka.consume(PREFIX + "rewrites", 1_000, Duration.ofSeconds(3))) {
+                String source = new String(r.key(), StandardCharsets.UTF_8);
+                published.put(
+                    source,
+                    r.value() == null
+                        ? null
+                        : EventCodec.JSON.readTree(r.value()).path("target").asText());
+              }
+              return new TreeMap<>(published).equals(firstRules);
+            });
+    for (String[] pair : pairs) {
+      assertThat(firstRules).containsEntry(pair[0], pair[1]);
+    }
+  }
+
+  private static Map<String, String> table(List<RewriteRule> rules) {
+    Map<String, String> table = new TreeMap<>();
+    rules.forEach(r -> table.put(r.source(), r.target()));
+    return table;
+  }
+
+  private static ProducerRecord<byte[], byte[]> turn(String user, long t, String utterance) {
+    return new ProducerRecord<>(
+        PREFIX + "interactions",
+        user.getBytes(StandardCharsets.UTF_8),
+        EventCodec.encode(new Interaction(user, t, utterance, null, null, null, null)));
+  }
+}
