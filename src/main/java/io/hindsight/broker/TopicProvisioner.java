@@ -100,6 +100,7 @@ public final class TopicProvisioner {
             || System.nanoTime() > deadline) {
           throw e;
         }
+        // Admin has no call that waits for metadata to propagate; back off before asking again.
         Thread.sleep(100);
       }
     }

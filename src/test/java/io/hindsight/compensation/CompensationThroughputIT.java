@@ -1,6 +1,7 @@
 package io.hindsight.compensation;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.hindsight.HindsightService;
 import io.hindsight.StreamsApp;
@@ -22,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.ListOffsetsResult;
@@ -210,19 +212,27 @@ class CompensationThroughputIT {
             Admin.create(
                 Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
       streams.start();
-      long deadline = System.nanoTime() + Duration.ofMinutes(4).toNanos();
-      long firstOutput;
-      while ((firstOutput = endOffsets(admin, outputTopic)) == 0) {
-        checkDeadline(deadline, admin, outputTopic);
-        Thread.sleep(20);
-      }
+      AtomicLong output = new AtomicLong();
+      await("first output record")
+          .atMost(Duration.ofMinutes(4))
+          .pollInterval(Duration.ofMillis(20))
+          .until(
+              () -> {
+                output.set(endOffsets(admin, outputTopic));
+                return output.get() > 0;
+              });
+      long firstOutput = output.get();
       long started = System.nanoTime();
       long cpuStarted = processCpuNanos();
-      long written;
-      while ((written = endOffsets(admin, outputTopic)) < predictions) {
-        checkDeadline(deadline, admin, outputTopic);
-        Thread.sleep(50);
-      }
+      await("one output record per prediction")
+          .atMost(Duration.ofMinutes(4))
+          .pollInterval(Duration.ofMillis(50))
+          .until(
+              () -> {
+                output.set(endOffsets(admin, outputTopic));
+                return output.get() >= predictions;
+              });
+      long written = output.get();
       long records = written - firstOutput;
       double perSecond = records / ((System.nanoTime() - started) / 1e9);
       double cpuMicros = (processCpuNanos() - cpuStarted) / 1e3 / records;
@@ -232,12 +242,6 @@ class CompensationThroughputIT {
           changelogRecords(admin, props.getProperty("application.id")) / (double) predictions);
     } finally {
       Directories.delete(stateDir);
-    }
-  }
-
-  private static void checkDeadline(long deadline, Admin admin, String topic) throws Exception {
-    if (System.nanoTime() > deadline) {
-      throw new AssertionError("only " + endOffsets(admin, topic) + " records in 4 minutes");
     }
   }
 
