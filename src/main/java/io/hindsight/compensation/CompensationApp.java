@@ -8,7 +8,6 @@ import io.hindsight.events.EventCodec;
 import io.hindsight.events.InvalidEventException;
 import io.hindsight.events.Prediction;
 import io.hindsight.http.OperationsServer;
-import io.hindsight.memory.FeatureHasher;
 import io.hindsight.memory.Readout;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -27,12 +26,14 @@ public final class CompensationApp implements StreamsApp {
   private final CompensationSettings settings;
   private final MeterRegistry registry;
   private final EventCodec codec;
+  private final PredictionKeys keys;
   private volatile ErrorMemoryStore store;
 
   public CompensationApp(HindsightConfig config, MeterRegistry registry) {
     this.config = config;
     this.topics = Topics.from(config);
     this.settings = CompensationSettings.from(config);
+    this.keys = new PredictionKeys(settings.featuresDimension());
     this.registry = registry;
     this.codec =
         new EventCodec(
@@ -102,10 +103,7 @@ public final class CompensationApp implements StreamsApp {
       return OperationsServer.Response.json(
           400, "{\"error\":" + request.textNode(e.getMessage()) + "}");
     }
-    float[] key =
-        prediction.embedding() != null
-            ? prediction.embedding()
-            : new FeatureHasher(settings.featuresDimension()).hash(prediction.features());
+    float[] key = keys.of(prediction);
     Optional<Readout> readout =
         memory()
             .flatMap(

@@ -6,7 +6,6 @@ import static io.hindsight.events.RejectionReason.EMBEDDING_DIMENSION_MISMATCH;
 import io.hindsight.events.Compensation;
 import io.hindsight.events.InvalidEventException;
 import io.hindsight.events.Prediction;
-import io.hindsight.memory.FeatureHasher;
 import io.hindsight.memory.Readout;
 import java.time.Duration;
 import java.util.HashMap;
@@ -30,7 +29,7 @@ final class PredictionProcessor implements Processor<String, Prediction, Object,
 
   private final CompensationSettings settings;
   private final CompensationMetrics metrics;
-  private final FeatureHasher hasher;
+  private final PredictionKeys keys;
   private ProcessorContext<Object, Object> context;
   private AttributionBuffer buffer;
   private KeyValueStore<String, Integer> dimensions;
@@ -42,7 +41,7 @@ final class PredictionProcessor implements Processor<String, Prediction, Object,
   PredictionProcessor(CompensationSettings settings, CompensationMetrics metrics) {
     this.settings = settings;
     this.metrics = metrics;
-    this.hasher = new FeatureHasher(settings.featuresDimension());
+    this.keys = new PredictionKeys(settings.featuresDimension());
   }
 
   @Override
@@ -63,10 +62,7 @@ final class PredictionProcessor implements Processor<String, Prediction, Object,
   public void process(Record<String, Prediction> record) {
     long started = System.nanoTime();
     Prediction prediction = record.value();
-    float[] key =
-        prediction.embedding() != null
-            ? prediction.embedding()
-            : hasher.hash(prediction.features());
+    float[] key = keys.of(prediction);
     if (buffer.contains(prediction.requestId())) {
       throw new InvalidEventException(
           DUPLICATE_PREDICTION, "requestId " + prediction.requestId() + " seen already");

@@ -1,5 +1,6 @@
 package io.hindsight.datasets;
 
+import io.hindsight.markov.UtteranceNormalizer;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -113,7 +114,7 @@ public final class SessionSimulator {
       boolean selected = world.nextDouble() < settings.misrecognizedFraction();
       long choice = world.nextLong();
       String misspelt = selected ? misspell(entry.text(), misspellings, choice) : null;
-      if (misspelt != null && !taken.add(UtteranceNormalization.normalize(misspelt))) {
+      if (misspelt != null && !taken.add(UtteranceNormalizer.normalize(misspelt))) {
         misspelt = null; // it would collide with another state: not a clean truth pair
       }
       misrecognized.add(misspelt);
@@ -134,7 +135,7 @@ public final class SessionSimulator {
       alternatives.remove(Integer.valueOf(i));
       built.add(new CatalogUtterance(entry, misrecognized.get(i), List.copyOf(alternatives)));
       if (misrecognized.get(i) != null) {
-        truthMap.put(UtteranceNormalization.normalize(misrecognized.get(i)), entry.normalized());
+        truthMap.put(UtteranceNormalizer.normalize(misrecognized.get(i)), entry.normalized());
       }
     }
     this.catalog = List.copyOf(built);
@@ -373,7 +374,7 @@ public final class SessionSimulator {
       CatalogUtterance wanted,
       boolean misrecognized,
       Function<String, Optional<String>> rewrites) {
-    String normalized = UtteranceNormalization.normalize(spoken);
+    String normalized = UtteranceNormalizer.normalize(spoken);
     Optional<String> rewrite = rewrites.apply(normalized);
     Objects.requireNonNull(rewrite, "the rewrite function returned null");
     boolean understood = rewrite.orElse(normalized).equals(wanted.entry().normalized());

@@ -1,6 +1,7 @@
 package io.hindsight.datasets;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.hindsight.markov.UtteranceNormalizer;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -40,12 +41,12 @@ public record SimulatedTurn(
 
   /** {@link #utterance} in the normal form rewrite rules are keyed by. */
   public String normalizedUtterance() {
-    return UtteranceNormalization.normalize(utterance);
+    return UtteranceNormalizer.normalize(utterance);
   }
 
   /** {@link #intended} in normal form. */
   public String normalizedIntended() {
-    return UtteranceNormalization.normalize(intended);
+    return UtteranceNormalizer.normalize(intended);
   }
 
   /**

@@ -1,5 +1,6 @@
 package io.hindsight.datasets;
 
+import io.hindsight.markov.UtteranceNormalizer;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -82,7 +83,7 @@ final class UtteranceCatalog {
     List<Entry> entries = new ArrayList<>();
     Set<String> seen = new HashSet<>();
     for (String[] row : rows) {
-      String normalized = UtteranceNormalization.normalize(row[1]);
+      String normalized = UtteranceNormalizer.normalize(row[1]);
       if (!normalized.isEmpty() && seen.add(normalized)) {
         entries.add(new Entry(row[0], row[1], normalized));
       }

@@ -6,6 +6,7 @@ import io.hindsight.HindsightService;
 import io.hindsight.StreamsApp;
 import io.hindsight.compensation.CompensationApp;
 import io.hindsight.compensation.CompensationSettings;
+import io.hindsight.compensation.PredictionKeys;
 import io.hindsight.compensation.Sample;
 import io.hindsight.config.HindsightConfig;
 import io.hindsight.config.Topics;
@@ -13,11 +14,12 @@ import io.hindsight.datasets.EventLogReader;
 import io.hindsight.datasets.LogLine;
 import io.hindsight.events.Compensation;
 import io.hindsight.events.EventCodec;
+import io.hindsight.events.InvalidEventException;
+import io.hindsight.events.Prediction;
 import io.hindsight.markov.RewriteRule;
 import io.hindsight.markov.UtteranceNormalizer;
 import io.hindsight.memory.ErrorMemory;
 import io.hindsight.memory.ExactKnnMemory;
-import io.hindsight.memory.FeatureHasher;
 import io.hindsight.memory.LabelledSample;
 import io.hindsight.rewrite.RewriteApp;
 import io.hindsight.rewrite.RewriteReplica;
@@ -29,7 +31,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -139,7 +140,8 @@ public final class TopologyEvaluation {
     Path stateDir = Files.createTempDirectory("hindsight-evaluate");
     try (Drivers drivers = new Drivers(stateDir)) {
       CompensationSettings compensation = CompensationSettings.from(config);
-      FeatureHasher hasher = new FeatureHasher(compensation.featuresDimension());
+      PredictionKeys keys = new PredictionKeys(compensation.featuresDimension());
+      EventCodec codec = new EventCodec(Integer.MAX_VALUE, Long.MAX_VALUE / 4, () -> 0L);
       Map<String, ErrorMemory> oracles = new HashMap<>();
       long window = compensation.attributionWindowMs();
       boolean implicitNegatives = compensation.implicitNegatives();
@@ -156,11 +158,15 @@ public final class TopologyEvaluation {
         Event event = events.get(i);
         switch (event.type()) {
           case "prediction" -> {
-            JsonNode p = EventCodec.JSON.readTree(event.json());
-            float[] key = key(p, hasher);
-            String memory =
-                Sample.memoryName(p.path("modelId").asText(), p.path("modelVersion").asText());
-            double score = p.path("score").asDouble();
+            Prediction p;
+            try {
+              p = codec.prediction(event.json());
+            } catch (InvalidEventException e) {
+              p = null; // the topology sends it to the dead-letter topic; nothing to score
+            }
+            float[] key = p == null ? null : keys.of(p);
+            String memory = p == null ? "" : Sample.memoryName(p.modelId(), p.modelVersion());
+            double score = p == null ? 0 : p.score();
             double oracle =
                 key == null || !oracles.containsKey(memory)
                     ? score
@@ -177,7 +183,7 @@ public final class TopologyEvaluation {
                   new Row(
                       c.requestId(),
                       c.timestamp(),
-                      p.path("userId").asText(null),
+                      p.userId(),
                       label,
                       c.score(),
                       c.compensatedScore(),
@@ -303,30 +309,6 @@ public final class TopologyEvaluation {
     return String.format(
         "evaluate: %5.1f%% %,d/%,d events, %,.0f events/s, ETA %d s",
         total == 0 ? 100 : 100.0 * done / total, done, total, rate, eta);
-  }
-
-  private static float[] key(JsonNode prediction, FeatureHasher hasher) {
-    JsonNode embedding = prediction.get("embedding");
-    if (embedding != null && embedding.isArray()) {
-      float[] key = new float[embedding.size()];
-      for (int k = 0; k < key.length; k++) {
-        key[k] = (float) embedding.get(k).asDouble();
-      }
-      return key;
-    }
-    JsonNode features = prediction.get("features");
-    if (features == null || !features.isObject()) {
-      return null;
-    }
-    Map<String, Object> map = new LinkedHashMap<>();
-    features
-        .fields()
-        .forEachRemaining(
-            e ->
-                map.put(
-                    e.getKey(),
-                    e.getValue().isNumber() ? e.getValue().asDouble() : e.getValue().asText()));
-    return hasher.hash(map);
   }
 
   /** For each interaction, the index of the same user's next interaction, or -1. */

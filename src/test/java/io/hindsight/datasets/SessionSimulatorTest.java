@@ -3,6 +3,7 @@ package io.hindsight.datasets;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.hindsight.markov.UtteranceNormalizer;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -92,11 +93,11 @@ class SessionSimulatorTest {
     assertThat(log).allSatisfy(event -> assertThat(event.has("signal")).isFalse());
     Set<String> followedPairs = new HashSet<>();
     for (int i = 0; i + 1 < log.size(); i++) {
-      String source = UtteranceNormalization.normalize(log.get(i).path("utterance").asText());
+      String source = UtteranceNormalizer.normalize(log.get(i).path("utterance").asText());
       if (pairs.containsKey(source)) {
         ObjectNode next = nextTurnOfSession(log, i);
         assertThat(next).as("turn after %s", source).isNotNull();
-        assertThat(UtteranceNormalization.normalize(next.path("utterance").asText()))
+        assertThat(UtteranceNormalizer.normalize(next.path("utterance").asText()))
             .isEqualTo(pairs.get(source));
         followedPairs.add(source);
       }
