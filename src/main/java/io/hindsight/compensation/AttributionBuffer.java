@@ -29,6 +29,12 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * outcome; each range scan starts where the previous one ended, so it never walks over the
  * tombstones of purged entries. A prediction that arrives after its window has already closed joins
  * the next window to close.
+ *
+ * <p>Producers of predictions and of outcomes are not synchronized, so an outcome may arrive before
+ * its prediction. It then waits, for a grace period of event time, in the same two stores (marked
+ * in the pending store by a trailing flag byte, and kept in the index as a {@link SourcedOutcome}):
+ * the prediction takes it when it arrives, and an outcome still waiting when its grace closes is an
+ * orphan.
  */
 final class AttributionBuffer {
   static final String PENDING_STORE = "compensation-pending";
@@ -37,37 +43,88 @@ final class AttributionBuffer {
   /** Pending-store key of the {@link Marks}; a requestId is never empty. */
   private static final String MARKS = "";
 
+  /**
+   * Trailing byte of a pending-store value (close time) that marks an outcome, not a prediction.
+   */
+  private static final byte WAITING_OUTCOME = 1;
+
   private final KeyValueStore<String, byte[]> pending;
   private final KeyValueStore<Bytes, byte[]> index;
   private final long windowMs;
+  private final long graceMs;
   private Marks marks;
 
+  /**
+   * @param windowMs event time a prediction waits for its outcome
+   * @param graceMs event time an outcome waits for its prediction; 0 rejects it at once
+   */
   AttributionBuffer(
-      KeyValueStore<String, byte[]> pending, KeyValueStore<Bytes, byte[]> index, long windowMs) {
+      KeyValueStore<String, byte[]> pending,
+      KeyValueStore<Bytes, byte[]> index,
+      long windowMs,
+      long graceMs) {
     this.pending = pending;
     this.index = index;
     this.windowMs = windowMs;
+    this.graceMs = graceMs;
   }
 
-  boolean contains(String requestId) {
-    return pending.get(requestId) != null;
-  }
-
-  void add(Sample sample) {
-    long closeAt = Math.max(sample.timestamp() + windowMs, marks().closedUntil() + 1);
-    pending.put(sample.requestId(), longBytes(closeAt));
-    index.put(indexKey(closeAt, sample.requestId()), sample.encode());
+  /** Whether a prediction with this requestId is waiting (an outcome that came first is not). */
+  boolean hasPrediction(String requestId) {
+    byte[] waiting = pending.get(requestId);
+    return waiting != null && !isWaitingOutcome(waiting);
   }
 
   /**
-   * Attaches an outcome to its waiting prediction and returns the labelled sample.
-   *
-   * @throws InvalidEventException orphan, late or duplicate outcome; the buffer is unchanged
+   * Parks a prediction until its window closes and returns what was parked: labelled already if its
+   * outcome came first and within the window. An outcome that came first but outside the window is
+   * handed to {@code rejected}, and the prediction waits unlabelled.
    */
-  Sample attach(Outcome outcome, boolean markWritten) {
+  Sample add(Sample sample, boolean markWritten, Consumer<RejectedOutcome> rejected) {
+    Sample parked = sample;
+    byte[] waiting = pending.get(sample.requestId());
+    if (waiting != null && isWaitingOutcome(waiting)) {
+      Bytes outcomeKey = indexKey(ByteBuffer.wrap(waiting).getLong(), sample.requestId());
+      SourcedOutcome early = SourcedOutcome.decode(index.get(outcomeKey));
+      index.delete(outcomeKey);
+      if (early.outcome().timestamp() > sample.timestamp() + windowMs) {
+        rejected.accept(
+            new RejectedOutcome(
+                early, LATE_OUTCOME, "it is later than its prediction's attribution window"));
+      } else {
+        parked = sample.withLabel(early.outcome().label(), markWritten);
+      }
+    }
+    long closeAt = Math.max(sample.timestamp() + windowMs, marks().closedUntil() + 1);
+    pending.put(sample.requestId(), longBytes(closeAt));
+    index.put(indexKey(closeAt, sample.requestId()), parked.encode());
+    return parked;
+  }
+
+  /** An outcome the buffer gave up on after accepting it, with the reason. */
+  record RejectedOutcome(SourcedOutcome outcome, RejectionReason reason, String detail) {}
+
+  /**
+   * Attaches an outcome to its waiting prediction and returns the labelled sample, or, when its
+   * prediction has not arrived, keeps the outcome for the grace period and returns null.
+   *
+   * @throws InvalidEventException orphan (no grace), late or duplicate outcome; the buffer is
+   *     unchanged
+   */
+  Sample attach(SourcedOutcome sourced, boolean markWritten) {
+    Outcome outcome = sourced.outcome();
     byte[] closeTime = pending.get(outcome.requestId());
     if (closeTime == null) {
-      throw new InvalidEventException(ORPHAN_OUTCOME, "no prediction " + outcome.requestId());
+      if (graceMs == 0) {
+        throw new InvalidEventException(ORPHAN_OUTCOME, "no prediction " + outcome.requestId());
+      }
+      long closeAt = Math.max(outcome.timestamp() + graceMs, storedMarks().closedUntil() + 1);
+      pending.put(outcome.requestId(), waitingOutcomeBytes(closeAt));
+      index.put(indexKey(closeAt, outcome.requestId()), sourced.encode());
+      return null;
+    }
+    if (isWaitingOutcome(closeTime)) {
+      throw reject(DUPLICATE_OUTCOME, outcome, "an earlier outcome is waiting for its prediction");
     }
     long closeAt = ByteBuffer.wrap(closeTime).getLong();
     // Read afresh: another buffer over the same stores (the prediction processor's) closes windows.
@@ -93,9 +150,10 @@ final class AttributionBuffer {
 
   /**
    * Closes every window that ended at or before {@code streamTime}, in event-time order, handing
-   * each sample (labelled or not) to {@code closed}, and forgets requests closed a window ago.
+   * each sample (labelled or not) to {@code closed} and each outcome whose grace ended without its
+   * prediction to {@code orphaned}, and forgets requests closed a window ago.
    */
-  void closeUntil(long streamTime, Consumer<Sample> closed) {
+  void closeUntil(long streamTime, Consumer<Sample> closed, Consumer<RejectedOutcome> orphaned) {
     Marks previous = marks();
     if (streamTime <= previous.closedUntil()) {
       return;
@@ -108,7 +166,18 @@ final class AttributionBuffer {
     marks = new Marks(streamTime, Math.max(previous.purgedUntil(), purgeUntil));
     pending.put(MARKS, marks.encode());
     for (KeyValue<Bytes, byte[]> entry : due(previous.closedUntil() + 1, streamTime)) {
-      closed.accept(Sample.decode(entry.value));
+      if (SourcedOutcome.isEncoded(entry.value)) {
+        // Nothing to tell apart later: an orphan's request is forgotten at once.
+        index.delete(entry.key);
+        pending.delete(requestId(entry.key));
+        orphaned.accept(
+            new RejectedOutcome(
+                SourcedOutcome.decode(entry.value),
+                ORPHAN_OUTCOME,
+                "no prediction " + requestId(entry.key) + " within the grace period"));
+      } else {
+        closed.accept(Sample.decode(entry.value));
+      }
     }
   }
 
@@ -163,6 +232,14 @@ final class AttributionBuffer {
 
   private static byte[] longBytes(long value) {
     return ByteBuffer.allocate(Long.BYTES).putLong(value).array();
+  }
+
+  private static byte[] waitingOutcomeBytes(long closeAt) {
+    return ByteBuffer.allocate(Long.BYTES + 1).putLong(closeAt).put(WAITING_OUTCOME).array();
+  }
+
+  private static boolean isWaitingOutcome(byte[] pendingValue) {
+    return pendingValue.length == Long.BYTES + 1;
   }
 
   private static Bytes indexKey(long closeAt, String requestId) {

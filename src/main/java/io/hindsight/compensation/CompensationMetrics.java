@@ -1,5 +1,7 @@
 package io.hindsight.compensation;
 
+import io.hindsight.errors.DeadLetterHandler;
+import io.hindsight.events.RejectionReason;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -13,8 +15,10 @@ final class CompensationMetrics {
   final Counter samplesPublished;
   final Counter implicitNegatives;
   final Counter unlabelledDropped;
+  private final MeterRegistry registry;
 
   CompensationMetrics(MeterRegistry registry) {
+    this.registry = registry;
     latency =
         Timer.builder("hindsight.compensation.latency")
             .description("Time to compensate one prediction (memory read and publish)")
@@ -38,5 +42,10 @@ final class CompensationMetrics {
             .description(
                 "Predictions closed without outcome and not written (implicit negatives off)")
             .register(registry);
+  }
+
+  /** Counts a record sent to the dead-letter topic by the topology itself. */
+  void deadLetter(RejectionReason reason, String sourceTopic) {
+    DeadLetterHandler.counter(registry, reason, sourceTopic).increment();
   }
 }

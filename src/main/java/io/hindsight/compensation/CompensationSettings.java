@@ -6,6 +6,7 @@ import io.hindsight.memory.SketchSettings;
 /** The compensation loop's settings, read once from {@link HindsightConfig}. */
 public record CompensationSettings(
     long attributionWindowMs,
+    long outcomeGraceMs,
     boolean implicitNegatives,
     boolean eagerWrites,
     String memoryKind,
@@ -25,6 +26,7 @@ public record CompensationSettings(
   public static CompensationSettings from(HindsightConfig c) {
     return new CompensationSettings(
         c.getLong(HindsightConfig.COMPENSATION_ATTRIBUTION_WINDOW_MS),
+        c.getLong(HindsightConfig.COMPENSATION_OUTCOME_GRACE_MS),
         c.getBoolean(HindsightConfig.COMPENSATION_IMPLICIT_NEGATIVES),
         c.getString(HindsightConfig.COMPENSATION_WRITE_MODE).equals("eager"),
         c.getString(HindsightConfig.COMPENSATION_MEMORY_STORE),

@@ -21,6 +21,7 @@ import org.apache.kafka.streams.state.Stores;
 public final class CompensationTopology {
   static final String COMPENSATIONS_SINK = "compensations-sink";
   static final String SAMPLES_SINK = "labelled-samples-sink";
+  static final String DEAD_LETTERS_SINK = "dead-letters-sink";
 
   private CompensationTopology() {}
 
@@ -86,6 +87,14 @@ public final class CompensationTopology {
         Serdes.ByteArray().serializer(),
         "compensate-predictions",
         "attach-outcomes");
+    // Outcomes kept for their prediction and then rejected leave from a punctuation, where the
+    // dead-letter handler cannot see them.
+    topology.addSink(
+        DEAD_LETTERS_SINK,
+        topics.deadLetters().name(),
+        Serdes.ByteArray().serializer(),
+        Serdes.ByteArray().serializer(),
+        "compensate-predictions");
     topology.addGlobalStore(
         new GlobalStoreBuilder<>(ErrorMemoryStore.NAME, memory),
         "labelled-samples-source",

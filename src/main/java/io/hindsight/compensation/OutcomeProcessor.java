@@ -5,12 +5,14 @@ import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.processor.api.RecordMetadata;
 import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
- * Attaches an outcome to its waiting prediction. Orphan, late and duplicate outcomes are rejected
- * to the dead-letter topic with their reason. In eager mode the labelled sample is published at
- * once; otherwise when the window closes.
+ * Attaches an outcome to its waiting prediction, or keeps it for the grace period when its
+ * prediction has not arrived yet. Late and duplicate outcomes are rejected to the dead-letter topic
+ * with their reason (orphans too, at once, when there is no grace period). In eager mode the
+ * labelled sample is published at once; otherwise when the window closes.
  */
 final class OutcomeProcessor implements Processor<String, Outcome, Object, Object> {
   private final CompensationSettings settings;
@@ -28,13 +30,20 @@ final class OutcomeProcessor implements Processor<String, Outcome, Object, Objec
     this.context = context;
     KeyValueStore<String, byte[]> pending = context.getStateStore(AttributionBuffer.PENDING_STORE);
     KeyValueStore<Bytes, byte[]> index = context.getStateStore(AttributionBuffer.INDEX_STORE);
-    buffer = new AttributionBuffer(pending, index, settings.attributionWindowMs());
+    buffer =
+        new AttributionBuffer(
+            pending, index, settings.attributionWindowMs(), settings.outcomeGraceMs());
   }
 
   @Override
   public void process(Record<String, Outcome> record) {
-    Sample labelled = buffer.attach(record.value(), settings.eagerWrites());
-    if (settings.eagerWrites()) {
+    RecordMetadata source = context.recordMetadata().orElseThrow();
+    Sample labelled =
+        buffer.attach(
+            new SourcedOutcome(
+                record.value(), record.key(), source.topic(), source.partition(), source.offset()),
+            settings.eagerWrites());
+    if (labelled != null && settings.eagerWrites()) {
       context.forward(
           CompensationTopology.sampleRecord(labelled, record.timestamp()),
           CompensationTopology.SAMPLES_SINK);

@@ -3,15 +3,20 @@ package io.hindsight.compensation;
 import static io.hindsight.events.RejectionReason.DUPLICATE_PREDICTION;
 import static io.hindsight.events.RejectionReason.EMBEDDING_DIMENSION_MISMATCH;
 
+import io.hindsight.errors.DeadLetterHandler;
 import io.hindsight.events.Compensation;
+import io.hindsight.events.EventCodec;
 import io.hindsight.events.InvalidEventException;
+import io.hindsight.events.Outcome;
 import io.hindsight.events.Prediction;
 import io.hindsight.memory.Readout;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
@@ -49,7 +54,9 @@ final class PredictionProcessor implements Processor<String, Prediction, Object,
     this.context = context;
     KeyValueStore<String, byte[]> pending = context.getStateStore(AttributionBuffer.PENDING_STORE);
     KeyValueStore<Bytes, byte[]> index = context.getStateStore(AttributionBuffer.INDEX_STORE);
-    buffer = new AttributionBuffer(pending, index, settings.attributionWindowMs());
+    buffer =
+        new AttributionBuffer(
+            pending, index, settings.attributionWindowMs(), settings.outcomeGraceMs());
     dimensions = context.getStateStore(DIMENSIONS_STORE);
     memory = context.getStateStore(ErrorMemoryStore.NAME);
     context.schedule(
@@ -63,7 +70,7 @@ final class PredictionProcessor implements Processor<String, Prediction, Object,
     long started = System.nanoTime();
     Prediction prediction = record.value();
     float[] key = keys.of(prediction);
-    if (buffer.contains(prediction.requestId())) {
+    if (buffer.hasPrediction(prediction.requestId())) {
       throw new InvalidEventException(
           DUPLICATE_PREDICTION, "requestId " + prediction.requestId() + " seen already");
     }
@@ -87,18 +94,24 @@ final class PredictionProcessor implements Processor<String, Prediction, Object,
             compensated,
             compensated - prediction.score(),
             evidence);
-    buffer.add(
-        new Sample(
-            prediction.modelId(),
-            prediction.modelVersion(),
-            prediction.requestId(),
-            prediction.timestamp(),
-            prediction.score(),
-            Double.NaN,
-            key,
-            prediction.userId(),
-            prediction.itemId(),
-            false));
+    Sample parked =
+        buffer.add(
+            new Sample(
+                prediction.modelId(),
+                prediction.modelVersion(),
+                prediction.requestId(),
+                prediction.timestamp(),
+                prediction.score(),
+                Double.NaN,
+                key,
+                prediction.userId(),
+                prediction.itemId(),
+                false),
+            settings.eagerWrites(),
+            this::deadLetter);
+    if (parked.written()) {
+      publish(parked, prediction.timestamp());
+    }
     context.forward(
         record.withKey(prediction.requestId()).withValue(compensation),
         CompensationTopology.COMPENSATIONS_SINK);
@@ -165,7 +178,30 @@ final class PredictionProcessor implements Processor<String, Prediction, Object,
             metrics.implicitNegatives.increment();
           }
           publish(labelled, streamTime);
-        });
+        },
+        this::deadLetter);
+  }
+
+  /** An outcome the buffer kept and then rejected, to the dead-letter topic as if just read. */
+  private void deadLetter(AttributionBuffer.RejectedOutcome rejected) {
+    SourcedOutcome sourced = rejected.outcome();
+    Outcome outcome = sourced.outcome();
+    Headers headers =
+        DeadLetterHandler.headers(
+            rejected.reason(),
+            "outcome for " + outcome.requestId() + ": " + rejected.detail(),
+            sourced.topic(),
+            sourced.partition(),
+            sourced.offset(),
+            InvalidEventException.class.getName());
+    context.forward(
+        new Record<Object, Object>(
+            sourced.key() == null ? null : sourced.key().getBytes(StandardCharsets.UTF_8),
+            EventCodec.encode(outcome),
+            context.currentStreamTimeMs(),
+            headers),
+        CompensationTopology.DEAD_LETTERS_SINK);
+    metrics.deadLetter(rejected.reason(), sourced.topic());
   }
 
   private void publish(Sample sample, long timestamp) {

@@ -56,6 +56,7 @@ public final class HindsightConfig extends AbstractConfig {
 
   public static final String COMPENSATION_ATTRIBUTION_WINDOW_MS =
       "compensation.attribution.window.ms";
+  public static final String COMPENSATION_OUTCOME_GRACE_MS = "compensation.outcome.grace.ms";
   public static final String COMPENSATION_IMPLICIT_NEGATIVES = "compensation.implicit.negatives";
   public static final String COMPENSATION_WRITE_MODE = "compensation.write.mode";
   public static final String COMPENSATION_MEMORY_STORE = "compensation.memory.store";
@@ -240,6 +241,15 @@ public final class HindsightConfig extends AbstractConfig {
               HIGH,
               "Event time a prediction waits for its outcome. When it closes the labelled sample"
                   + " is written to the error memory.")
+          .define(
+              COMPENSATION_OUTCOME_GRACE_MS,
+              Type.LONG,
+              30 * SECOND,
+              atLeast(0),
+              MEDIUM,
+              "Event time an outcome waits for a prediction that has not arrived yet (their"
+                  + " producers are not synchronized); then it goes to the dead-letter topic as an"
+                  + " orphan. 0 rejects it at once.")
           .define(
               COMPENSATION_IMPLICIT_NEGATIVES,
               Type.BOOLEAN,

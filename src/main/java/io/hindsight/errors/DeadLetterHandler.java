@@ -78,14 +78,18 @@ public final class DeadLetterHandler
     InvalidEventException invalid = findInvalidEvent(exception);
     RejectionReason reason = invalid != null ? invalid.reason() : RejectionReason.PROCESSING_ERROR;
     Throwable cause = invalid != null ? invalid : exception;
-    Headers headers = new RecordHeaders();
-    headers.add(REASON, utf8(reason.code()));
-    headers.add(DETAIL, utf8(String.valueOf(cause.getMessage())));
-    headers.add(SOURCE_TOPIC, utf8(context.topic()));
-    headers.add(PARTITION, utf8(Integer.toString(context.partition())));
-    headers.add(OFFSET, utf8(Long.toString(context.offset())));
-    headers.add(EXCEPTION, utf8(cause.getClass().getName()));
-    counter(reason, context.topic()).increment();
+    Headers headers =
+        headers(
+            reason,
+            String.valueOf(cause.getMessage()),
+            context.topic(),
+            context.partition(),
+            context.offset(),
+            cause.getClass().getName());
+    counters
+        .computeIfAbsent(
+            reason.code() + "|" + context.topic(), k -> counter(registry, reason, context.topic()))
+        .increment();
     if (invalid == null) {
       log.error(
           "Processing failed on {}-{}@{}; record sent to {}",
@@ -105,15 +109,32 @@ public final class DeadLetterHandler
     return new ProducerRecord<>(topic, null, key, value, headers);
   }
 
-  private Counter counter(RejectionReason reason, String sourceTopic) {
-    return counters.computeIfAbsent(
-        reason.code() + "|" + sourceTopic,
-        k ->
-            Counter.builder("hindsight.dlq.records")
-                .description("Records sent to the dead-letter topic")
-                .tag("reason", reason.code())
-                .tag("topic", String.valueOf(sourceTopic))
-                .register(registry));
+  /** The headers of a dead-letter record: why it was rejected and where it was read. */
+  public static Headers headers(
+      RejectionReason reason,
+      String detail,
+      String sourceTopic,
+      int partition,
+      long offset,
+      String exception) {
+    Headers headers = new RecordHeaders();
+    headers.add(REASON, utf8(reason.code()));
+    headers.add(DETAIL, utf8(detail));
+    headers.add(SOURCE_TOPIC, utf8(sourceTopic));
+    headers.add(PARTITION, utf8(Integer.toString(partition)));
+    headers.add(OFFSET, utf8(Long.toString(offset)));
+    headers.add(EXCEPTION, utf8(exception));
+    return headers;
+  }
+
+  /** The counter of dead letters for a reason and source topic, registered once per registry. */
+  public static Counter counter(
+      MeterRegistry registry, RejectionReason reason, String sourceTopic) {
+    return Counter.builder("hindsight.dlq.records")
+        .description("Records sent to the dead-letter topic")
+        .tag("reason", reason.code())
+        .tag("topic", String.valueOf(sourceTopic))
+        .register(registry);
   }
 
   private static InvalidEventException findInvalidEvent(Throwable exception) {

@@ -31,6 +31,7 @@ import org.junit.jupiter.api.Test;
 class CompensationTopologyTest {
   private static final long T0 = 1_600_000_000_000L;
   private static final long WINDOW = 60_000;
+  private static final long GRACE = 30_000;
 
   private Path stateDir;
   private TopologyTestDriver driver;
@@ -39,6 +40,7 @@ class CompensationTopologyTest {
   private TestInputTopic<String, String> outcomes;
   private TestOutputTopic<String, String> compensations;
   private TestOutputTopic<byte[], byte[]> deadLetters;
+  private TestOutputTopic<byte[], byte[]> samplesTopic;
 
   @AfterEach
   void close() {
@@ -54,6 +56,7 @@ class CompensationTopologyTest {
     values.put(HindsightConfig.BOOTSTRAP_SERVERS, "unused:9092");
     values.put(HindsightConfig.STATE_DIR, stateDir.toString());
     values.put(HindsightConfig.COMPENSATION_ATTRIBUTION_WINDOW_MS, Long.toString(WINDOW));
+    values.put(HindsightConfig.COMPENSATION_OUTCOME_GRACE_MS, Long.toString(GRACE));
     values.put(HindsightConfig.COMPENSATION_MEMORY_ARRAYS, "8");
     values.put(HindsightConfig.COMPENSATION_MEMORY_BITS, "4");
     values.put(HindsightConfig.COMPENSATION_MEMORY_STORE, "onheap");
@@ -73,6 +76,21 @@ class CompensationTopologyTest {
             "compensations", new StringDeserializer(), new StringDeserializer());
     deadLetters =
         driver.createOutputTopic("dlq", new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    samplesTopic =
+        driver.createOutputTopic(
+            "labelled-samples", new ByteArrayDeserializer(), new ByteArrayDeserializer());
+  }
+
+  /** Labels of the samples published so far, by requestId (dimension declarations left out). */
+  private Map<String, Double> publishedLabels() {
+    Map<String, Double> labels = new HashMap<>();
+    for (byte[] value : samplesTopic.readValuesToList()) {
+      Sample sample = Sample.decode(value);
+      if (sample.labelled()) {
+        labels.put(sample.requestId(), sample.label());
+      }
+    }
+    return labels;
   }
 
   private void predict(String id, long ts, double score, String version, float... embedding) {
@@ -153,7 +171,7 @@ class CompensationTopologyTest {
 
   @Test
   void shouldRejectOrphanLateAndDuplicateOutcomesWithTheirReasons() throws Exception {
-    start(Map.of());
+    start(Map.of(HindsightConfig.COMPENSATION_OUTCOME_GRACE_MS, "0"));
     predict("r1", T0, 0.5, "v1", 1, 0, 0, 0);
     predict("r2", T0, 0.5, "v1", 1, 0, 0, 0);
     outcome("nobody", T0 + 10, 1.0);
@@ -187,7 +205,7 @@ class CompensationTopologyTest {
 
   @Test
   void shouldForgetAClosedRequestOneWindowAfterItClosed() throws Exception {
-    start(Map.of());
+    start(Map.of(HindsightConfig.COMPENSATION_OUTCOME_GRACE_MS, "0"));
     predict("r1", T0, 0.5, "v1", 1, 0, 0, 0);
     predict("r2", T0 + WINDOW + 1_000, 0.5, "v1", 1, 0, 0, 0);
     outcome("r1", T0 + WINDOW + 1_001, 1.0);
@@ -196,6 +214,63 @@ class CompensationTopologyTest {
     predict("r1", T0 + 2 * WINDOW + 2_002, 0.5, "v1", 1, 0, 0, 0);
     assertThat(deadLetterReasons()).containsExactly("late-outcome", "orphan-outcome");
     assertThat(compensations.readValuesToList()).as("r1 accepted again once forgotten").hasSize(4);
+  }
+
+  @Test
+  void shouldLabelAPredictionWithTheOutcomeThatArrivedBeforeIt() throws Exception {
+    start(Map.of());
+    outcome("r1", T0 + 500, 1.0);
+    predict("r1", T0, 0.2, "v1", 1, 0, 0, 0);
+    predict("r2", T0 + 10, 0.2, "v1", 1, 0, 0, 0);
+    predict("tick", T0 + WINDOW + 1_000, 0.2, "v1", 1, 0, 0, 0);
+    assertThat(publishedLabels()).containsExactlyInAnyOrderEntriesOf(Map.of("r1", 1.0, "r2", 0.0));
+    assertThat(deadLetterReasons()).isEmpty();
+    assertThat(compensations.readValuesToList()).hasSize(3);
+  }
+
+  @Test
+  void shouldSendAnOutcomeToTheDeadLetterTopicWhenItsPredictionMissesTheGracePeriod()
+      throws Exception {
+    start(Map.of());
+    outcome("nobody", T0, 1.0);
+    predict("r1", T0 + GRACE - 1, 0.2, "v1", 1, 0, 0, 0);
+    assertThat(deadLetters.isEmpty()).as("still within its grace").isTrue();
+    predict("r2", T0 + GRACE + 1_000, 0.2, "v1", 1, 0, 0, 0);
+    TestRecord<byte[], byte[]> dead = deadLetters.readRecord();
+    assertThat(new String(dead.key(), StandardCharsets.UTF_8)).isEqualTo("nobody");
+    assertThat(header(dead, DeadLetterHandler.REASON)).isEqualTo("orphan-outcome");
+    assertThat(header(dead, DeadLetterHandler.SOURCE_TOPIC)).isEqualTo("outcomes");
+    assertThat(header(dead, DeadLetterHandler.OFFSET)).isEqualTo("0");
+    assertThat(io.hindsight.events.EventCodec.JSON.readValue(dead.value(), Outcome.class))
+        .isEqualTo(new Outcome("nobody", T0, 1.0));
+    predict("nobody", T0 + GRACE + 2_000, 0.2, "v1", 1, 0, 0, 0);
+    predict("tick", T0 + GRACE + 2 * WINDOW, 0.2, "v1", 1, 0, 0, 0);
+    assertThat(publishedLabels())
+        .as("a prediction after the orphan's grace does not take it")
+        .containsEntry("nobody", 0.0);
+  }
+
+  @Test
+  void shouldRejectAnEarlyOutcomeOutsideItsPredictionsWindowOrRepeated() throws Exception {
+    start(Map.of());
+    outcome("far", T0 + WINDOW + 10, 1.0);
+    outcome("twice", T0 + WINDOW + 11, 1.0);
+    outcome("twice", T0 + WINDOW + 12, 0.0);
+    predict("far", T0, 0.2, "v1", 1, 0, 0, 0);
+    predict("twice", T0 + WINDOW, 0.2, "v1", 1, 0, 0, 0);
+    predict("tick", T0 + 3 * WINDOW, 0.2, "v1", 1, 0, 0, 0);
+    assertThat(deadLetterReasons()).containsExactly("duplicate-outcome", "late-outcome");
+    assertThat(publishedLabels()).containsEntry("far", 0.0).containsEntry("twice", 1.0);
+  }
+
+  @Test
+  void shouldPublishAnEarlyPositiveWithItsPredictionInEagerMode() throws Exception {
+    start(Map.of(HindsightConfig.COMPENSATION_WRITE_MODE, "eager"));
+    outcome("r1", T0 + 5, 1.0);
+    predict("r1", T0, 0.2, "v1", 1, 0, 0, 0);
+    assertThat(samples()).isEqualTo(1);
+    predict("tick", T0 + 3 * WINDOW, 0.2, "v1", 1, 0, 0, 0);
+    assertThat(samples()).as("not written twice at close").isEqualTo(1);
   }
 
   @Test
@@ -239,6 +314,10 @@ class CompensationTopologyTest {
     Compensation c = read(compensations.readValue());
     assertThat(c.compensatedScore())
         .isCloseTo(0.2 + 0.5 * (1.0 - 0.2), org.assertj.core.data.Offset.offset(1e-9));
+  }
+
+  private static String header(TestRecord<byte[], byte[]> record, String name) {
+    return new String(record.headers().lastHeader(name).value(), StandardCharsets.UTF_8);
   }
 
   private Compensation read(String json) {

@@ -55,7 +55,10 @@ class DeadLetterIT {
                 HindsightConfig.APPLICATION_ID,
                 "dlq-it",
                 HindsightConfig.TOPIC_PREFIX,
-                "dlq-it."));
+                "dlq-it.",
+                // Orphans at once: stream time here never passes a grace period.
+                HindsightConfig.COMPENSATION_OUTCOME_GRACE_MS,
+                "0"));
     service =
         HindsightService.start(
             config, (c, registry) -> Apps.create(c, registry, Apps.Selection.all), line -> {});
