@@ -105,7 +105,13 @@ public final class ExactKnnMemory implements ErrorMemory {
     long halfLife = settings.halfLifeMs();
     int found = 0;
     cosines(query, queryNorm);
+    boolean everyCandidate = halfLife == 0 && 1.0 >= nMin;
+    double floor = everyCandidate ? floor(k) : Double.NEGATIVE_INFINITY;
     for (int slot = 0; slot < size; slot++) {
+      double s = cosines[slot];
+      if (s < floor) {
+        continue;
+      }
       double weight =
           halfLife == 0
               ? 1.0
@@ -113,7 +119,6 @@ public final class ExactKnnMemory implements ErrorMemory {
       if (weight < nMin) {
         continue;
       }
-      double s = cosines[slot];
       if (found < k) {
         heap[found] = slot;
         heapSimilarity[found] = s;
@@ -140,6 +145,27 @@ public final class ExactKnnMemory implements ErrorMemory {
       baseMean[i] = bases[heap[i]];
     }
     return CompensationFormula.combine(settings, baseScore, found, similarity, labelMean, baseMean);
+  }
+
+  /**
+   * A similarity that at least {@code k} of the samples held reach, so that no sample below it can
+   * be among the {@code k} nearest: the smallest of the maxima of {@code k} disjoint runs of slots.
+   * Skipping those samples spares the heap almost every replacement and leaves its result as it
+   * was.
+   */
+  private double floor(int k) {
+    if (size < 2 * k) {
+      return Double.NEGATIVE_INFINITY;
+    }
+    double floor = Double.POSITIVE_INFINITY;
+    for (int run = 0; run < k; run++) {
+      double max = Double.NEGATIVE_INFINITY;
+      for (int slot = run * size / k, end = (run + 1) * size / k; slot < end; slot++) {
+        max = Math.max(max, cosines[slot]);
+      }
+      floor = Math.min(floor, max);
+    }
+    return floor;
   }
 
   /**
