@@ -93,17 +93,33 @@ public final class TopologyEvaluation {
 
   private record Event(long timestamp, long order, String type, String key, byte[] json) {}
 
+  /** Told every few thousand events how many of the log's events have been evaluated. */
+  @FunctionalInterface
+  public interface Progress {
+    void evaluated(long events, long total);
+  }
+
   private final HindsightConfig config;
   private final int oracleCapacity;
-  private final Consumer<String> progress;
+  private final Progress progress;
 
   /**
    * @param oracleCapacity how many recent samples the exact-kNN oracle keeps (its reads scan them)
+   * @param progress receives a progress line (count, rate and time left) every few thousand events
    */
   public TopologyEvaluation(HindsightConfig config, int oracleCapacity, Consumer<String> progress) {
+    this(config, oracleCapacity, lines(progress));
+  }
+
+  public TopologyEvaluation(HindsightConfig config, int oracleCapacity, Progress progress) {
     this.config = config;
     this.oracleCapacity = oracleCapacity;
     this.progress = progress;
+  }
+
+  private static Progress lines(Consumer<String> lines) {
+    long started = System.nanoTime();
+    return (events, total) -> lines.accept(progressLine(events, total, started));
   }
 
   public Result run(Path input, Map<String, String> truth) throws IOException {
@@ -263,10 +279,10 @@ public final class TopologyEvaluation {
         }
         if ((i & 4095) == 0) {
           drivers.drainOthers();
-          progress.accept(progressLine(i, events.size(), started));
+          progress.evaluated(i, events.size());
         }
       }
-      progress.accept(progressLine(events.size(), events.size(), started));
+      progress.evaluated(events.size(), events.size());
       RewriteOutcome rewrites = null;
       if (turns > 0) {
         List<RewriteRule> live = drivers.replica().map(RewriteReplica::liveRules).orElse(List.of());
