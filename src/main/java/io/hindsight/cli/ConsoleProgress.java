@@ -59,7 +59,16 @@ final class ConsoleProgress implements ReplayProgress {
 
   @Override
   public void producing(long eventsSent, long eventsTotal, long pacedRemainingNanos) {
-    enter("producing");
+    bar("producing", eventsSent, eventsTotal, pacedRemainingNanos);
+  }
+
+  /** {@code hindsight evaluate}: events run through the topologies so far, of the log's total. */
+  void evaluating(long eventsDone, long eventsTotal) {
+    bar("evaluating", eventsDone, eventsTotal, -1);
+  }
+
+  private void bar(String name, long eventsSent, long eventsTotal, long pacedRemainingNanos) {
+    enter(name);
     if (!due()) {
       return;
     }
@@ -78,7 +87,8 @@ final class ConsoleProgress implements ReplayProgress {
       show(
           String.format(
               Locale.ROOT,
-              "producing [%s%s] %3d%% %,d/%,d at %s/s, ETA %s",
+              "%s [%s%s] %3d%% %,d/%,d at %s/s, ETA %s",
+              name,
               "#".repeat(filled),
               ".".repeat(BAR_WIDTH - filled),
               percent,
@@ -90,7 +100,8 @@ final class ConsoleProgress implements ReplayProgress {
       show(
           String.format(
               Locale.ROOT,
-              "producing: %d%%, %,d/%,d events, %s events/s, ETA %s",
+              "%s: %d%%, %,d/%,d events, %s events/s, ETA %s",
+              name,
               percent,
               eventsSent,
               eventsTotal,

@@ -64,24 +64,15 @@ public final class EvaluateCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     HindsightConfig config = options.load();
     Map<String, String> truthPairs = truth == null ? null : readTruth(truth);
-    boolean terminal = System.console() != null;
-    long[] lastPrinted = {0};
+    ConsoleProgress progress =
+        new ConsoleProgress(System.err, System.console() != null, System::nanoTime);
     TopologyEvaluation evaluation =
-        new TopologyEvaluation(
-            config,
-            oracleWindow,
-            line -> {
-              long now = System.nanoTime();
-              if (terminal) {
-                System.err.print("\r" + line);
-              } else if (now - lastPrinted[0] > 5_000_000_000L) {
-                System.err.println(line);
-                lastPrinted[0] = now;
-              }
-            });
-    TopologyEvaluation.Result result = evaluation.run(input, truthPairs);
-    if (terminal) {
-      System.err.println();
+        new TopologyEvaluation(config, oracleWindow, progress::evaluating);
+    TopologyEvaluation.Result result;
+    try {
+      result = evaluation.run(input, truthPairs);
+    } finally {
+      progress.finished();
     }
     new EvaluationReport(result, slots, effectiveConfiguration(config)).writeTo(report);
     Console.announce(

@@ -18,8 +18,6 @@ import io.hindsight.events.InvalidEventException;
 import io.hindsight.events.Prediction;
 import io.hindsight.markov.RewriteRule;
 import io.hindsight.markov.UtteranceNormalizer;
-import io.hindsight.memory.ErrorMemory;
-import io.hindsight.memory.ExactKnnMemory;
 import io.hindsight.memory.LabelledSample;
 import io.hindsight.rewrite.RewriteApp;
 import io.hindsight.rewrite.RewriteReplica;
@@ -39,6 +37,7 @@ import java.util.function.Consumer;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
@@ -94,17 +93,33 @@ public final class TopologyEvaluation {
 
   private record Event(long timestamp, long order, String type, String key, byte[] json) {}
 
+  /** Told every few thousand events how many of the log's events have been evaluated. */
+  @FunctionalInterface
+  public interface Progress {
+    void evaluated(long events, long total);
+  }
+
   private final HindsightConfig config;
   private final int oracleCapacity;
-  private final Consumer<String> progress;
+  private final Progress progress;
 
   /**
    * @param oracleCapacity how many recent samples the exact-kNN oracle keeps (its reads scan them)
+   * @param progress receives a progress line (count, rate and time left) every few thousand events
    */
   public TopologyEvaluation(HindsightConfig config, int oracleCapacity, Consumer<String> progress) {
+    this(config, oracleCapacity, lines(progress));
+  }
+
+  public TopologyEvaluation(HindsightConfig config, int oracleCapacity, Progress progress) {
     this.config = config;
     this.oracleCapacity = oracleCapacity;
     this.progress = progress;
+  }
+
+  private static Progress lines(Consumer<String> lines) {
+    long started = System.nanoTime();
+    return (events, total) -> lines.accept(progressLine(events, total, started));
   }
 
   public Result run(Path input, Map<String, String> truth) throws IOException {
@@ -138,11 +153,13 @@ public final class TopologyEvaluation {
     int[] nextTurnOfUser = nextTurns(events);
 
     Path stateDir = Files.createTempDirectory("hindsight-evaluate");
-    try (Drivers drivers = new Drivers(stateDir)) {
-      CompensationSettings compensation = CompensationSettings.from(config);
+    CompensationSettings compensation = CompensationSettings.from(config);
+    try (Drivers drivers = new Drivers(stateDir);
+        BackgroundOracle oracles = new BackgroundOracle(compensation::sketch, oracleCapacity)) {
       PredictionKeys keys = new PredictionKeys(compensation.featuresDimension());
       EventCodec codec = new EventCodec(Integer.MAX_VALUE, Long.MAX_VALUE / 4, () -> 0L);
-      Map<String, ErrorMemory> oracles = new HashMap<>();
+      // Per row: the oracle's ticket, or -1 when the row's oracle score is its base score.
+      List<Integer> oracleTickets = new ArrayList<>();
       long window = compensation.attributionWindowMs();
       boolean implicitNegatives = compensation.implicitNegatives();
       List<Row> rows = new ArrayList<>();
@@ -167,10 +184,10 @@ public final class TopologyEvaluation {
             float[] key = p == null ? null : keys.of(p);
             String memory = p == null ? "" : Sample.memoryName(p.modelId(), p.modelVersion());
             double score = p == null ? 0 : p.score();
-            double oracle =
-                key == null || !oracles.containsKey(memory)
-                    ? score
-                    : oracles.get(memory).read(key, score, event.timestamp()).compensatedScore();
+            int oracle =
+                key == null || !oracles.hasMemory(memory)
+                    ? -1
+                    : oracles.read(memory, key, score, event.timestamp());
             drivers.predictions.pipeInput(event.key(), event.json(), event.timestamp());
             for (TestRecord<String, String> out : drivers.compensations.readRecordsToList()) {
               Compensation c = EventCodec.JSON.readValue(out.value(), Compensation.class);
@@ -187,8 +204,9 @@ public final class TopologyEvaluation {
                       label,
                       c.score(),
                       c.compensatedScore(),
-                      oracle,
+                      score,
                       c.evidence()));
+              oracleTickets.add(oracle);
             }
           }
           case "outcome" ->
@@ -247,7 +265,7 @@ public final class TopologyEvaluation {
             badLines++;
           }
         }
-        drivers.drainSamples(oracles, compensation);
+        drivers.drainSamples(oracles);
         if (drivers.replica().isPresent()) {
           for (RewriteReplica.SequencedChange change :
               drivers.replica().get().changesAfter(sequence)) {
@@ -261,10 +279,10 @@ public final class TopologyEvaluation {
         }
         if ((i & 4095) == 0) {
           drivers.drainOthers();
-          progress.accept(progressLine(i, events.size(), started));
+          progress.evaluated(i, events.size());
         }
       }
-      progress.accept(progressLine(events.size(), events.size(), started));
+      progress.evaluated(events.size(), events.size());
       RewriteOutcome rewrites = null;
       if (turns > 0) {
         List<RewriteRule> live = drivers.replica().map(RewriteReplica::liveRules).orElse(List.of());
@@ -287,6 +305,24 @@ public final class TopologyEvaluation {
                 live,
                 precision,
                 recall);
+      }
+      double[] oracleScores = oracles.results();
+      for (int r = 0; r < rows.size(); r++) {
+        int ticket = oracleTickets.get(r);
+        if (ticket >= 0) {
+          Row row = rows.get(r);
+          rows.set(
+              r,
+              new Row(
+                  row.requestId(),
+                  row.timestamp(),
+                  row.userId(),
+                  row.label(),
+                  row.score(),
+                  row.compensated(),
+                  oracleScores[ticket],
+                  row.evidence()));
+        }
       }
       rows.removeIf(r -> Double.isNaN(r.label()));
       return new Result(
@@ -386,6 +422,9 @@ public final class TopologyEvaluation {
     private Properties props(HindsightConfig local, StreamsApp app) {
       Properties props = new Properties();
       props.putAll(HindsightService.streamsSettings(local, app));
+      // The driver processes each record as it is piped, so a task never has a partition worth
+      // waiting for; with idling enabled, Kafka Streams formats a log line for every empty one.
+      props.put(StreamsConfig.MAX_TASK_IDLE_MS_CONFIG, StreamsConfig.MAX_TASK_IDLE_MS_DISABLED);
       return props;
     }
 
@@ -393,19 +432,15 @@ public final class TopologyEvaluation {
       return rewriteApp.replica();
     }
 
-    void drainSamples(Map<String, ErrorMemory> oracles, CompensationSettings settings) {
+    void drainSamples(BackgroundOracle oracles) {
       for (TestRecord<byte[], byte[]> record : samples.readRecordsToList()) {
         Sample sample = Sample.decode(record.value());
         if (!sample.labelled()) {
           continue;
         }
-        oracles
-            .computeIfAbsent(
-                sample.memoryName(),
-                name -> new ExactKnnMemory(settings.sketch(sample.key().length), oracleCapacity))
-            .write(
-                new LabelledSample(
-                    sample.key(), sample.label(), sample.score(), sample.timestamp()));
+        oracles.write(
+            sample.memoryName(),
+            new LabelledSample(sample.key(), sample.label(), sample.score(), sample.timestamp()));
       }
     }
 

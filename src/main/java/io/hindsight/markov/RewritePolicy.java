@@ -75,8 +75,27 @@ public final class RewritePolicy {
     if (u < 0 || !sourceGuards(source, u).isEmpty()) {
       return Optional.empty();
     }
+    // Every guard but similarity is known before the search, and only a direct successor can have
+    // transition support: rank just those that pass, and skip the search when none does. Ranking
+    // every reached state and testing them in turn would pick the same target.
+    List<Integer> eligible = new ArrayList<>();
+    for (int k = 0, n = statistics.successorCount(u); k < n; k++) {
+      int v = statistics.successorId(u, k);
+      if (v != u && cheapTargetGuards(source, u, statistics.utterance(v), v).isEmpty()) {
+        eligible.add(v);
+      }
+    }
+    if (eligible.isEmpty()) {
+      return Optional.empty();
+    }
     Map<Integer, Double> contributions = contributions(u);
-    List<Map.Entry<Integer, Double>> ranked = new ArrayList<>(contributions.entrySet());
+    List<Map.Entry<Integer, Double>> ranked = new ArrayList<>(eligible.size());
+    for (int v : eligible) {
+      Double contribution = contributions.get(v);
+      if (contribution != null) {
+        ranked.add(Map.entry(v, contribution));
+      }
+    }
     ranked.sort(
         Comparator.<Map.Entry<Integer, Double>>comparingDouble(Map.Entry::getValue)
             .reversed()
@@ -144,6 +163,17 @@ public final class RewritePolicy {
   }
 
   private EnumSet<RewriteGuard> targetGuards(String source, int u, String target, int v) {
+    EnumSet<RewriteGuard> violated = cheapTargetGuards(source, u, target, v);
+    // The similarity guard is by far the dearest; a candidate that fails a cheaper one is out
+    // anyway.
+    if (violated.isEmpty() && settings.similarityGuard() && !similar(source, target)) {
+      violated.add(RewriteGuard.DISSIMILAR);
+    }
+    return violated;
+  }
+
+  /** The target guards that need neither the search nor the similarity of the utterances. */
+  private EnumSet<RewriteGuard> cheapTargetGuards(String source, int u, String target, int v) {
     EnumSet<RewriteGuard> violated = EnumSet.noneOf(RewriteGuard.class);
     if (u == v) {
       violated.add(RewriteGuard.SAME_STATE);
@@ -166,11 +196,6 @@ public final class RewritePolicy {
     }
     if (solver.successProbability(target) < solver.successProbability(source) - COMPARISON_SLACK) {
       violated.add(RewriteGuard.EVENTUAL_SUCCESS_WORSE);
-    }
-    // The similarity guard is by far the dearest; a candidate that fails a cheaper one is out
-    // anyway.
-    if (violated.isEmpty() && settings.similarityGuard() && !similar(source, target)) {
-      violated.add(RewriteGuard.DISSIMILAR);
     }
     return violated;
   }

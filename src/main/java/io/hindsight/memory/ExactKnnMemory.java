@@ -37,6 +37,7 @@ public final class ExactKnnMemory implements ErrorMemory {
   private final double[] similarity;
   private final double[] labelMean;
   private final double[] baseMean;
+  private final double[] cosines;
 
   public ExactKnnMemory(SketchSettings settings, int capacity) {
     if (capacity < 1 || (long) capacity * settings.dimension() > Integer.MAX_VALUE - 8) {
@@ -58,6 +59,7 @@ public final class ExactKnnMemory implements ErrorMemory {
     this.similarity = new double[k];
     this.labelMean = new double[k];
     this.baseMean = new double[k];
+    this.cosines = new double[capacity];
   }
 
   /** The number of most recent samples kept. */
@@ -102,7 +104,14 @@ public final class ExactKnnMemory implements ErrorMemory {
     double nMin = settings.nMin();
     long halfLife = settings.halfLifeMs();
     int found = 0;
+    cosines(query, queryNorm);
+    boolean everyCandidate = halfLife == 0 && 1.0 >= nMin;
+    double floor = everyCandidate ? floor(k) : Double.NEGATIVE_INFINITY;
     for (int slot = 0; slot < size; slot++) {
+      double s = cosines[slot];
+      if (s < floor) {
+        continue;
+      }
       double weight =
           halfLife == 0
               ? 1.0
@@ -110,7 +119,6 @@ public final class ExactKnnMemory implements ErrorMemory {
       if (weight < nMin) {
         continue;
       }
-      double s = cosine(query, queryNorm, slot);
       if (found < k) {
         heap[found] = slot;
         heapSimilarity[found] = s;
@@ -139,15 +147,70 @@ public final class ExactKnnMemory implements ErrorMemory {
     return CompensationFormula.combine(settings, baseScore, found, similarity, labelMean, baseMean);
   }
 
-  private double cosine(float[] query, double queryNorm, int slot) {
+  /**
+   * A similarity that at least {@code k} of the samples held reach, so that no sample below it can
+   * be among the {@code k} nearest: the smallest of the maxima of {@code k} disjoint runs of slots.
+   * Skipping those samples spares the heap almost every replacement and leaves its result as it
+   * was.
+   */
+  private double floor(int k) {
+    if (size < 2 * k) {
+      return Double.NEGATIVE_INFINITY;
+    }
+    double floor = Double.POSITIVE_INFINITY;
+    for (int run = 0; run < k; run++) {
+      double max = Double.NEGATIVE_INFINITY;
+      for (int slot = run * size / k, end = (run + 1) * size / k; slot < end; slot++) {
+        max = Math.max(max, cosines[slot]);
+      }
+      floor = Math.min(floor, max);
+    }
+    return floor;
+  }
+
+  /**
+   * The cosine of the query with every sample held, into {@link #cosines}. Four samples at a time,
+   * so that four independent sums keep the floating-point units busy; each sum still adds its terms
+   * in dimension order, so every cosine is exactly the one-sample-at-a-time value.
+   */
+  private void cosines(float[] query, double queryNorm) {
+    int d = dimension;
+    int slot = 0;
+    for (; slot + 4 <= size; slot += 4) {
+      int b0 = slot * d;
+      int b1 = b0 + d;
+      int b2 = b1 + d;
+      int b3 = b2 + d;
+      double dot0 = 0;
+      double dot1 = 0;
+      double dot2 = 0;
+      double dot3 = 0;
+      for (int i = 0; i < d; i++) {
+        double q = query[i];
+        dot0 += q * keys[b0 + i];
+        dot1 += q * keys[b1 + i];
+        dot2 += q * keys[b2 + i];
+        dot3 += q * keys[b3 + i];
+      }
+      cosines[slot] = cosine(dot0, queryNorm, slot);
+      cosines[slot + 1] = cosine(dot1, queryNorm, slot + 1);
+      cosines[slot + 2] = cosine(dot2, queryNorm, slot + 2);
+      cosines[slot + 3] = cosine(dot3, queryNorm, slot + 3);
+    }
+    for (; slot < size; slot++) {
+      int base = slot * d;
+      double dot = 0;
+      for (int i = 0; i < d; i++) {
+        dot += (double) query[i] * keys[base + i];
+      }
+      cosines[slot] = cosine(dot, queryNorm, slot);
+    }
+  }
+
+  private double cosine(double dot, double queryNorm, int slot) {
     double norm = norms[slot];
     if (norm == 0 || queryNorm == 0) {
       return 0.0;
-    }
-    int base = slot * dimension;
-    double dot = 0;
-    for (int i = 0; i < dimension; i++) {
-      dot += (double) query[i] * keys[base + i];
     }
     return dot / (queryNorm * norm);
   }

@@ -6,8 +6,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.stream.LongStream;
 import org.junit.jupiter.api.Test;
@@ -221,5 +225,51 @@ class RewritePolicyTest {
       // Σ_v N(u,v)·R_S(v) = P_S(u): nothing reachable was missed.
       assertThat(total).isCloseTo(exact.successProbability(source), within(1e-9));
     }
+  }
+
+  /**
+   * {@link RewritePolicy#choose} skips the search when no successor passes the guards that need
+   * none; it must still pick what ranking every reached state and testing each in turn picks.
+   */
+  @ParameterizedTest(name = "seed {0}")
+  @MethodSource("seeds")
+  void shouldChooseTheBestRankedReachedStateThatPassesEveryGuard(long seed) {
+    ChainStatistics statistics = new ChainStatistics(ChainSettings.defaults());
+    RandomChains chains = new RandomChains(seed, 2, 30, 40);
+    Set<String> changed = new LinkedHashSet<>();
+    for (int i = 0; i < 800; i++) {
+      changed.addAll(RandomChains.record(statistics, chains.next()));
+    }
+    IncrementalAbsorptionSolver solver = new IncrementalAbsorptionSolver();
+    solver.update(statistics, changed);
+    RewritePolicy policy =
+        new RewritePolicy(
+            RewriteSettings.defaults().withMargin(0.05).withMinUsers(2, 2),
+            statistics,
+            solver,
+            LiveRules.NONE);
+
+    int chosen = 0;
+    for (int id = 0; id < statistics.stateCount(); id++) {
+      String source = statistics.utterance(id);
+      Optional<String> target = policy.choose(source).map(RewriteRule::target);
+      assertThat(target).as(source).isEqualTo(rankEveryReachedState(policy, source));
+      chosen += target.isPresent() ? 1 : 0;
+    }
+    assertThat(chosen).as("sources with a rule").isPositive();
+  }
+
+  private static Optional<String> rankEveryReachedState(RewritePolicy policy, String source) {
+    List<Map.Entry<String, Double>> ranked =
+        new ArrayList<>(policy.successContributions(source).entrySet());
+    ranked.sort(
+        Map.Entry.<String, Double>comparingByValue()
+            .reversed()
+            .thenComparing(Map.Entry.comparingByKey(Comparator.naturalOrder())));
+    return ranked.stream()
+        .filter(e -> !e.getKey().equals(source) && e.getValue() > 0)
+        .map(Map.Entry::getKey)
+        .filter(target -> policy.violations(source, target).isEmpty())
+        .findFirst();
   }
 }

@@ -63,4 +63,35 @@ class ExactKnnMemoryTest extends ErrorMemoryContract {
       assertThat(r.compensatedScore()).isEqualTo(1.0);
     }
   }
+
+  /**
+   * Without decay every sample is a candidate and reads skip those below a floor that K samples
+   * reach; with decay (here weight exactly 1) none is skipped. The readouts must be identical, ties
+   * in similarity (repeated keys) and an overflowing ring included.
+   */
+  @Test
+  void shouldReadTheSameNeighboursWhetherOrNotSamplesBelowTheFloorAreSkipped() {
+    SketchSettings skipping = small().withArrays(16);
+    SketchSettings scanning = skipping.withHalfLifeMs(86_400_000L);
+    try (ExactKnnMemory a = new ExactKnnMemory(skipping, 500);
+        ExactKnnMemory b = new ExactKnnMemory(scanning, 500)) {
+      SplittableRandom random = new SplittableRandom(3);
+      List<float[]> keys = new ArrayList<>();
+      for (int i = 0; i < 1_200; i++) {
+        float[] key =
+            !keys.isEmpty() && random.nextInt(4) == 0
+                ? keys.get(random.nextInt(keys.size()))
+                : TestData.gaussian(random, 8);
+        keys.add(key);
+        LabelledSample sample = new LabelledSample(key, random.nextInt(2), random.nextDouble(), 7);
+        a.write(sample);
+        b.write(sample);
+        if (i % 10 == 0) {
+          float[] query = random.nextInt(3) == 0 ? key : TestData.gaussian(random, 8);
+          double score = random.nextDouble();
+          assertThat(a.read(query, score, 7)).isEqualTo(b.read(query, score, 7));
+        }
+      }
+    }
+  }
 }
