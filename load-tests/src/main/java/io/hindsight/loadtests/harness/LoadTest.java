@@ -155,6 +155,7 @@ public final class LoadTest {
                 options.classpaths,
                 workDir);
         TrafficRun run = new TrafficRun(service, bootstrap, scenario, clock, out)) {
+      run.prime();
       TrafficRun.Step step = run.step(scenario, options.drain);
       Map<String, Object> phase = new LinkedHashMap<>();
       phase.put("step", Report.step(step));
@@ -193,6 +194,7 @@ public final class LoadTest {
                   options.classpaths,
                   workDir);
           TrafficRun run = new TrafficRun(service, bootstrap, scenario, clock, out)) {
+        run.prime();
         double rate = options.startRate != null ? options.startRate : scenario.rate() / 2;
         double held = 0;
         int warmup = Math.max(1, options.stepSeconds / 3);

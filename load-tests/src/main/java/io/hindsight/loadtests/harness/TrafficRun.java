@@ -149,6 +149,17 @@ final class TrafficRun implements AutoCloseable {
     }
   }
 
+  /**
+   * Unmeasured: a trickle of traffic until it comes out the other end, so that the measured steps
+   * start on a running pipeline (consumers assigned, transactions initialised, code compiled)
+   * rather than charging start-up to the first seconds of latency.
+   */
+  void prime() throws InterruptedException {
+    out.printf("[%s] priming: 20 predictions/s for 5 s, until they come out%n", service.kind.label);
+    step(scenario.steadyAt(20, 5, 5), Duration.ofMinutes(3));
+    awaitDrained(Duration.ofMinutes(3));
+  }
+
   /** Waits until every prediction sent so far has its compensation (between search steps). */
   void awaitDrained(Duration timeout) throws InterruptedException {
     awaitCondition(() -> observer.compensations.get() >= generator.predictions.get(), timeout);
