@@ -16,9 +16,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A Java process the harness started (the broker, the service, the pass-through), so that the
- * generator, the broker and the service never share a heap. Its stderr and stdout go to a log
- * file; lines {@code name: value} on stdout (Hindsight's {@code broker:} and {@code http:}
- * announcements) are kept. {@link #close()} sends SIGTERM, then kills after a grace period.
+ * generator, the broker and the service never share a heap. Its stderr and stdout go to a log file;
+ * lines {@code name: value} on stdout (Hindsight's {@code broker:} and {@code http:} announcements)
+ * are kept. {@link #close()} sends SIGTERM, then kills after a grace period.
  */
 final class ChildJvm implements AutoCloseable {
   /** The flags Chronicle Map needs on Java 17 (the service pom's {@code chronicle.jvm.flags}). */
@@ -47,7 +47,11 @@ final class ChildJvm implements AutoCloseable {
   }
 
   static ChildJvm start(
-      String name, List<String> jvmArgs, String classpath, String mainClass, List<String> args,
+      String name,
+      List<String> jvmArgs,
+      String classpath,
+      String mainClass,
+      List<String> args,
       Path logDir) {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -81,7 +85,9 @@ final class ChildJvm implements AutoCloseable {
           announced.putIfAbsent(line.substring(0, colon), line.substring(colon + 2).trim());
         }
         Files.writeString(
-            log, "[stdout] " + line + System.lineSeparator(), java.nio.file.StandardOpenOption.APPEND);
+            log,
+            "[stdout] " + line + System.lineSeparator(),
+            java.nio.file.StandardOpenOption.APPEND);
       }
     } catch (IOException e) {
       // the process ended; its exit is reported by await()
@@ -98,8 +104,13 @@ final class ChildJvm implements AutoCloseable {
       }
       if (!process.isAlive()) {
         throw new IllegalStateException(
-            name + " exited with " + process.exitValue() + " before announcing '" + announcement
-                + "'; see " + log);
+            name
+                + " exited with "
+                + process.exitValue()
+                + " before announcing '"
+                + announcement
+                + "'; see "
+                + log);
       }
       Thread.sleep(50);
     }
@@ -113,7 +124,8 @@ final class ChildJvm implements AutoCloseable {
   /** Resident set size from /proc (Linux); -1 elsewhere. */
   long residentBytes() {
     try {
-      for (String line : Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "status"))) {
+      for (String line :
+          Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "status"))) {
         if (line.startsWith("VmRSS:")) {
           return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
         }

@@ -20,13 +20,13 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 
 /**
  * Sends a scenario's traffic open loop: every event has an intended send time fixed in advance by
- * the rate, whatever the system answers. When the generator falls behind (a full producer buffer,
- * a descheduled thread) it catches up at once and keeps the intended times, so the latency the
+ * the rate, whatever the system answers. When the generator falls behind (a full producer buffer, a
+ * descheduled thread) it catches up at once and keeps the intended times, so the latency the
  * observer measures from them charges the system for the wait. Not thread-safe: one thread calls
  * {@link #run}; the counters may be read from any thread.
  *
- * <p>Keys carry what the observer needs: a prediction's key is {@code r<seq>-<intended µs>}, a
- * bad record's {@code bad-<n>}, a freshness probe's {@code probe-<n>-<role>}.
+ * <p>Keys carry what the observer needs: a prediction's key is {@code r<seq>-<intended µs>}, a bad
+ * record's {@code bad-<n>}, a freshness probe's {@code probe-<n>-<role>}.
  */
 final class LoadGenerator {
   static final String PROBE_MODEL = "probe";
@@ -88,9 +88,9 @@ final class LoadGenerator {
   }
 
   /**
-   * Sends {@code shape}'s traffic from {@code startNanos} for its duration (its rate may differ from
-   * the scenario's: the saturation search steps it) and returns when the last event is handed to
-   * the producer. Events scheduled past the end (late outcomes, rephrases) are not sent.
+   * Sends {@code shape}'s traffic from {@code startNanos} for its duration (its rate may differ
+   * from the scenario's: the saturation search steps it) and returns when the last event is handed
+   * to the producer. Events scheduled past the end (late outcomes, rephrases) are not sent.
    */
   void run(Scenario shape, long startNanos, Window window, boolean withProbes) {
     long end = startNanos + shape.durationS() * 1_000_000_000L;
@@ -142,8 +142,10 @@ final class LoadGenerator {
     long micros = clock.epochMicros(intended);
     long ts = micros / 1000;
     int model = random.nextInt(scenario.models());
-    int versionBase = shape.versionChangeAtS() >= 0 && secondsIn >= shape.versionChangeAtS()
-        ? scenario.versions() : 0;
+    int versionBase =
+        shape.versionChangeAtS() >= 0 && secondsIn >= shape.versionChangeAtS()
+            ? scenario.versions()
+            : 0;
     String version = "v" + (1 + versionBase + random.nextInt(scenario.versions()));
     String id = "r" + seq + "-" + micros;
     String json =

@@ -17,8 +17,8 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The load test runner. {@code LoadTest --scenario steady} starts the in-process broker in a
- * child JVM (or uses {@code --bootstrap-servers}), then runs the scenario's traffic through the
+ * The load test runner. {@code LoadTest --scenario steady} starts the in-process broker in a child
+ * JVM (or uses {@code --bootstrap-servers}), then runs the scenario's traffic through the
  * pass-through baseline and through Hindsight, each in its own child JVM on that broker, writes
  * {@code results/<scenario>-<date>.json} and appends a row to the README's table. With {@code
  * --saturation} it steps the rate instead, for each topology, until the latency objective fails.
@@ -143,7 +143,8 @@ public final class LoadTest {
   private Map<String, Object> phase(
       ServiceUnderTest.Kind kind, Scenario scenario, String bootstrap, String runId, Path workDir)
       throws InterruptedException {
-    out.printf("--- %s: %.0f predictions/s for %d s (warm-up %d s)%n",
+    out.printf(
+        "--- %s: %.0f predictions/s for %d s (warm-up %d s)%n",
         kind.label, scenario.rate(), scenario.durationS(), scenario.warmupS());
     try (ServiceUnderTest service =
             ServiceUnderTest.start(
@@ -242,8 +243,9 @@ public final class LoadTest {
     Map<String, Object> hindsight = castMap(result.get("hindsight"));
     Map<String, Object> headline =
         new LinkedHashMap<>(
-            castMap(hindsight.getOrDefault("at_half_saturation", castMap(
-                ((List<?>) hindsight.get("steps")).get(0)))));
+            castMap(
+                hindsight.getOrDefault(
+                    "at_half_saturation", castMap(((List<?>) hindsight.get("steps")).get(0)))));
     headline.put("sustained_per_second", Report.round(ours));
     result.put("headline", headline);
   }
@@ -253,8 +255,11 @@ public final class LoadTest {
     figures.put("rate", s.rate());
     figures.put("duration_s", s.durationS());
     figures.put("warmup_s", s.warmupS());
-    figures.put("burst", s.burstAtS() < 0 ? "none" : "x" + s.burstFactor() + " at " + s.burstAtS()
-        + " s for " + s.burstS() + " s");
+    figures.put(
+        "burst",
+        s.burstAtS() < 0
+            ? "none"
+            : "x" + s.burstFactor() + " at " + s.burstAtS() + " s for " + s.burstS() + " s");
     figures.put("outcome_ratio", s.outcomeRatio());
     figures.put("outcome_delay_mean_ms", s.outcomeDelayMeanMs());
     figures.put("outcome_delay_max_ms", s.outcomeDelayMaxMs());
@@ -266,8 +271,18 @@ public final class LoadTest {
     figures.put("users", s.users());
     figures.put("failing_utterances", s.failingUtterances());
     figures.put("failing_share", s.failingShare());
-    figures.put("storm", s.stormAtS() < 0 ? "none" : s.stormUtterances() + " utterances at "
-        + s.stormAtS() + " s, share " + s.stormShare() + " for " + s.stormS() + " s");
+    figures.put(
+        "storm",
+        s.stormAtS() < 0
+            ? "none"
+            : s.stormUtterances()
+                + " utterances at "
+                + s.stormAtS()
+                + " s, share "
+                + s.stormShare()
+                + " for "
+                + s.stormS()
+                + " s");
     figures.put("bad_share", s.badShare());
     figures.put("service_heap", s.serviceHeap());
     figures.put("service_settings", new TreeMap<>(s.settings()));

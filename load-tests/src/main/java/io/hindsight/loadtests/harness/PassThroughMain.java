@@ -75,7 +75,10 @@ public final class PassThroughMain {
       topology.addSource(
           source, from.keySerde().deserializer(), from.valueSerde().deserializer(), from.name());
       topology.addSink(
-          from.name() + "-copy", to, from.keySerde().serializer(), from.valueSerde().serializer(),
+          from.name() + "-copy",
+          to,
+          from.keySerde().serializer(),
+          from.valueSerde().serializer(),
           source);
     }
   }

@@ -11,8 +11,8 @@ import org.HdrHistogram.Histogram;
  * embedding into the memory of a model only probes use; a query with the same embedding lands in
  * the sample's K buckets, so its {@code evidence} jumps from the few buckets earlier probes happen
  * to share to (nearly) K once the sample is in the memory. Freshness = arrival of the first such
- * compensation − the window's close (event time = wall time here); queries go out every 20 ms
- * from the close, so the figure is at most 20 ms late. Thread-safe.
+ * compensation − the window's close (event time = wall time here); queries go out every 20 ms from
+ * the close, so the figure is at most 20 ms late. Thread-safe.
  */
 final class Probes {
   private final Map<Integer, Probe> byNumber = new ConcurrentHashMap<>();

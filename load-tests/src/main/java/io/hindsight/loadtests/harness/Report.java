@@ -15,8 +15,8 @@ import java.util.Map;
 import org.HdrHistogram.Histogram;
 
 /**
- * A run's result: the JSON file {@code results/<scenario>-<date>.json} and one row appended to
- * the results table in the README (between its {@code load-test-results} markers).
+ * A run's result: the JSON file {@code results/<scenario>-<date>.json} and one row appended to the
+ * results table in the README (between its {@code load-test-results} markers).
  */
 final class Report {
   static final String TABLE_START = "<!-- load-test-results -->";
@@ -75,7 +75,9 @@ final class Report {
   static void writeJson(Map<String, Object> result, Path file) {
     try {
       Files.createDirectories(file.getParent());
-      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(file.toFile(), result);
+      new ObjectMapper()
+          .enable(SerializationFeature.INDENT_OUTPUT)
+          .writeValue(file.toFile(), result);
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot write " + file, e);
     }
@@ -117,7 +119,7 @@ final class Report {
         Locale.ROOT,
         "| %s | %d cores, %d GiB, Java %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s"
             + " | %s / %s / %s | %s | %s |",
-        r.get("date"),
+        r.get("date").toString().substring(0, 16).replace('T', ' '),
         machine.get("cores"),
         Math.round(((Number) machine.get("memory_bytes")).doubleValue() / (1L << 30)),
         System.getProperty("java.specification.version"),
@@ -135,8 +137,9 @@ final class Report {
         mb(offHeap) + " MB",
         mb(((Number) memory.get("resident_max_bytes")).longValue()) + " MB RSS",
         mb(((Number) memory.get("state_dir_bytes")).longValue()) + " MB files",
-        dlq.get("bad_records_accounted") + "/" + ((Map<String, Object>) h.get("counts"))
-            .get("bad_records_sent"),
+        dlq.get("bad_records_accounted")
+            + "/"
+            + ((Map<String, Object>) h.get("counts")).get("bad_records_sent"),
         r.get("load_average"));
   }
 

@@ -10,9 +10,9 @@ import java.util.Properties;
 import java.util.TreeMap;
 
 /**
- * The traffic of one load test, read from a properties file in {@code load-tests/scenarios/}.
- * Times are seconds from the start of the run unless the key says {@code .ms}; a negative time
- * means "never". Keys under {@code set.} are passed to the service as {@code --set key=value}.
+ * The traffic of one load test, read from a properties file in {@code load-tests/scenarios/}. Times
+ * are seconds from the start of the run unless the key says {@code .ms}; a negative time means
+ * "never". Keys under {@code set.} are passed to the service as {@code --set key=value}.
  *
  * @param rate predictions per second, the open-loop target
  * @param burstAtS when the rate steps up by {@code burstFactor} for {@code burstS} seconds
@@ -171,8 +171,8 @@ public record Scenario(
   }
 
   /**
-   * This traffic at a constant {@code newRate}, without bursts, storms or version changes: one
-   * step of the saturation search.
+   * This traffic at a constant {@code newRate}, without bursts, storms or version changes: one step
+   * of the saturation search.
    */
   public Scenario steadyAt(double newRate, int newDurationS, int newWarmupS) {
     return new Scenario(

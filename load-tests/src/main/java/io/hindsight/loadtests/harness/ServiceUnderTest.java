@@ -119,8 +119,10 @@ final class ServiceUnderTest implements AutoCloseable {
     memory.put("heap_used_max_bytes", (long) maxHeapUsed);
     memory.put("heap_committed_bytes", (long) m.sum("jvm_memory_committed_bytes", "area=\"heap\""));
     memory.put("nonheap_used_bytes", (long) m.sum("jvm_memory_used_bytes", "area=\"nonheap\""));
-    memory.put("direct_buffer_bytes", (long) m.sum("jvm_buffer_memory_used_bytes", "id=\"direct\""));
-    memory.put("mapped_buffer_bytes", (long) m.sum("jvm_buffer_memory_used_bytes", "id=\"mapped\""));
+    memory.put(
+        "direct_buffer_bytes", (long) m.sum("jvm_buffer_memory_used_bytes", "id=\"direct\""));
+    memory.put(
+        "mapped_buffer_bytes", (long) m.sum("jvm_buffer_memory_used_bytes", "id=\"mapped\""));
     memory.put("resident_bytes", jvm.residentBytes());
     memory.put("resident_max_bytes", maxResident);
     memory.put("state_dir_bytes", directoryBytes(stateDir));

@@ -19,8 +19,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
  * Traffic against one running {@link ServiceUnderTest}: a generator, an independent observer, a
- * progress line every five seconds. {@link #step} sends one shape of traffic and measures it;
- * the saturation search calls it once per rate on the same service.
+ * progress line every five seconds. {@link #step} sends one shape of traffic and measures it; the
+ * saturation search calls it once per rate on the same service.
  */
 final class TrafficRun implements AutoCloseable {
   private static final int PROGRESS_SECONDS = 5;
@@ -67,12 +67,18 @@ final class TrafficRun implements AutoCloseable {
     this.producer =
         new KafkaProducer<>(
             Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                ProducerConfig.ACKS_CONFIG, "all",
-                ProducerConfig.LINGER_MS_CONFIG, 2,
-                ProducerConfig.BATCH_SIZE_CONFIG, 128 * 1024,
-                ProducerConfig.BUFFER_MEMORY_CONFIG, 128L * 1024 * 1024,
-                ProducerConfig.MAX_BLOCK_MS_CONFIG, Long.MAX_VALUE),
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                bootstrapServers,
+                ProducerConfig.ACKS_CONFIG,
+                "all",
+                ProducerConfig.LINGER_MS_CONFIG,
+                2,
+                ProducerConfig.BATCH_SIZE_CONFIG,
+                128 * 1024,
+                ProducerConfig.BUFFER_MEMORY_CONFIG,
+                128L * 1024 * 1024,
+                ProducerConfig.MAX_BLOCK_MS_CONFIG,
+                Long.MAX_VALUE),
             new ByteArraySerializer(),
             new ByteArraySerializer());
     this.probes = new Probes(scenario.memoryArrays());
@@ -155,8 +161,8 @@ final class TrafficRun implements AutoCloseable {
    * rather than charging start-up to the first seconds of latency.
    */
   void prime() throws InterruptedException {
-    out.printf("[%s] priming: 20 predictions/s for 5 s, until they come out%n", service.kind.label);
-    step(scenario.steadyAt(20, 5, 5), Duration.ofMinutes(3));
+    out.printf("[%s] priming: 20 predictions/s for 2 s, until they come out%n", service.kind.label);
+    step(scenario.steadyAt(20, 2, 2), Duration.ofMinutes(3));
     awaitDrained(Duration.ofMinutes(3));
   }
 

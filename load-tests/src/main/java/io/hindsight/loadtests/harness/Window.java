@@ -5,9 +5,9 @@ import org.HdrHistogram.Histogram;
 
 /**
  * What one measured interval saw: predictions intended for [{@code fromMicros}, {@code toMicros})
- * and the latency of each, from its intended send time to its compensation's arrival (so a
- * stalled system is charged for every record it delayed: no coordinated omission). The generator
- * counts {@code offered}; the observer alone records into the histogram.
+ * and the latency of each, from its intended send time to its compensation's arrival (so a stalled
+ * system is charged for every record it delayed: no coordinated omission). The generator counts
+ * {@code offered}; the observer alone records into the histogram.
  */
 final class Window {
   final long fromMicros;
@@ -39,8 +39,8 @@ final class Window {
   }
 
   /**
-   * Charges predictions that never came out as if they arrived now: a lower bound on their
-   * latency, so a loss cannot improve the percentiles.
+   * Charges predictions that never came out as if they arrived now: a lower bound on their latency,
+   * so a loss cannot improve the percentiles.
    */
   synchronized long chargeMissing(long nowMicros) {
     long missing = offered.get() - received.get();

@@ -30,10 +30,14 @@ class LoadTestRunTest {
     Path file =
         LoadTest.run(
             new String[] {
-              "--scenario", "src/test/resources/smoke.properties",
-              "--results", results.toString(),
-              "--readme", readme.toString(),
-              "--drain-seconds", "20"
+              "--scenario",
+              "src/test/resources/smoke.properties",
+              "--results",
+              results.toString(),
+              "--readme",
+              readme.toString(),
+              "--drain-seconds",
+              "20"
             },
             new PrintStream(console, true, StandardCharsets.UTF_8));
 
