@@ -156,7 +156,7 @@ public final class LoadTest {
                 options.classpaths,
                 workDir);
         TrafficRun run = new TrafficRun(service, bootstrap, scenario, clock, out)) {
-      run.prime();
+      run.prime(scenario.rate(), options.primeSeconds);
       TrafficRun.Step step = run.step(scenario, options.drain);
       Map<String, Object> phase = new LinkedHashMap<>();
       phase.put("step", Report.step(step));
@@ -195,8 +195,8 @@ public final class LoadTest {
                   options.classpaths,
                   workDir);
           TrafficRun run = new TrafficRun(service, bootstrap, scenario, clock, out)) {
-        run.prime();
         double rate = options.startRate != null ? options.startRate : scenario.rate() / 2;
+        run.prime(rate, options.primeSeconds);
         double held = 0;
         int warmup = Math.max(1, options.stepSeconds / 3);
         for (int i = 0; i < options.maxSteps; i++) {
@@ -315,6 +315,7 @@ public final class LoadTest {
     boolean keepWorkDir;
     long objectiveP99Ms = 250;
     int stepSeconds = 30;
+    int primeSeconds = 20;
     int maxSteps = 12;
     Duration drain = Duration.ofSeconds(60);
     Path scenariosDir = Path.of("scenarios");
@@ -339,6 +340,7 @@ public final class LoadTest {
           case "--start-rate" -> o.startRate = Double.parseDouble(args[++i]);
           case "--objective-p99-ms" -> o.objectiveP99Ms = Long.parseLong(args[++i]);
           case "--step-seconds" -> o.stepSeconds = Integer.parseInt(args[++i]);
+          case "--prime-seconds" -> o.primeSeconds = Integer.parseInt(args[++i]);
           case "--max-steps" -> o.maxSteps = Integer.parseInt(args[++i]);
           case "--drain-seconds" -> o.drain = Duration.ofSeconds(Long.parseLong(args[++i]));
           case "--no-baseline" -> o.baseline = false;

@@ -156,13 +156,15 @@ final class TrafficRun implements AutoCloseable {
   }
 
   /**
-   * Unmeasured: a trickle of traffic until it comes out the other end, so that the measured steps
-   * start on a running pipeline (consumers assigned, transactions initialised, code compiled)
-   * rather than charging start-up to the first seconds of latency.
+   * Unmeasured: {@code seconds} of traffic at {@code rate}, then a wait until all of it has come
+   * out, so that measured steps start on a warm pipeline (consumers assigned, transactions
+   * initialised, code compiled, memories mapped) rather than charging start-up to their latency.
    */
-  void prime() throws InterruptedException {
-    out.printf("[%s] priming: 20 predictions/s for 2 s, until they come out%n", service.kind.label);
-    step(scenario.steadyAt(20, 2, 2), Duration.ofMinutes(3));
+  void prime(double rate, int seconds) throws InterruptedException {
+    out.printf(
+        "[%s] priming (not measured): %.0f predictions/s for %d s, then until they come out%n",
+        service.kind.label, rate, seconds);
+    step(scenario.steadyAt(rate, seconds, seconds), Duration.ofMinutes(3));
     awaitDrained(Duration.ofMinutes(3));
   }
 
