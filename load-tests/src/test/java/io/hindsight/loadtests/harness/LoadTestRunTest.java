@@ -37,7 +37,9 @@ class LoadTestRunTest {
               "--readme",
               readme.toString(),
               "--drain-seconds",
-              "20"
+              "20",
+              "--prime-seconds",
+              "2"
             },
             new PrintStream(console, true, StandardCharsets.UTF_8));
 
