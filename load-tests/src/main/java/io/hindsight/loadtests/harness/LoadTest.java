@@ -168,9 +168,9 @@ public final class LoadTest {
 
   /**
    * For each topology on its own service: steps of constant rate, ×1.5 from {@code --start-rate},
-   * until a step breaks the objective twice in a row at the same rate (p99 above it, a
-   * compensation missing, or output below 95 % of the offered rate); then one step at half the
-   * highest rate that held.
+   * until a step breaks the objective twice in a row at the same rate (p99 above it, a compensation
+   * missing, or output below 95 % of the offered rate); then one step at half the highest rate that
+   * held.
    */
   private void saturation(
       Scenario scenario, String bootstrap, String runId, Path workDir, Map<String, Object> result)
@@ -201,6 +201,7 @@ public final class LoadTest {
         double held = 0;
         int warmup = Math.max(1, options.stepSeconds / 3);
         boolean retried = false;
+        boolean failed = false;
         for (int i = 0; i < options.maxSteps; i++) {
           out.printf("--- %s saturation step %d: %.0f predictions/s%n", kind.label, i + 1, rate);
           TrafficRun.Step step =
@@ -217,6 +218,7 @@ public final class LoadTest {
             continue;
           }
           if (!holds) {
+            failed = true;
             break;
           }
           retried = false;
@@ -225,6 +227,8 @@ public final class LoadTest {
         }
         phase.put("steps", steps);
         phase.put("saturation_per_second", Report.round(held));
+        // Every step held: the search ran out of steps, so the figure is only a lower bound.
+        phase.put("search_capped", !failed);
         saturation[kind.ordinal()] = held;
         if (held > 0) {
           run.awaitDrained(Duration.ofMinutes(3));
