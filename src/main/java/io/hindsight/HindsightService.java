@@ -7,6 +7,7 @@ import io.hindsight.config.Topics;
 import io.hindsight.errors.DeadLetterHandler;
 import io.hindsight.errors.ReplaceThreadPolicy;
 import io.hindsight.http.OperationsServer;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -55,6 +56,8 @@ public final class HindsightService implements AutoCloseable {
     this.broker = broker;
     this.bootstrapServers = bootstrapServers;
     this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    // Heap, non-heap and buffer pools (direct, mapped): what sizing a deployment needs to know.
+    new JvmMemoryMetrics().bindTo(registry);
     this.apps = appFactory.apply(config, registry);
   }
 

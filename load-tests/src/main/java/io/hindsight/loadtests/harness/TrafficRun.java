@@ -1,0 +1,269 @@
+package io.hindsight.loadtests.harness;
+
+import io.hindsight.config.Topics;
+import io.hindsight.events.EventCodec;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.HdrHistogram.Histogram;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * Traffic against one running {@link ServiceUnderTest}: a generator, an independent observer, a
+ * progress line every five seconds. {@link #step} sends one shape of traffic and measures it; the
+ * saturation search calls it once per rate on the same service.
+ */
+final class TrafficRun implements AutoCloseable {
+  private static final int PROGRESS_SECONDS = 5;
+
+  private final ServiceUnderTest service;
+  private final Scenario scenario;
+  private final LoadClock clock;
+  private final PrintStream out;
+  private final Producer<byte[], byte[]> producer;
+  private final Probes probes;
+  private final OutputObserver observer;
+  private final Thread observerThread;
+  private final LoadGenerator generator;
+
+  /** One measured interval: what was offered, what came out, how late. */
+  record Step(
+      double targetRate,
+      double offeredPerSecond,
+      double sustainedPerSecond,
+      Histogram latencyMicros,
+      long missing,
+      long generatorMaxLagMicros) {
+
+    boolean holds(long objectiveP99Micros) {
+      return missing == 0
+          && latencyMicros.getValueAtPercentile(99) <= objectiveP99Micros
+          && sustainedPerSecond >= 0.95 * offeredPerSecond;
+    }
+  }
+
+  TrafficRun(
+      ServiceUnderTest service,
+      String bootstrapServers,
+      Scenario scenario,
+      LoadClock clock,
+      PrintStream out) {
+    this.service = service;
+    this.scenario = scenario;
+    this.clock = clock;
+    this.out = out;
+    Topics topics =
+        Topics.withPrefix(
+            service.prefix, new EventCodec(1 << 20, Long.MAX_VALUE / 4, System::currentTimeMillis));
+    this.producer =
+        new KafkaProducer<>(
+            Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                bootstrapServers,
+                ProducerConfig.ACKS_CONFIG,
+                "all",
+                ProducerConfig.LINGER_MS_CONFIG,
+                2,
+                ProducerConfig.BATCH_SIZE_CONFIG,
+                128 * 1024,
+                ProducerConfig.BUFFER_MEMORY_CONFIG,
+                128L * 1024 * 1024,
+                ProducerConfig.MAX_BLOCK_MS_CONFIG,
+                Long.MAX_VALUE),
+            new ByteArraySerializer(),
+            new ByteArraySerializer());
+    this.probes = new Probes(scenario.memoryArrays());
+    this.observer = new OutputObserver(bootstrapServers, topics, clock, probes);
+    this.observerThread = new Thread(observer, "observer");
+    observerThread.setDaemon(true);
+    observerThread.start();
+    this.generator = new LoadGenerator(scenario, topics, producer, clock, probes, 42);
+  }
+
+  /**
+   * Sends {@code shape} open loop, then waits (at most {@code drain}) for every prediction's
+   * compensation; those still missing are charged as arriving at the end of the wait.
+   */
+  Step step(Scenario shape, Duration drain) throws InterruptedException {
+    long start = clock.nanos() + 100_000_000L;
+    Window window =
+        new Window(
+            clock.epochMicros(start + shape.warmupS() * 1_000_000_000L),
+            clock.epochMicros(start + shape.durationS() * 1_000_000_000L));
+    observer.measure(window);
+    probes.measureFrom(window.fromMicros);
+    boolean withProbes = service.kind == ServiceUnderTest.Kind.HINDSIGHT;
+    ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor();
+    long[] last = {0, 0};
+    ticker.scheduleAtFixedRate(
+        () -> progress(shape, start, last), PROGRESS_SECONDS, PROGRESS_SECONDS, TimeUnit.SECONDS);
+    try {
+      generator.run(shape, start, window, withProbes);
+      producer.flush();
+      awaitCondition(() -> window.received.get() >= window.offered.get(), drain);
+    } finally {
+      ticker.shutdownNow();
+    }
+    long missing = window.chargeMissing(clock.nowMicros());
+    return new Step(
+        shape.rate(),
+        window.offered.get() / window.seconds(),
+        window.receivedDuring.get() / window.seconds(),
+        window.latency(),
+        missing,
+        generator.maxLagMicros.getAndSet(0));
+  }
+
+  private void progress(Scenario shape, long start, long[] last) {
+    try {
+      long elapsed = (clock.nanos() - start) / 1_000_000_000L;
+      long sent = generator.predictions.get();
+      long received = observer.compensations.get();
+      Histogram h = observer.interval();
+      PrometheusText metrics = service.sample();
+      out.printf(
+          "[%s %3ds/%ds] target %.0f/s  sent %.0f/s  out %.0f/s  backlog %d  latency p50 %.1f p99"
+              + " %.1f max %.1f ms  probes %d/%d  rules %d  dlq %d  heap %.0f MB%n",
+          service.kind.label,
+          elapsed,
+          shape.durationS(),
+          shape.rateAt(elapsed),
+          (sent - last[0]) / (double) PROGRESS_SECONDS,
+          (received - last[1]) / (double) PROGRESS_SECONDS,
+          sent - received,
+          h.getValueAtPercentile(50) / 1000.0,
+          h.getValueAtPercentile(99) / 1000.0,
+          h.getMaxValue() / 1000.0,
+          probes.answered(),
+          probes.started(),
+          observer.ruleFirstSeen.size(),
+          observer.deadLetteredBad.get() + observer.deadLetteredOther.get(),
+          metrics.sum("jvm_memory_used_bytes", "area=\"heap\"") / 1e6);
+      last[0] = sent;
+      last[1] = received;
+    } catch (RuntimeException e) {
+      out.println("progress: " + e);
+    }
+  }
+
+  /**
+   * Unmeasured: {@code seconds} of traffic at {@code rate}, then a wait until all of it has come
+   * out, so that measured steps start on a warm pipeline (consumers assigned, transactions
+   * initialised, code compiled, memories mapped) rather than charging start-up to their latency.
+   */
+  void prime(double rate, int seconds) throws InterruptedException {
+    out.printf(
+        "[%s] priming (not measured): %.0f predictions/s for %d s, then until they come out%n",
+        service.kind.label, rate, seconds);
+    step(scenario.steadyAt(rate, seconds, seconds), Duration.ofMinutes(3));
+    awaitDrained(Duration.ofMinutes(3));
+  }
+
+  /** Waits until every prediction sent so far has its compensation (between search steps). */
+  void awaitDrained(Duration timeout) throws InterruptedException {
+    awaitCondition(() -> observer.compensations.get() >= generator.predictions.get(), timeout);
+  }
+
+  /**
+   * After the last step: waits for the dead-letter topic to account for every bad record, then
+   * reports counts (what the generator sent, what the observer saw), freshness and memory.
+   */
+  Map<String, Object> summary(Duration drain) throws InterruptedException {
+    awaitCondition(() -> observer.compensations.get() >= generator.predictions.get(), drain);
+    awaitCondition(() -> observer.deadLetteredBad.get() >= generator.bad.get(), drain);
+    Map<String, Object> summary = new LinkedHashMap<>();
+    Map<String, Object> counts = new LinkedHashMap<>();
+    counts.put("predictions_sent", generator.predictions.get());
+    counts.put("outcomes_sent", generator.outcomes.get());
+    counts.put("interactions_sent", generator.turns.get());
+    counts.put("bad_records_sent", generator.bad.get());
+    Map<String, Long> badKinds = new TreeMap<>();
+    generator.badByKind.forEach((k, v) -> badKinds.put(k, v.sum()));
+    counts.put("bad_records_by_kind", badKinds);
+    counts.put("compensations_received", observer.compensations.get());
+    counts.put("compensations_duplicated", observer.duplicates.get());
+    counts.put("good_predictions_lost", generator.predictions.get() - observer.compensations.get());
+    summary.put("counts", counts);
+    Map<String, Object> dlq = new LinkedHashMap<>();
+    dlq.put("bad_records_accounted", observer.deadLetteredBad.get());
+    dlq.put("bad_records_missing", generator.bad.get() - observer.deadLetteredBad.get());
+    dlq.put("good_records_dead_lettered", observer.deadLetteredOther.get());
+    Map<String, Long> reasons = new TreeMap<>();
+    observer.deadLettersByReason.forEach((k, v) -> reasons.put(k, v.sum()));
+    dlq.put("by_reason", reasons);
+    dlq.put("metric_hindsight_dlq_records", (long) service.deadLetterMetric());
+    summary.put("dlq", dlq);
+    if (service.kind == ServiceUnderTest.Kind.HINDSIGHT) {
+      summary.put("freshness", freshness());
+    }
+    summary.put("memory", service.memory(scenario));
+    summary.put("service_log", service.log().toString());
+    return summary;
+  }
+
+  private Map<String, Object> freshness() {
+    Map<String, Object> freshness = new LinkedHashMap<>();
+    Map<String, Object> compensation = Report.percentilesMs(probes.freshness());
+    compensation.put("probes_started", probes.started());
+    compensation.put("probes_answered", probes.answered());
+    compensation.put(
+        "definition",
+        "arrival of the first compensation whose evidence shows a probe's labelled sample, minus"
+            + " the close of that sample's attribution window");
+    freshness.put("compensation", compensation);
+    Histogram rules = new Histogram(3_600_000_000L, 3);
+    int early = 0;
+    int pending = 0;
+    for (Map.Entry<String, Long> e : generator.ruleEvidenceCompleted.entrySet()) {
+      Long seen = observer.ruleFirstSeen.get(e.getKey());
+      if (seen == null) {
+        pending++;
+      } else if (seen < e.getValue()) {
+        early++;
+      } else {
+        rules.recordValue((seen - e.getValue()) * 1000);
+      }
+    }
+    Map<String, Object> rule = Report.percentilesMs(rules);
+    rule.put("rules_with_complete_evidence", generator.ruleEvidenceCompleted.size());
+    rule.put("rules_not_seen_by_end", pending);
+    rule.put("rules_seen_before_evidence_complete", early);
+    rule.put("rules_seen", observer.ruleFirstSeen.size());
+    rule.put("session_gap_ms", scenario.sessionGapMs());
+    rule.put(
+        "definition",
+        "first arrival of the rule on the rewrites topic minus the event time of the turn that"
+            + " completed its evidence (the rephrase of the last distinct user needed); includes"
+            + " the session gap, since a chain is counted when its session ends");
+    freshness.put("rules", rule);
+    return freshness;
+  }
+
+  private static void awaitCondition(BooleanSupplier condition, Duration timeout)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!condition.getAsBoolean() && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+  }
+
+  @Override
+  public void close() {
+    observer.stop();
+    producer.close(Duration.ofSeconds(10));
+    try {
+      observerThread.join(10_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
