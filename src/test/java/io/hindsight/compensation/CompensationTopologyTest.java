@@ -58,6 +58,8 @@ class CompensationTopologyTest {
     values.put(HindsightConfig.COMPENSATION_MEMORY_BITS, "4");
     values.put(HindsightConfig.COMPENSATION_MEMORY_STORE, "onheap");
     values.put(HindsightConfig.COMPENSATION_LAMBDA, "1.0");
+    // The paper's formula, so expectations are exact; blend-mode tests override it.
+    values.put(HindsightConfig.COMPENSATION_MODE, "reloop2");
     values.put(HindsightConfig.VALIDATION_MAX_FUTURE_SKEW_MS, Long.toString(Long.MAX_VALUE / 4));
     values.putAll(overrides);
     HindsightConfig config = HindsightConfig.load(null, Map.of(), values);
