@@ -53,8 +53,15 @@ final class CompensationDemo implements AutoCloseable {
     this.bootstrap = bootstrap;
     this.topics = topics;
     this.rate = rate;
-    long start = System.currentTimeMillis() - Duration.ofDays(1).toMillis();
-    this.world = new DriftingWorld(seed, start, 10, 120_000, 20_000, "v1");
+    this.world = world(seed, System.currentTimeMillis() - Duration.ofDays(1).toMillis());
+  }
+
+  /**
+   * The demo's world: a prediction every 10 ms of event time, popularity shifts every 2 minutes,
+   * outcomes within 20 s.
+   */
+  static DriftingWorld world(long seed, long start) {
+    return new DriftingWorld(seed, start, 10, 120_000, 20_000, "v1");
   }
 
   void start() {
