@@ -33,7 +33,13 @@ import org.apache.kafka.common.serialization.StringSerializer;
  */
 final class CompensationDemo implements AutoCloseable {
   private record Slot(
-      int n, double aucBase, double aucComp, double llBase, double llComp, double evidence) {}
+      int n,
+      double aucBase,
+      double aucComp,
+      double llBase,
+      double llComp,
+      double evidence,
+      double trust) {}
 
   private final String bootstrap;
   private final Topics topics;
@@ -129,7 +135,8 @@ final class CompensationDemo implements AutoCloseable {
           Double label = labels.remove(c.requestId());
           if (label != null) {
             synchronized (current) {
-              current.add(new double[] {label, c.score(), c.compensatedScore(), c.evidence()});
+              current.add(
+                  new double[] {label, c.score(), c.compensatedScore(), c.evidence(), c.trust()});
             }
             scored.incrementAndGet();
           }
@@ -165,7 +172,7 @@ final class CompensationDemo implements AutoCloseable {
     }
     return String.format(
         "[%3ds] compensation: %,d sent, %,d compensated | slot of %,d: AUC base %.3f -> comp %.3f,"
-            + " logloss base %.4f -> comp %.4f, evidence %.1f | latency %s",
+            + " logloss base %.4f -> comp %.4f, evidence %.1f, guard trust %.2f | latency %s",
         seconds,
         sent.get(),
         scored.get(),
@@ -175,6 +182,7 @@ final class CompensationDemo implements AutoCloseable {
         slot.llBase,
         slot.llComp,
         slot.evidence,
+        slot.trust,
         latencyText);
   }
 
@@ -191,11 +199,13 @@ final class CompensationDemo implements AutoCloseable {
     double[] base = new double[rows.size()];
     double[] comp = new double[rows.size()];
     double evidence = 0;
+    double trust = 0;
     for (int i = 0; i < rows.size(); i++) {
       y[i] = rows.get(i)[0];
       base[i] = rows.get(i)[1];
       comp[i] = rows.get(i)[2];
       evidence += rows.get(i)[3];
+      trust += rows.get(i)[4];
     }
     Slot slot =
         new Slot(
@@ -204,7 +214,8 @@ final class CompensationDemo implements AutoCloseable {
             BinaryMetrics.auc(y, comp),
             BinaryMetrics.logloss(y, base),
             BinaryMetrics.logloss(y, comp),
-            evidence / rows.size());
+            evidence / rows.size(),
+            trust / rows.size());
     slots.add(slot);
     return slot;
   }
@@ -225,15 +236,22 @@ final class CompensationDemo implements AutoCloseable {
             sent.get(), scored.get()));
     out.append(
         String.format(
-            "  %4s %8s %9s %9s %11s %11s %9s%n",
-            "slot", "n", "AUC base", "AUC comp", "logloss base", "logloss comp", "evidence"));
+            "  %4s %8s %9s %9s %12s %12s %9s %6s%n",
+            "slot",
+            "n",
+            "AUC base",
+            "AUC comp",
+            "logloss base",
+            "logloss comp",
+            "evidence",
+            "trust"));
     int better = 0;
     for (int i = 0; i < slots.size(); i++) {
       Slot s = slots.get(i);
       out.append(
           String.format(
-              "  %4d %8d %9.4f %9.4f %11.4f %11.4f %9.1f%n",
-              i + 1, s.n, s.aucBase, s.aucComp, s.llBase, s.llComp, s.evidence));
+              "  %4d %8d %9.4f %9.4f %12.4f %12.4f %9.1f %6.2f%n",
+              i + 1, s.n, s.aucBase, s.aucComp, s.llBase, s.llComp, s.evidence, s.trust));
       if (i >= slots.size() / 2 && s.aucComp > s.aucBase && s.llComp < s.llBase) {
         better++;
       }

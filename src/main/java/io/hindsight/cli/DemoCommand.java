@@ -51,17 +51,19 @@ public final class DemoCommand implements Callable<Integer> {
    * base model is strong, so the demo estimates errors from neighbours' residuals (gamma 0).
    */
   static final Map<String, String> DEMO_DEFAULTS =
-      Map.of(
-          HindsightConfig.DATA_DIR, "./data/demo",
-          HindsightConfig.STATE_DIR, "./data/demo/state",
-          HindsightConfig.APPLICATION_ID, "hindsight-demo",
-          HindsightConfig.COMPENSATION_ATTRIBUTION_WINDOW_MS, "30000",
-          HindsightConfig.COMPENSATION_MEMORY_HALF_LIFE_MS, "60000",
-          HindsightConfig.COMPENSATION_MEMORY_ARRAYS, "32",
-          HindsightConfig.COMPENSATION_MEMORY_BITS, "10",
-          HindsightConfig.COMPENSATION_LAMBDA, "0.3",
-          HindsightConfig.COMPENSATION_GAMMA, "0",
-          HindsightConfig.PROCESSING_GUARANTEE, HindsightConfig.AT_LEAST_ONCE);
+      Map.ofEntries(
+          Map.entry(HindsightConfig.DATA_DIR, "./data/demo"),
+          Map.entry(HindsightConfig.STATE_DIR, "./data/demo/state"),
+          Map.entry(HindsightConfig.APPLICATION_ID, "hindsight-demo"),
+          Map.entry(HindsightConfig.COMPENSATION_ATTRIBUTION_WINDOW_MS, "20000"),
+          Map.entry(HindsightConfig.COMPENSATION_MEMORY_HALF_LIFE_MS, "30000"),
+          Map.entry(HindsightConfig.COMPENSATION_MEMORY_ARRAYS, "32"),
+          Map.entry(HindsightConfig.COMPENSATION_MEMORY_BITS, "10"),
+          Map.entry(HindsightConfig.COMPENSATION_LAMBDA, "0.3"),
+          Map.entry(HindsightConfig.COMPENSATION_GAMMA, "0"),
+          Map.entry(HindsightConfig.COMPENSATION_FIELD_HALF_LIFE_MS, "30000"),
+          Map.entry(HindsightConfig.COMPENSATION_GUARD_HALF_LIFE_MS, "30000"),
+          Map.entry(HindsightConfig.PROCESSING_GUARANTEE, HindsightConfig.AT_LEAST_ONCE));
 
   @Override
   public Integer call() throws Exception {
