@@ -19,7 +19,7 @@ import java.nio.file.StandardCopyOption;
  */
 final class CompensatorState {
   static final String FILE = "compensator.state";
-  private static final int FORMAT = 1;
+  private static final int FORMAT = 2;
 
   private CompensatorState() {}
 
@@ -28,7 +28,7 @@ final class CompensatorState {
   }
 
   /** Writes the state atomically (write, then rename). */
-  static void save(Path directory, FieldCompensator compensator) {
+  static void save(Path directory, FieldCompensator compensator, long latestSample) {
     long[] guard = compensator.guard().snapshot();
     double[] blend = compensator.blend().snapshot();
     Path temporary = directory.resolve(FILE + ".tmp");
@@ -44,6 +44,7 @@ final class CompensatorState {
         for (double v : blend) {
           out.writeDouble(v);
         }
+        out.writeLong(latestSample);
       }
       Files.move(
           temporary,
@@ -56,11 +57,12 @@ final class CompensatorState {
   }
 
   /**
-   * Restores {@code compensator} from the saved state, leaving the file in place.
+   * Restores {@code compensator} from the saved state, and the event time of the newest sample
+   * applied into {@code latestSample[0]}, leaving the file in place.
    *
    * @return false when there is no usable state; the compensator may then be partly changed
    */
-  static boolean load(Path directory, FieldCompensator compensator) {
+  static boolean load(Path directory, FieldCompensator compensator, long[] latestSample) {
     Path file = directory.resolve(FILE);
     if (!Files.exists(file)) {
       return false;
@@ -78,8 +80,10 @@ final class CompensatorState {
       for (int i = 0; i < blend.length; i++) {
         blend[i] = data.readDouble();
       }
+      long latest = data.readLong();
       compensator.blend().restore(blend);
       compensator.guard().restore(guard);
+      latestSample[0] = latest;
       return true;
     } catch (IOException | RuntimeException e) {
       return false;
@@ -87,8 +91,8 @@ final class CompensatorState {
   }
 
   /** {@link #load}, then deletes the file, so that only a later clean close recreates it. */
-  static boolean consume(Path directory, FieldCompensator compensator) {
-    boolean loaded = load(directory, compensator);
+  static boolean consume(Path directory, FieldCompensator compensator, long[] latestSample) {
+    boolean loaded = load(directory, compensator, latestSample);
     try {
       Files.deleteIfExists(directory.resolve(FILE));
     } catch (IOException e) {

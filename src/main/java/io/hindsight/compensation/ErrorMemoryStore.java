@@ -76,6 +76,9 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
     final FieldCompensator compensator;
     long firstWrite = Long.MAX_VALUE;
 
+    /** The event time of the newest labelled sample applied; memories are never read before it. */
+    long latestSample = Long.MIN_VALUE;
+
     Replica(
         String modelId,
         Path directory,
@@ -171,7 +174,7 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
             }
           }
         }
-        if (!CompensatorState.load(memoryDir, settings.newCompensator())) {
+        if (!CompensatorState.load(memoryDir, settings.newCompensator(), new long[1])) {
           return false;
         }
       }
@@ -226,7 +229,8 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
               memoryDir + " has no metadata; delete the state to rebuild");
         }
         Replica replica = openReplica(metadata.modelId(), memoryDir, metadata.dimension());
-        if (!CompensatorState.consume(memoryDir, replica.compensator)
+        long[] latest = {Long.MIN_VALUE};
+        if (!CompensatorState.consume(memoryDir, replica.compensator, latest)
             && replica.memory.samples() > 0) {
           log.warn(
               "{} has no saved blend; it restarts from the paper's formula (prepareRecovery"
@@ -234,6 +238,7 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
               metadata.name());
         }
         replica.firstWrite = metadata.firstWrite();
+        replica.latestSample = latest[0];
         replicas.put(metadata.name(), replica);
       }
     } catch (IOException e) {
@@ -288,6 +293,7 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
     if (!sample.labelled()) {
       return true; // a dimension declaration: the memory exists now, nothing to write
     }
+    replica.latestSample = Math.max(replica.latestSample, sample.timestamp());
     if (sample.timestamp() < replica.firstWrite) {
       replica.firstWrite = sample.timestamp();
       new MemoryMetadata(name, replica.modelId, replica.dimension, replica.firstWrite)
@@ -385,15 +391,16 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
       if (replica == null || replica.dimension != key.length) {
         return Optional.empty();
       }
-      Readout readout = replica.memory.read(key, score, timestamp);
+      // A task that lags behind others in event time would read decayed sums backwards in time,
+      // inflating their evidence; it reads them as of the newest sample instead.
+      long readAt = Math.max(timestamp, replica.latestSample);
+      Readout readout = replica.memory.read(key, score, readAt);
       List<String> names = settings.fields();
       FieldEstimate[] estimates = new FieldEstimate[replica.fields.length];
       for (int f = 0; f < estimates.length; f++) {
         String value = fieldValues.get(names.get(f));
         estimates[f] =
-            use
-                ? replica.fields[f].estimate(value, timestamp)
-                : replica.fields[f].peek(value, timestamp);
+            use ? replica.fields[f].estimate(value, readAt) : replica.fields[f].peek(value, readAt);
       }
       return Optional.of(
           new Scored(replica.compensator.score(score, readout, estimates), readout.evidence()));
@@ -584,7 +591,9 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
         return;
       }
       open = false;
-      replicas.values().forEach(r -> CompensatorState.save(r.directory, r.compensator));
+      replicas
+          .values()
+          .forEach(r -> CompensatorState.save(r.directory, r.compensator, r.latestSample));
       replicas.values().forEach(Replica::close);
       replicas.clear();
       manifest.close();
