@@ -111,19 +111,27 @@ public final class HindsightConfig extends AbstractConfig {
 
   /** Field names for {@link #COMPENSATION_FIELDS}: non-blank, distinct, at most 200 characters. */
   private static final ConfigDef.Validator FIELD_NAMES =
-      (name, value) -> {
-        @SuppressWarnings("unchecked")
-        List<String> fields = (List<String>) value;
-        if (fields == null) {
-          return;
-        }
-        for (String field : fields) {
-          if (field.isBlank() || field.length() > 200) {
-            throw new ConfigException(name, value, "field names must be 1 to 200 characters");
+      new ConfigDef.Validator() {
+        @Override
+        public void ensureValid(String name, Object value) {
+          @SuppressWarnings("unchecked")
+          List<String> fields = (List<String>) value;
+          if (fields == null) {
+            return;
+          }
+          for (String field : fields) {
+            if (field.isBlank() || field.length() > 200) {
+              throw new ConfigException(name, value, "field names must be 1 to 200 characters");
+            }
+          }
+          if (fields.stream().distinct().count() != fields.size()) {
+            throw new ConfigException(name, value, "fields must be distinct");
           }
         }
-        if (fields.stream().distinct().count() != fields.size()) {
-          throw new ConfigException(name, value, "fields must be distinct");
+
+        @Override
+        public String toString() {
+          return "distinct names of 1 to 200 characters";
         }
       };
 
