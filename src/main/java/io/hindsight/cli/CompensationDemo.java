@@ -33,7 +33,13 @@ import org.apache.kafka.common.serialization.StringSerializer;
  */
 final class CompensationDemo implements AutoCloseable {
   private record Slot(
-      int n, double aucBase, double aucComp, double llBase, double llComp, double evidence) {}
+      int n,
+      double aucBase,
+      double aucComp,
+      double llBase,
+      double llComp,
+      double evidence,
+      double trust) {}
 
   private final String bootstrap;
   private final Topics topics;
@@ -53,8 +59,15 @@ final class CompensationDemo implements AutoCloseable {
     this.bootstrap = bootstrap;
     this.topics = topics;
     this.rate = rate;
-    long start = System.currentTimeMillis() - Duration.ofDays(1).toMillis();
-    this.world = new DriftingWorld(seed, start, 10, 120_000, 20_000, "v1");
+    this.world = world(seed, System.currentTimeMillis() - Duration.ofDays(1).toMillis());
+  }
+
+  /**
+   * The demo's world: a prediction every 10 ms of event time, popularity shifts every 2 minutes,
+   * outcomes within 20 s.
+   */
+  static DriftingWorld world(long seed, long start) {
+    return new DriftingWorld(seed, start, 10, 120_000, 20_000, "v1");
   }
 
   void start() {
@@ -77,6 +90,13 @@ final class CompensationDemo implements AutoCloseable {
       long interval = TimeUnit.SECONDS.toNanos(1) / rate;
       long next = System.nanoTime();
       while (running) {
+        // Never more than five seconds of traffic ahead of the compensations: on a busy machine the
+        // world then moves at the speed Hindsight keeps up with, and the memory sees the same
+        // stream it would see live, not an ever-growing backlog.
+        while (running && sent.get() - scored.get() > 5L * rate) {
+          TimeUnit.MILLISECONDS.sleep(5);
+          next = System.nanoTime();
+        }
         DriftingWorld.Event event = world.nextPrediction();
         labels.put(event.prediction().requestId(), event.label());
         producer.send(
@@ -122,7 +142,8 @@ final class CompensationDemo implements AutoCloseable {
           Double label = labels.remove(c.requestId());
           if (label != null) {
             synchronized (current) {
-              current.add(new double[] {label, c.score(), c.compensatedScore(), c.evidence()});
+              current.add(
+                  new double[] {label, c.score(), c.compensatedScore(), c.evidence(), c.trust()});
             }
             scored.incrementAndGet();
           }
@@ -158,7 +179,7 @@ final class CompensationDemo implements AutoCloseable {
     }
     return String.format(
         "[%3ds] compensation: %,d sent, %,d compensated | slot of %,d: AUC base %.3f -> comp %.3f,"
-            + " logloss base %.4f -> comp %.4f, evidence %.1f | latency %s",
+            + " logloss base %.4f -> comp %.4f, evidence %.1f, guard trust %.2f | latency %s",
         seconds,
         sent.get(),
         scored.get(),
@@ -168,6 +189,7 @@ final class CompensationDemo implements AutoCloseable {
         slot.llBase,
         slot.llComp,
         slot.evidence,
+        slot.trust,
         latencyText);
   }
 
@@ -184,11 +206,13 @@ final class CompensationDemo implements AutoCloseable {
     double[] base = new double[rows.size()];
     double[] comp = new double[rows.size()];
     double evidence = 0;
+    double trust = 0;
     for (int i = 0; i < rows.size(); i++) {
       y[i] = rows.get(i)[0];
       base[i] = rows.get(i)[1];
       comp[i] = rows.get(i)[2];
       evidence += rows.get(i)[3];
+      trust += rows.get(i)[4];
     }
     Slot slot =
         new Slot(
@@ -197,7 +221,8 @@ final class CompensationDemo implements AutoCloseable {
             BinaryMetrics.auc(y, comp),
             BinaryMetrics.logloss(y, base),
             BinaryMetrics.logloss(y, comp),
-            evidence / rows.size());
+            evidence / rows.size(),
+            trust / rows.size());
     slots.add(slot);
     return slot;
   }
@@ -218,15 +243,22 @@ final class CompensationDemo implements AutoCloseable {
             sent.get(), scored.get()));
     out.append(
         String.format(
-            "  %4s %8s %9s %9s %11s %11s %9s%n",
-            "slot", "n", "AUC base", "AUC comp", "logloss base", "logloss comp", "evidence"));
+            "  %4s %8s %9s %9s %12s %12s %9s %6s%n",
+            "slot",
+            "n",
+            "AUC base",
+            "AUC comp",
+            "logloss base",
+            "logloss comp",
+            "evidence",
+            "trust"));
     int better = 0;
     for (int i = 0; i < slots.size(); i++) {
       Slot s = slots.get(i);
       out.append(
           String.format(
-              "  %4d %8d %9.4f %9.4f %11.4f %11.4f %9.1f%n",
-              i + 1, s.n, s.aucBase, s.aucComp, s.llBase, s.llComp, s.evidence));
+              "  %4d %8d %9.4f %9.4f %12.4f %12.4f %9.1f %6.2f%n",
+              i + 1, s.n, s.aucBase, s.aucComp, s.llBase, s.llComp, s.evidence, s.trust));
       if (i >= slots.size() / 2 && s.aucComp > s.aucBase && s.llComp < s.llBase) {
         better++;
       }

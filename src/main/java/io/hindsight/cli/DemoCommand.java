@@ -48,20 +48,28 @@ public final class DemoCommand implements Callable<Integer> {
 
   /**
    * The demo's world moves 20x faster than the wall clock; its windows and decay follow it. The
-   * base model is strong, so the demo estimates errors from neighbours' residuals (gamma 0).
+   * base model is strong, so the demo estimates errors from neighbours' residuals (gamma 0). A task
+   * waits up to 2 s for outcomes before running ahead on predictions: at 20x a second of wall-clock
+   * skew between the two partitions is a whole attribution window, and on a busy machine outcomes
+   * otherwise arrive after their predictions' windows closed (orphaned).
    */
+  static final String DEMO_TASK_IDLE = HindsightConfig.KAFKA_PREFIX + "max.task.idle.ms";
+
   static final Map<String, String> DEMO_DEFAULTS =
-      Map.of(
-          HindsightConfig.DATA_DIR, "./data/demo",
-          HindsightConfig.STATE_DIR, "./data/demo/state",
-          HindsightConfig.APPLICATION_ID, "hindsight-demo",
-          HindsightConfig.COMPENSATION_ATTRIBUTION_WINDOW_MS, "30000",
-          HindsightConfig.COMPENSATION_MEMORY_HALF_LIFE_MS, "60000",
-          HindsightConfig.COMPENSATION_MEMORY_ARRAYS, "32",
-          HindsightConfig.COMPENSATION_MEMORY_BITS, "10",
-          HindsightConfig.COMPENSATION_LAMBDA, "0.3",
-          HindsightConfig.COMPENSATION_GAMMA, "0",
-          HindsightConfig.PROCESSING_GUARANTEE, HindsightConfig.AT_LEAST_ONCE);
+      Map.ofEntries(
+          Map.entry(HindsightConfig.DATA_DIR, "./data/demo"),
+          Map.entry(HindsightConfig.STATE_DIR, "./data/demo/state"),
+          Map.entry(HindsightConfig.APPLICATION_ID, "hindsight-demo"),
+          Map.entry(HindsightConfig.COMPENSATION_ATTRIBUTION_WINDOW_MS, "20000"),
+          Map.entry(HindsightConfig.COMPENSATION_MEMORY_HALF_LIFE_MS, "30000"),
+          Map.entry(HindsightConfig.COMPENSATION_MEMORY_ARRAYS, "32"),
+          Map.entry(HindsightConfig.COMPENSATION_MEMORY_BITS, "10"),
+          Map.entry(HindsightConfig.COMPENSATION_LAMBDA, "0.3"),
+          Map.entry(HindsightConfig.COMPENSATION_GAMMA, "0"),
+          Map.entry(HindsightConfig.COMPENSATION_FIELD_HALF_LIFE_MS, "30000"),
+          Map.entry(HindsightConfig.COMPENSATION_GUARD_HALF_LIFE_MS, "30000"),
+          Map.entry(HindsightConfig.PROCESSING_GUARANTEE, HindsightConfig.AT_LEAST_ONCE),
+          Map.entry(DEMO_TASK_IDLE, "2000"));
 
   @Override
   public Integer call() throws Exception {

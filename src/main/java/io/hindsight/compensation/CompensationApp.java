@@ -8,7 +8,6 @@ import io.hindsight.events.EventCodec;
 import io.hindsight.events.InvalidEventException;
 import io.hindsight.events.Prediction;
 import io.hindsight.http.OperationsServer;
-import io.hindsight.memory.Readout;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.file.Path;
@@ -86,6 +85,18 @@ public final class CompensationApp implements StreamsApp {
             app -> app.memory().map(ErrorMemoryStore::bucketsInUse).orElse(0L))
         .description("Non-empty buckets across this instance's error memories")
         .register(meters);
+    Gauge.builder(
+            "hindsight.memory.field.values",
+            this,
+            app -> app.memory().map(ErrorMemoryStore::fieldValues).orElse(0L))
+        .description("Values held by this instance's field memories, over all fields and models")
+        .register(meters);
+    Gauge.builder(
+            "hindsight.memory.field.evictions",
+            this,
+            app -> app.memory().map(ErrorMemoryStore::fieldEvictions).orElse(0L))
+        .description("Values evicted from this instance's field memories (least recently used)")
+        .register(meters);
     server.route("/compensate", (method, query, body) -> compensate(method, body));
   }
 
@@ -104,24 +115,29 @@ public final class CompensationApp implements StreamsApp {
           400, "{\"error\":" + request.textNode(e.getMessage()) + "}");
     }
     float[] key = keys.of(prediction);
-    Optional<Readout> readout =
+    // A lookup peeks: it must not change which field values the replica retains.
+    Optional<ErrorMemoryStore.Scored> scored =
         memory()
             .flatMap(
                 m ->
-                    m.read(
+                    m.score(
                         prediction.modelId(),
                         prediction.modelVersion(),
                         key,
                         prediction.score(),
-                        prediction.timestamp()));
+                        prediction.timestamp(),
+                        PredictionKeys.fieldValues(prediction, settings.fields()),
+                        false));
     ObjectNode answer = EventCodec.JSON.createObjectNode();
-    double compensated = readout.map(Readout::compensatedScore).orElse(prediction.score());
+    double compensated = scored.map(s -> s.scores().finalScore()).orElse(prediction.score());
     answer.put("modelId", prediction.modelId());
     answer.put("modelVersion", prediction.modelVersion());
     answer.put("score", prediction.score());
     answer.put("compensatedScore", compensated);
     answer.put("delta", compensated - prediction.score());
-    answer.put("evidence", readout.map(Readout::evidence).orElse(0));
+    answer.put("evidence", scored.map(ErrorMemoryStore.Scored::evidence).orElse(0));
+    answer.put("mode", settings.mode().configName());
+    answer.put("trust", scored.map(s -> s.scores().trust()).orElse(1.0));
     return OperationsServer.Response.json(200, answer.toString());
   }
 

@@ -15,10 +15,19 @@ final class CompensationMetrics {
   final Counter samplesPublished;
   final Counter implicitNegatives;
   final Counter unlabelledDropped;
+  final Counter guardFallbacks;
   private final MeterRegistry registry;
+  private final java.util.Set<String> trackedModels =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   CompensationMetrics(MeterRegistry registry) {
     this.registry = registry;
+    guardFallbacks =
+        Counter.builder("hindsight.compensation.guard.fallbacks")
+            .description(
+                "Compensations for which the guard held the blend back towards the base score"
+                    + " (its recent logloss was worse than the base model's)")
+            .register(registry);
     latency =
         Timer.builder("hindsight.compensation.latency")
             .description("Time to compensate one prediction (memory read and publish)")
@@ -47,5 +56,23 @@ final class CompensationMetrics {
   /** Counts a record sent to the dead-letter topic by the topology itself. */
   void deadLetter(RejectionReason reason, String sourceTopic) {
     DeadLetterHandler.counter(registry, reason, sourceTopic).increment();
+  }
+
+  /**
+   * Registers, once per model version, the gauge {@code hindsight.compensation.guard.trust} (tags
+   * {@code model}, {@code version}): the guard's trust in the blend, 1 for full trust, 0 when the
+   * base score is served.
+   */
+  void trackTrust(String modelId, String modelVersion, ErrorMemoryStore store) {
+    if (trackedModels.add(Sample.memoryName(modelId, modelVersion))) {
+      io.micrometer.core.instrument.Gauge.builder(
+              "hindsight.compensation.guard.trust",
+              store,
+              s -> s.isOpen() ? s.trust(modelId, modelVersion) : Double.NaN)
+          .description("The guard's trust in the learned blend of a model version")
+          .tag("model", modelId)
+          .tag("version", modelVersion)
+          .register(registry);
+    }
   }
 }

@@ -1,7 +1,15 @@
 package io.hindsight.compensation;
 
 import io.hindsight.config.HindsightConfig;
+import io.hindsight.memory.BlendSettings;
+import io.hindsight.memory.CompensationMode;
+import io.hindsight.memory.ErrorMemories;
+import io.hindsight.memory.FieldCompensator;
+import io.hindsight.memory.FieldMemories;
+import io.hindsight.memory.FieldMemorySettings;
+import io.hindsight.memory.GuardSettings;
 import io.hindsight.memory.SketchSettings;
+import java.util.List;
 
 /** The compensation loop's settings, read once from {@link HindsightConfig}. */
 public record CompensationSettings(
@@ -21,7 +29,18 @@ public record CompensationSettings(
     long halfLifeMs,
     int featuresDimension,
     long versionExpiryMs,
-    long punctuateIntervalMs) {
+    long punctuateIntervalMs,
+    CompensationMode mode,
+    List<String> fields,
+    double fieldPriorCount,
+    long fieldHalfLifeMs,
+    int fieldMaxValues,
+    BlendSettings blend,
+    GuardSettings guard) {
+
+  public CompensationSettings {
+    fields = List.copyOf(fields);
+  }
 
   public static CompensationSettings from(HindsightConfig c) {
     return new CompensationSettings(
@@ -41,7 +60,21 @@ public record CompensationSettings(
         c.getLong(HindsightConfig.COMPENSATION_MEMORY_HALF_LIFE_MS),
         c.getInt(HindsightConfig.COMPENSATION_FEATURES_DIMENSION),
         c.getLong(HindsightConfig.COMPENSATION_VERSION_EXPIRY_MS),
-        c.getLong(HindsightConfig.COMPENSATION_PUNCTUATE_INTERVAL_MS));
+        c.getLong(HindsightConfig.COMPENSATION_PUNCTUATE_INTERVAL_MS),
+        CompensationMode.fromConfig(c.getString(HindsightConfig.COMPENSATION_MODE)),
+        c.getList(HindsightConfig.COMPENSATION_FIELDS).stream().map(String::trim).toList(),
+        c.getDouble(HindsightConfig.COMPENSATION_FIELD_PRIOR_COUNT),
+        c.getLong(HindsightConfig.COMPENSATION_FIELD_HALF_LIFE_MS),
+        c.getInt(HindsightConfig.COMPENSATION_FIELD_MAX_VALUES),
+        new BlendSettings(
+            c.getDouble(HindsightConfig.COMPENSATION_BLEND_LEARNING_RATE),
+            c.getDouble(HindsightConfig.COMPENSATION_BLEND_BETA),
+            c.getDouble(HindsightConfig.COMPENSATION_BLEND_L1),
+            c.getDouble(HindsightConfig.COMPENSATION_BLEND_L2)),
+        new GuardSettings(
+            c.getLong(HindsightConfig.COMPENSATION_GUARD_HALF_LIFE_MS),
+            c.getDouble(HindsightConfig.COMPENSATION_GUARD_MIN_WEIGHT),
+            c.getDouble(HindsightConfig.COMPENSATION_GUARD_TOLERANCE)));
   }
 
   /** The sketch for a model whose keys have {@code dimension} components. */
@@ -50,7 +83,56 @@ public record CompensationSettings(
         arrays, bits, dimension, seed, tau, lambda, gamma, minCount, errorThreshold, halfLifeMs);
   }
 
+  /** The settings of the memory of declared field {@code field}. */
+  public FieldMemorySettings field(String field) {
+    return new FieldMemorySettings(field, fieldPriorCount, fieldHalfLifeMs, fieldMaxValues);
+  }
+
+  /**
+   * The field memories' implementation: on the heap when the sketch is ({@code onheap}, tests),
+   * else a Chronicle Map beside the sketch's file.
+   */
+  public String fieldMemoryKind() {
+    return memoryKind.equals(ErrorMemories.ON_HEAP)
+        ? FieldMemories.ON_HEAP
+        : FieldMemories.CHRONICLE;
+  }
+
+  /** A new compensator (blend and guard) for one model version, in its initial state. */
+  public FieldCompensator newCompensator() {
+    return new FieldCompensator(mode, lambda, fields, blend, guard);
+  }
+
+  /** A copy with other values for some keys, for tests and evaluations. */
+  public CompensationSettings withMode(CompensationMode value) {
+    return new CompensationSettings(
+        attributionWindowMs,
+        outcomeGraceMs,
+        implicitNegatives,
+        eagerWrites,
+        memoryKind,
+        arrays,
+        bits,
+        seed,
+        tau,
+        lambda,
+        gamma,
+        minCount,
+        errorThreshold,
+        halfLifeMs,
+        featuresDimension,
+        versionExpiryMs,
+        punctuateIntervalMs,
+        value,
+        fields,
+        fieldPriorCount,
+        fieldHalfLifeMs,
+        fieldMaxValues,
+        blend,
+        guard);
+  }
+
   public ErrorMemoryStore newStore() {
-    return new ErrorMemoryStore(memoryKind, this::sketch, versionExpiryMs);
+    return new ErrorMemoryStore(this);
   }
 }

@@ -1,7 +1,12 @@
 package io.hindsight.compensation;
 
+import io.hindsight.memory.CompensationScores;
 import io.hindsight.memory.ErrorMemories;
 import io.hindsight.memory.ErrorMemory;
+import io.hindsight.memory.FieldCompensator;
+import io.hindsight.memory.FieldEstimate;
+import io.hindsight.memory.FieldMemories;
+import io.hindsight.memory.FieldMemory;
 import io.hindsight.memory.LabelledSample;
 import io.hindsight.memory.Readout;
 import io.hindsight.memory.SketchSettings;
@@ -25,23 +30,34 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The replicated error memory as a Kafka Streams global store: one ReLoop2 memory per (model,
- * version), fed by the labelled-samples topic, read locally by every prediction. Kafka is the
- * source of truth and these files are its cache: the {@link ReplicaManifest} records the offsets
- * applied, so a record delivered again (a restart, a restore) is never counted twice, and a replica
- * interrupted mid-write is wiped by {@link #prepareRecovery} and rebuilt from the topic.
+ * The replicated error memory as a Kafka Streams global store: per (model, version) one ReLoop2
+ * sketch, one {@link FieldMemory} per declared field and one {@link FieldCompensator} (the learned
+ * blend and its guard), fed by the labelled-samples topic, read locally by every prediction. Kafka
+ * is the source of truth and these files are its cache: the {@link ReplicaManifest} records the
+ * offsets applied, so a record delivered again (a restart, a restore) is never counted twice, and a
+ * replica interrupted mid-write is wiped by {@link #prepareRecovery} and rebuilt from the topic.
  * Thread-safe: the global thread writes, stream threads and the HTTP endpoint read. Reads and
  * writes share one lock, and a read-write lock would not help: a memory reuses scratch space on
  * every call, so even two reads must not overlap.
+ *
+ * <p><b>Determinism of the blend.</b> The sketch and the field memories are order-independent; the
+ * blend's online learner is not. Its inputs are order-free (each sample carries the features it was
+ * scored with) and its order is the labelled-samples topic's: samples are keyed by model, so all of
+ * a model's samples sit in one partition and every replica applies them in the same offset order.
+ * Replicas, restarts and replays therefore hold bit-identical blends. The blend and guard are saved
+ * beside the memories on a clean close and consumed on open; a replica without that file is rebuilt
+ * from the topic like one whose memories were not closed cleanly.
  */
 public final class ErrorMemoryStore implements StateStore, AutoCloseable {
   public static final String NAME = "compensation-error-memory";
   private static final Logger log = LoggerFactory.getLogger(ErrorMemoryStore.class);
   private static final String MANIFEST = "manifest";
 
+  private final CompensationSettings settings;
   private final String kind;
   private final IntFunction<SketchSettings> settingsForDimension;
   private final long versionExpiryMs;
+  private volatile long unlearned;
   private final Map<String, Replica> replicas = new LinkedHashMap<>();
   private final ReentrantLock lock = new ReentrantLock();
   private Path directory;
@@ -56,25 +72,44 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
     final Path directory;
     final ErrorMemory memory;
     final int dimension;
+    final FieldMemory[] fields;
+    final FieldCompensator compensator;
     long firstWrite = Long.MAX_VALUE;
 
-    Replica(String modelId, Path directory, ErrorMemory memory, int dimension) {
+    /** The event time of the newest labelled sample applied; memories are never read before it. */
+    long latestSample = Long.MIN_VALUE;
+
+    Replica(
+        String modelId,
+        Path directory,
+        ErrorMemory memory,
+        int dimension,
+        FieldMemory[] fields,
+        FieldCompensator compensator) {
       this.modelId = modelId;
       this.directory = directory;
       this.memory = memory;
       this.dimension = dimension;
+      this.fields = fields;
+      this.compensator = compensator;
+    }
+
+    void close() {
+      memory.close();
+      for (FieldMemory field : fields) {
+        field.close();
+      }
     }
   }
 
-  /**
-   * @param kind the memory layout ({@link ErrorMemories})
-   * @param settingsForDimension the sketch settings for a model whose keys have this dimension
-   */
-  public ErrorMemoryStore(
-      String kind, IntFunction<SketchSettings> settingsForDimension, long versionExpiryMs) {
-    this.kind = kind;
-    this.settingsForDimension = settingsForDimension;
-    this.versionExpiryMs = versionExpiryMs;
+  /** What a replica served for one prediction: every variant's score and the sketch's evidence. */
+  public record Scored(CompensationScores scores, int evidence) {}
+
+  public ErrorMemoryStore(CompensationSettings settings) {
+    this.settings = settings;
+    this.kind = settings.memoryKind();
+    this.settingsForDimension = settings::sketch;
+    this.versionExpiryMs = settings.versionExpiryMs();
   }
 
   /**
@@ -131,6 +166,17 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
             return false;
           }
         }
+        for (String field : settings.fields()) {
+          try (FieldMemory memory =
+              FieldMemories.open(settings.fieldMemoryKind(), settings.field(field), memoryDir)) {
+            if (memory.needsRebuild()) {
+              return false;
+            }
+          }
+        }
+        if (!CompensatorState.load(memoryDir, settings.newCompensator(), new long[1])) {
+          return false;
+        }
       }
       return true;
     } catch (IOException e) {
@@ -182,10 +228,17 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
           throw new IllegalStateException(
               memoryDir + " has no metadata; delete the state to rebuild");
         }
-        ErrorMemory memory =
-            ErrorMemories.open(kind, settingsForDimension.apply(metadata.dimension()), memoryDir);
-        Replica replica = new Replica(metadata.modelId(), memoryDir, memory, metadata.dimension());
+        Replica replica = openReplica(metadata.modelId(), memoryDir, metadata.dimension());
+        long[] latest = {Long.MIN_VALUE};
+        if (!CompensatorState.consume(memoryDir, replica.compensator, latest)
+            && replica.memory.samples() > 0) {
+          log.warn(
+              "{} has no saved blend; it restarts from the paper's formula (prepareRecovery"
+                  + " rebuilds such a replica from Kafka)",
+              metadata.name());
+        }
         replica.firstWrite = metadata.firstWrite();
+        replica.latestSample = latest[0];
         replicas.put(metadata.name(), replica);
       }
     } catch (IOException e) {
@@ -216,6 +269,17 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
     }
   }
 
+  private Replica openReplica(String modelId, Path memoryDir, int dimension) {
+    ErrorMemory memory = ErrorMemories.open(kind, settingsForDimension.apply(dimension), memoryDir);
+    List<String> names = settings.fields();
+    FieldMemory[] fields = new FieldMemory[names.size()];
+    for (int f = 0; f < fields.length; f++) {
+      fields[f] =
+          FieldMemories.open(settings.fieldMemoryKind(), settings.field(names.get(f)), memoryDir);
+    }
+    return new Replica(modelId, memoryDir, memory, dimension, fields, settings.newCompensator());
+  }
+
   private boolean write(Sample sample) {
     String name = sample.memoryName();
     Replica replica = replicas.get(name);
@@ -229,13 +293,30 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
     if (!sample.labelled()) {
       return true; // a dimension declaration: the memory exists now, nothing to write
     }
+    replica.latestSample = Math.max(replica.latestSample, sample.timestamp());
     if (sample.timestamp() < replica.firstWrite) {
       replica.firstWrite = sample.timestamp();
       new MemoryMetadata(name, replica.modelId, replica.dimension, replica.firstWrite)
           .write(replica.directory);
     }
+    // The blend learns from what the prediction was scored with, before the memories hold the
+    // sample's own residual.
+    double[] features = sample.features();
+    if (features.length == replica.compensator.blend().featureCount()) {
+      replica.compensator.learn(features, sample.score(), sample.label(), sample.timestamp());
+    } else {
+      unlearned++;
+    }
     replica.memory.write(
         new LabelledSample(sample.key(), sample.label(), sample.score(), sample.timestamp()));
+    List<String> names = settings.fields();
+    for (int f = 0; f < replica.fields.length; f++) {
+      replica.fields[f].write(
+          sample.fieldValues().get(names.get(f)),
+          sample.label(),
+          sample.score(),
+          sample.timestamp());
+    }
     expireOlderVersions(replica, sample.timestamp());
     return true;
   }
@@ -244,8 +325,7 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
     int dimension = sample.key().length;
     Path memoryDir = directory.resolve(URLEncoder.encode(name, StandardCharsets.UTF_8));
     new MemoryMetadata(name, sample.modelId(), dimension, Long.MAX_VALUE).write(memoryDir);
-    ErrorMemory memory = ErrorMemories.open(kind, settingsForDimension.apply(dimension), memoryDir);
-    Replica replica = new Replica(sample.modelId(), memoryDir, memory, dimension);
+    Replica replica = openReplica(sample.modelId(), memoryDir, dimension);
     replicas.put(name, replica);
     log.info("New error memory for {} (dimension {})", name, dimension);
     return replica;
@@ -267,7 +347,7 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
                       && other.firstWrite < newest.firstWrite;
               if (expired) {
                 log.info("Error memory {} expired", entry.getKey());
-                other.memory.close();
+                other.close();
                 io.hindsight.DataDirectory.delete(other.directory);
               }
               return expired;
@@ -289,6 +369,62 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
     }
   }
 
+  /**
+   * Scores a prediction with every variant from this model version's sketch, field memories and
+   * blend; empty when it has no memory (yet, or any more), or one of another key dimension.
+   *
+   * @param fieldValues the prediction's value per declared field (absent or null when it has none)
+   * @param use whether the read counts as a use of the field values for eviction: true when
+   *     serving, false for evaluations and lookups that must not change what is retained
+   */
+  public Optional<Scored> score(
+      String modelId,
+      String modelVersion,
+      float[] key,
+      double score,
+      long timestamp,
+      Map<String, String> fieldValues,
+      boolean use) {
+    lock.lock();
+    try {
+      Replica replica = replicas.get(Sample.memoryName(modelId, modelVersion));
+      if (replica == null || replica.dimension != key.length) {
+        return Optional.empty();
+      }
+      // A task that lags behind others in event time would read decayed sums backwards in time,
+      // inflating their evidence; it reads them as of the newest sample instead.
+      long readAt = Math.max(timestamp, replica.latestSample);
+      Readout readout = replica.memory.read(key, score, readAt);
+      List<String> names = settings.fields();
+      FieldEstimate[] estimates = new FieldEstimate[replica.fields.length];
+      for (int f = 0; f < estimates.length; f++) {
+        String value = fieldValues.get(names.get(f));
+        estimates[f] =
+            use ? replica.fields[f].estimate(value, readAt) : replica.fields[f].peek(value, readAt);
+      }
+      return Optional.of(
+          new Scored(replica.compensator.score(score, readout, estimates), readout.evidence()));
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** The guard's trust in the blend of a model version (1 when it has no memory). */
+  public double trust(String modelId, String modelVersion) {
+    lock.lock();
+    try {
+      Replica replica = replicas.get(Sample.memoryName(modelId, modelVersion));
+      return replica == null ? 1.0 : replica.compensator.guard().trust();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** The settings the store was created with. */
+  public CompensationSettings settings() {
+    return settings;
+  }
+
   /** The key dimension established for a model version, if it has a memory. */
   public OptionalInt dimension(String modelId, String modelVersion) {
     lock.lock();
@@ -300,8 +436,13 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
     }
   }
 
-  /** A memory's sample count and the hash of all its buckets ({@link ErrorMemory#contentHash}). */
-  public record Fingerprint(long samples, long contentHash) {}
+  /**
+   * A memory's sample count, the hash of all its buckets ({@link ErrorMemory#contentHash}), the
+   * hashes of its field memories ({@link FieldMemory#contentHash}) and of its blend and guard
+   * state.
+   */
+  public record Fingerprint(
+      long samples, long contentHash, List<Long> fieldHashes, long compensatorHash) {}
 
   /** Per memory, by name: a cheap way to compare replicas; {@link #sameContents} is exact. */
   public Map<String, Fingerprint> fingerprint() {
@@ -311,11 +452,23 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
       replicas.forEach(
           (name, replica) ->
               fingerprint.put(
-                  name, new Fingerprint(replica.memory.samples(), replica.memory.contentHash())));
+                  name,
+                  new Fingerprint(
+                      replica.memory.samples(),
+                      replica.memory.contentHash(),
+                      java.util.Arrays.stream(replica.fields)
+                          .map(FieldMemory::contentHash)
+                          .toList(),
+                      compensatorHash(replica.compensator))));
       return fingerprint;
     } finally {
       lock.unlock();
     }
+  }
+
+  private static long compensatorHash(FieldCompensator compensator) {
+    return 31L * java.util.Arrays.hashCode(compensator.blend().snapshot())
+        + java.util.Arrays.hashCode(compensator.guard().snapshot());
   }
 
   public long samples() {
@@ -352,8 +505,18 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
         Replica theirs = other.replicas.get(entry.getKey());
         if (mine.dimension != theirs.dimension
             || mine.memory.samples() != theirs.memory.samples()
-            || !mine.memory.sameContents(theirs.memory)) {
+            || !mine.memory.sameContents(theirs.memory)
+            || mine.fields.length != theirs.fields.length
+            || !java.util.Arrays.equals(
+                mine.compensator.blend().snapshot(), theirs.compensator.blend().snapshot())
+            || !java.util.Arrays.equals(
+                mine.compensator.guard().snapshot(), theirs.compensator.guard().snapshot())) {
           return false;
+        }
+        for (int f = 0; f < mine.fields.length; f++) {
+          if (!mine.fields[f].sameContents(theirs.fields[f])) {
+            return false;
+          }
         }
       }
       return true;
@@ -381,6 +544,37 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
     return rejectedDimension;
   }
 
+  /** Labelled samples whose blend features were missing or of another length: not learned from. */
+  public long unlearned() {
+    return unlearned;
+  }
+
+  /** Values evicted from the field memories of every model version, since they were created. */
+  public long fieldEvictions() {
+    lock.lock();
+    try {
+      return replicas.values().stream()
+          .flatMap(r -> java.util.Arrays.stream(r.fields))
+          .mapToLong(FieldMemory::evictions)
+          .sum();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Values held by the field memories of every model version. */
+  public long fieldValues() {
+    lock.lock();
+    try {
+      return replicas.values().stream()
+          .flatMap(r -> java.util.Arrays.stream(r.fields))
+          .mapToLong(FieldMemory::size)
+          .sum();
+    } finally {
+      lock.unlock();
+    }
+  }
+
   /**
    * Deliberately no msync: the replica is a cache of Kafka, and a replica that did not close
    * cleanly is rebuilt from the topic whatever reached the disk, so forcing pages out at every
@@ -397,7 +591,10 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
         return;
       }
       open = false;
-      replicas.values().forEach(r -> r.memory.close());
+      replicas
+          .values()
+          .forEach(r -> CompensatorState.save(r.directory, r.compensator, r.latestSample));
+      replicas.values().forEach(Replica::close);
       replicas.clear();
       manifest.close();
     } finally {

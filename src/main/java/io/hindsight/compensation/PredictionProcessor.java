@@ -9,7 +9,7 @@ import io.hindsight.events.EventCodec;
 import io.hindsight.events.InvalidEventException;
 import io.hindsight.events.Outcome;
 import io.hindsight.events.Prediction;
-import io.hindsight.memory.Readout;
+import io.hindsight.memory.CompensationScores;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashMap;
@@ -75,25 +75,61 @@ final class PredictionProcessor implements Processor<String, Prediction, Object,
           DUPLICATE_PREDICTION, "requestId " + prediction.requestId() + " seen already");
     }
     checkDimension(prediction, key);
-    Optional<Readout> readout =
-        memory.read(
+    Map<String, String> fieldValues = PredictionKeys.fieldValues(prediction, settings.fields());
+    Optional<ErrorMemoryStore.Scored> scored =
+        memory.score(
             prediction.modelId(),
             prediction.modelVersion(),
             key,
             prediction.score(),
-            prediction.timestamp());
-    double compensated = readout.map(Readout::compensatedScore).orElse(prediction.score());
-    int evidence = readout.map(Readout::evidence).orElse(0);
-    Compensation compensation =
-        new Compensation(
-            prediction.requestId(),
-            prediction.modelId(),
-            prediction.modelVersion(),
             prediction.timestamp(),
-            prediction.score(),
-            compensated,
-            compensated - prediction.score(),
-            evidence);
+            fieldValues,
+            true);
+    Compensation compensation;
+    double[] features = null;
+    int evidence = 0;
+    if (scored.isPresent()) {
+      CompensationScores scores = scored.get().scores();
+      evidence = scored.get().evidence();
+      features = scores.features();
+      double fieldEvidence = 0;
+      for (int f = 0; f < settings.fields().size(); f++) {
+        fieldEvidence += scores.fieldEvidence(f);
+      }
+      compensation =
+          new Compensation(
+              prediction.requestId(),
+              prediction.modelId(),
+              prediction.modelVersion(),
+              prediction.timestamp(),
+              prediction.score(),
+              scores.finalScore(),
+              scores.finalScore() - prediction.score(),
+              evidence,
+              fieldEvidence,
+              settings.mode().configName(),
+              scores.trust(),
+              scores.fallingBack());
+      if (scores.fallingBack()) {
+        metrics.guardFallbacks.increment();
+      }
+      metrics.trackTrust(prediction.modelId(), prediction.modelVersion(), memory);
+    } else {
+      compensation =
+          new Compensation(
+              prediction.requestId(),
+              prediction.modelId(),
+              prediction.modelVersion(),
+              prediction.timestamp(),
+              prediction.score(),
+              prediction.score(),
+              0.0,
+              0,
+              0.0,
+              settings.mode().configName(),
+              1.0,
+              false);
+    }
     Sample parked =
         buffer.add(
             new Sample(
@@ -104,8 +140,8 @@ final class PredictionProcessor implements Processor<String, Prediction, Object,
                 prediction.score(),
                 Double.NaN,
                 key,
-                prediction.userId(),
-                prediction.itemId(),
+                fieldValues,
+                features,
                 false),
             settings.eagerWrites(),
             this::deadLetter);

@@ -2,12 +2,23 @@ package io.hindsight.compensation;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
 
 /**
  * A prediction waiting for its outcome, and once labelled, the sample written to the error memory.
- * {@code label} is NaN until the outcome is known. Its binary form (used by the pending store and
- * the labelled-samples topic) is compact: about 40 bytes plus the ids and 4 bytes per key
- * component.
+ * {@code label} is NaN until the outcome is known. It carries what every replica needs to apply it
+ * identically: the sketch key, the declared fields' values and the blend's features as they were
+ * when the prediction was scored (so every replica's blend learns from the same inputs, however far
+ * its own memories had got). Its binary form (used by the pending store and the labelled-samples
+ * topic) is compact: about 40 bytes plus the ids, 4 bytes per key component, 8 per blend feature.
+ *
+ * @param fieldValues declared field → the prediction's value; fields it lacks (null or empty) are
+ *     absent
+ * @param features the blend's features at prediction time; empty when not scored (a dimension
+ *     declaration, or a sample recorded before blends existed)
  */
 public record Sample(
     String modelId,
@@ -17,11 +28,28 @@ public record Sample(
     double score,
     double label,
     float[] key,
-    String userId,
-    String itemId,
+    Map<String, String> fieldValues,
+    double[] features,
     boolean written) {
 
-  private static final byte FORMAT = 1;
+  private static final byte FORMAT_1 = 1;
+  // Versions stay below SourcedOutcome.FORMAT, which shares the attribution buffer's index.
+  private static final byte FORMAT = 2;
+  private static final double[] NO_FEATURES = new double[0];
+
+  public Sample {
+    TreeMap<String, String> present = new TreeMap<>();
+    if (fieldValues != null) {
+      fieldValues.forEach(
+          (field, value) -> {
+            if (value != null && !value.isEmpty()) {
+              present.put(field, value);
+            }
+          });
+    }
+    fieldValues = present;
+    features = features == null ? NO_FEATURES : features;
+  }
 
   public boolean labelled() {
     return !Double.isNaN(label);
@@ -36,8 +64,8 @@ public record Sample(
         score,
         newLabel,
         key,
-        userId,
-        itemId,
+        fieldValues,
+        features,
         nowWritten);
   }
 
@@ -51,34 +79,46 @@ public record Sample(
   }
 
   public byte[] encode() {
-    byte[][] strings = {
-      utf8(modelId), utf8(modelVersion), utf8(requestId), utf8(userId), utf8(itemId)
-    };
-    int size = 1 + 8 + 8 + 8 + 1 + 4 + 4 * key.length;
+    byte[][] strings = {utf8(modelId), utf8(modelVersion), utf8(requestId)};
+    byte[][] fields = new byte[2 * fieldValues.size()][];
+    int f = 0;
+    for (Map.Entry<String, String> entry : fieldValues.entrySet()) {
+      fields[f++] = utf8(entry.getKey());
+      fields[f++] = utf8(entry.getValue());
+    }
+    int size = 1 + 8 + 8 + 8 + 1 + 4 + 4 * key.length + 4 + 4 + 8 * features.length;
     for (byte[] s : strings) {
       size += 4 + (s == null ? 0 : s.length);
+    }
+    for (byte[] s : fields) {
+      size += 4 + s.length;
     }
     ByteBuffer buffer = ByteBuffer.allocate(size);
     buffer.put(FORMAT).putLong(timestamp).putDouble(score).putDouble(label);
     buffer.put((byte) (written ? 1 : 0));
     for (byte[] s : strings) {
-      if (s == null) {
-        buffer.putInt(-1);
-      } else {
-        buffer.putInt(s.length).put(s);
-      }
+      putString(buffer, s);
     }
     buffer.putInt(key.length);
     for (float component : key) {
       buffer.putFloat(component);
     }
+    buffer.putInt(fieldValues.size());
+    for (byte[] s : fields) {
+      putString(buffer, s);
+    }
+    buffer.putInt(features.length);
+    for (double feature : features) {
+      buffer.putDouble(feature);
+    }
     return buffer.array();
   }
 
+  /** Decodes this format, or format 1 (user and item ids, no features) written before it. */
   public static Sample decode(byte[] bytes) {
     ByteBuffer buffer = ByteBuffer.wrap(bytes);
     byte format = buffer.get();
-    if (format != FORMAT) {
+    if (format != FORMAT && format != FORMAT_1) {
       throw new IllegalArgumentException("Unknown sample format " + format);
     }
     long timestamp = buffer.getLong();
@@ -88,14 +128,51 @@ public record Sample(
     String modelId = string(buffer);
     String modelVersion = string(buffer);
     String requestId = string(buffer);
-    String userId = string(buffer);
-    String itemId = string(buffer);
+    Map<String, String> fieldValues = new TreeMap<>();
+    if (format == FORMAT_1) {
+      putIfPresent(fieldValues, "userId", string(buffer));
+      putIfPresent(fieldValues, "itemId", string(buffer));
+    }
     float[] key = new float[buffer.getInt()];
     for (int i = 0; i < key.length; i++) {
       key[i] = buffer.getFloat();
     }
+    double[] features = NO_FEATURES;
+    if (format == FORMAT) {
+      int fields = buffer.getInt();
+      for (int i = 0; i < fields; i++) {
+        fieldValues.put(string(buffer), string(buffer));
+      }
+      features = new double[buffer.getInt()];
+      for (int i = 0; i < features.length; i++) {
+        features[i] = buffer.getDouble();
+      }
+    }
     return new Sample(
-        modelId, modelVersion, requestId, timestamp, score, label, key, userId, itemId, written);
+        modelId,
+        modelVersion,
+        requestId,
+        timestamp,
+        score,
+        label,
+        key,
+        fieldValues,
+        features,
+        written);
+  }
+
+  private static void putIfPresent(Map<String, String> values, String field, String value) {
+    if (value != null) {
+      values.put(field, value);
+    }
+  }
+
+  private static void putString(ByteBuffer buffer, byte[] s) {
+    if (s == null) {
+      buffer.putInt(-1);
+    } else {
+      buffer.putInt(s.length).put(s);
+    }
   }
 
   private static byte[] utf8(String s) {
@@ -110,5 +187,27 @@ public record Sample(
     byte[] bytes = new byte[length];
     buffer.get(bytes);
     return new String(bytes, StandardCharsets.UTF_8);
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof Sample other
+        && timestamp == other.timestamp
+        && Double.compare(score, other.score) == 0
+        && Double.compare(label, other.label) == 0
+        && written == other.written
+        && Objects.equals(modelId, other.modelId)
+        && Objects.equals(modelVersion, other.modelVersion)
+        && Objects.equals(requestId, other.requestId)
+        && Arrays.equals(key, other.key)
+        && fieldValues.equals(other.fieldValues)
+        && Arrays.equals(features, other.features);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(modelId, modelVersion, requestId, timestamp, label, written)
+        + 31 * Arrays.hashCode(key)
+        + 17 * Arrays.hashCode(features);
   }
 }

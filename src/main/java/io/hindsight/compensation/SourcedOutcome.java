@@ -11,8 +11,11 @@ import java.nio.charset.StandardCharsets;
  */
 record SourcedOutcome(Outcome outcome, String key, String topic, int partition, long offset) {
 
-  /** Distinct from {@link Sample}'s format byte: both live in the attribution buffer's index. */
-  static final byte FORMAT = 2;
+  /**
+   * Distinct from {@link Sample}'s format bytes (small version numbers): both live in the
+   * attribution buffer's index.
+   */
+  static final byte FORMAT = (byte) 'O';
 
   byte[] encode() {
     byte[] id = outcome.requestId().getBytes(StandardCharsets.UTF_8);

@@ -72,6 +72,18 @@ public final class HindsightConfig extends AbstractConfig {
   public static final String COMPENSATION_LAMBDA = "compensation.lambda";
   public static final String COMPENSATION_GAMMA = "compensation.gamma";
   public static final String COMPENSATION_VERSION_EXPIRY_MS = "compensation.version.expiry.ms";
+  public static final String COMPENSATION_MODE = "compensation.mode";
+  public static final String COMPENSATION_FIELDS = "compensation.fields";
+  public static final String COMPENSATION_FIELD_PRIOR_COUNT = "compensation.field.prior.count";
+  public static final String COMPENSATION_FIELD_HALF_LIFE_MS = "compensation.field.half.life.ms";
+  public static final String COMPENSATION_FIELD_MAX_VALUES = "compensation.field.max.values";
+  public static final String COMPENSATION_BLEND_LEARNING_RATE = "compensation.blend.learning.rate";
+  public static final String COMPENSATION_BLEND_BETA = "compensation.blend.beta";
+  public static final String COMPENSATION_BLEND_L1 = "compensation.blend.l1";
+  public static final String COMPENSATION_BLEND_L2 = "compensation.blend.l2";
+  public static final String COMPENSATION_GUARD_HALF_LIFE_MS = "compensation.guard.half.life.ms";
+  public static final String COMPENSATION_GUARD_MIN_WEIGHT = "compensation.guard.min.weight";
+  public static final String COMPENSATION_GUARD_TOLERANCE = "compensation.guard.tolerance";
   public static final String COMPENSATION_PUNCTUATE_INTERVAL_MS =
       "compensation.punctuate.interval.ms";
 
@@ -97,6 +109,32 @@ public final class HindsightConfig extends AbstractConfig {
   private static final long MINUTE = 60 * SECOND;
   private static final long HOUR = 60 * MINUTE;
   private static final long DAY = 24 * HOUR;
+
+  /** Field names for {@link #COMPENSATION_FIELDS}: non-blank, distinct, at most 200 characters. */
+  private static final ConfigDef.Validator FIELD_NAMES =
+      new ConfigDef.Validator() {
+        @Override
+        public void ensureValid(String name, Object value) {
+          @SuppressWarnings("unchecked")
+          List<String> fields = (List<String>) value;
+          if (fields == null) {
+            return;
+          }
+          for (String field : fields) {
+            if (field.isBlank() || field.length() > 200) {
+              throw new ConfigException(name, value, "field names must be 1 to 200 characters");
+            }
+          }
+          if (fields.stream().distinct().count() != fields.size()) {
+            throw new ConfigException(name, value, "fields must be distinct");
+          }
+        }
+
+        @Override
+        public String toString() {
+          return "distinct names of 1 to 200 characters";
+        }
+      };
 
   public static final ConfigDef DEFINITION =
       new ConfigDef()
@@ -360,6 +398,100 @@ public final class HindsightConfig extends AbstractConfig {
               atLeast(1),
               LOW,
               "How often (stream time) attribution windows are checked for closing.")
+          .define(
+              COMPENSATION_MODE,
+              Type.STRING,
+              "blend",
+              ValidString.in("reloop2", "fields", "blend"),
+              HIGH,
+              "Which compensation is served: reloop2 (the paper's formula from the sketch), fields"
+                  + " (y_base + lambda * the sum of the field memories' estimates), blend (a model"
+                  + " learned online over the base logit, the sketch's and the fields' estimates,"
+                  + " held back by the guard). All three are computed and learned in every mode.")
+          .define(
+              COMPENSATION_FIELDS,
+              Type.LIST,
+              "userId,itemId",
+              FIELD_NAMES,
+              HIGH,
+              "Declared fields with an exact error memory per value: userId, itemId or a features"
+                  + " key. Empty for none.")
+          .define(
+              COMPENSATION_FIELD_PRIOR_COUNT,
+              Type.DOUBLE,
+              10.0,
+              between(0.0, 1e9),
+              MEDIUM,
+              "Pseudo-count of zero residuals added to every field value on read: the estimate is"
+                  + " sum(y - y_base) / (n + prior).")
+          .define(
+              COMPENSATION_FIELD_HALF_LIFE_MS,
+              Type.LONG,
+              0L,
+              atLeast(0),
+              MEDIUM,
+              "Event-time half-life of field memory sums (0 disables decay).")
+          .define(
+              COMPENSATION_FIELD_MAX_VALUES,
+              Type.INT,
+              1_000_000,
+              between(1, 1 << 28),
+              MEDIUM,
+              "Most values a field memory keeps per model version; the least recently used are"
+                  + " evicted beyond it (counted).")
+          .define(
+              COMPENSATION_BLEND_LEARNING_RATE,
+              Type.DOUBLE,
+              0.02,
+              between(1e-9, 100.0),
+              MEDIUM,
+              "alpha of the blend's FTRL-proximal learner: per-coordinate step alpha / (beta +"
+                  + " sqrt(sum g^2)).")
+          .define(
+              COMPENSATION_BLEND_BETA,
+              Type.DOUBLE,
+              1.0,
+              between(0.0, 1e9),
+              LOW,
+              "beta of the blend's learner: damps each coordinate's first steps.")
+          .define(
+              COMPENSATION_BLEND_L1,
+              Type.DOUBLE,
+              0.0,
+              between(0.0, 1e9),
+              LOW,
+              "L1 strength on the blend's deviation from the paper's formula.")
+          .define(
+              COMPENSATION_BLEND_L2,
+              Type.DOUBLE,
+              1.0,
+              between(0.0, 1e9),
+              LOW,
+              "L2 strength on the blend's deviation from the paper's formula.")
+          .define(
+              COMPENSATION_GUARD_HALF_LIFE_MS,
+              Type.LONG,
+              3_600_000L,
+              atLeast(0),
+              MEDIUM,
+              "Event-time half-life of the guard's logloss comparison (0 compares all-time"
+                  + " averages).")
+          .define(
+              COMPENSATION_GUARD_MIN_WEIGHT,
+              Type.DOUBLE,
+              200.0,
+              between(0.0, 1e12),
+              LOW,
+              "Labelled samples (decayed) before the guard judges the blend; it trusts it fully"
+                  + " until then.")
+          .define(
+              COMPENSATION_GUARD_TOLERANCE,
+              Type.DOUBLE,
+              0.01,
+              between(1e-9, 1e9),
+              MEDIUM,
+              "Relative logloss excess of the blend over the base at which the guard serves the"
+                  + " base score alone; trust falls linearly from 1 at no excess.")
           .define(
               REWRITE_SESSION_GAP_MS,
               Type.LONG,

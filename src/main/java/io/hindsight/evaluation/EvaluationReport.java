@@ -50,8 +50,16 @@ public final class EvaluationReport {
       }
     }
     try (BufferedWriter out = Files.newBufferedWriter(directory.resolve("compensations.csv"))) {
-      out.write("requestId,timestamp,userId,label,score,compensated,oracle\n");
+      StringBuilder header =
+          new StringBuilder("requestId,timestamp,userId,label,score,compensated");
+      header.append(",oracle,trust");
+      result.variants().forEach(name -> header.append(',').append(csv(name)));
+      out.write(header.append('\n').toString());
       for (TopologyEvaluation.Row row : result.rows()) {
+        StringBuilder variants = new StringBuilder();
+        for (double v : row.variants()) {
+          variants.append(',').append(v);
+        }
         out.write(
             csv(row.requestId())
                 + ","
@@ -66,6 +74,9 @@ public final class EvaluationReport {
                 + row.compensated()
                 + ","
                 + row.oracle()
+                + ","
+                + row.trust()
+                + variants
                 + "\n");
       }
     }
@@ -81,12 +92,24 @@ public final class EvaluationReport {
     input.put("dead_letters", result.deadLetters());
     if (!result.rows().isEmpty()) {
       ObjectNode compensation = root.putObject("compensation");
-      compensation.set("overall", slotMetrics(result.rows()));
+      compensation.set("overall", slotMetrics(result.rows(), SERVED));
       ArrayNode slotArray = compensation.putArray("slots");
-      for (List<TopologyEvaluation.Row> slot : ChronologicalSlotter.split(result.rows(), slots)) {
-        slotArray.add(slotMetrics(slot));
+      List<List<TopologyEvaluation.Row>> split = ChronologicalSlotter.split(result.rows(), slots);
+      for (List<TopologyEvaluation.Row> slot : split) {
+        slotArray.add(slotMetrics(slot, SERVED));
       }
       compensation.set("calibration", calibration(result.rows()));
+      ObjectNode variants = compensation.putObject("variants");
+      for (int v = 0; v < result.variants().size(); v++) {
+        ObjectNode variant = variants.putObject(result.variants().get(v));
+        variant.set("overall", slotMetrics(result.rows(), v));
+        ArrayNode variantSlots = variant.putArray("slots");
+        for (List<TopologyEvaluation.Row> slot : split) {
+          variantSlots.add(slotMetrics(slot, v));
+        }
+      }
+      double fallbacks = result.rows().stream().filter(r -> r.trust() < 1.0).count();
+      number(compensation, "guard_fallback_rate", fallbacks / result.rows().size());
     }
     TopologyEvaluation.RewriteOutcome rewrites = result.rewrites();
     if (rewrites != null) {
@@ -130,7 +153,14 @@ public final class EvaluationReport {
     return root;
   }
 
-  private static ObjectNode slotMetrics(List<TopologyEvaluation.Row> rows) {
+  /** {@link #slotMetrics}'s variant index of the served score. */
+  private static final int SERVED = -1;
+
+  /**
+   * The metrics of {@code rows}, with "comp" the served score ({@link #SERVED}) or variant {@code
+   * variant} of {@link TopologyEvaluation.Result#variants}.
+   */
+  private static ObjectNode slotMetrics(List<TopologyEvaluation.Row> rows, int variant) {
     int n = rows.size();
     double[] labels = new double[n];
     double[] base = new double[n];
@@ -141,7 +171,7 @@ public final class EvaluationReport {
       TopologyEvaluation.Row row = rows.get(i);
       labels[i] = row.label();
       base[i] = row.score();
-      comp[i] = row.compensated();
+      comp[i] = variant == SERVED ? row.compensated() : row.variants()[variant];
       oracle[i] = row.oracle();
       users[i] = row.userId();
     }

@@ -6,6 +6,7 @@ import io.hindsight.HindsightService;
 import io.hindsight.StreamsApp;
 import io.hindsight.compensation.CompensationApp;
 import io.hindsight.compensation.CompensationSettings;
+import io.hindsight.compensation.ErrorMemoryStore;
 import io.hindsight.compensation.PredictionKeys;
 import io.hindsight.compensation.Sample;
 import io.hindsight.config.HindsightConfig;
@@ -18,6 +19,7 @@ import io.hindsight.events.InvalidEventException;
 import io.hindsight.events.Prediction;
 import io.hindsight.markov.RewriteRule;
 import io.hindsight.markov.UtteranceNormalizer;
+import io.hindsight.memory.CompensationScores;
 import io.hindsight.memory.LabelledSample;
 import io.hindsight.rewrite.RewriteApp;
 import io.hindsight.rewrite.RewriteReplica;
@@ -52,7 +54,14 @@ import org.apache.kafka.streams.test.TestRecord;
  */
 public final class TopologyEvaluation {
 
-  /** One compensated prediction. */
+  /**
+   * One compensated prediction.
+   *
+   * @param variants every compensator's score for it, in the order of {@link Result#variants}
+   *     (base, reloop2, each field alone, fields, blend-unguarded, blend), from the same replica
+   *     state the served score came from
+   * @param trust the guard's trust in the blend when it was scored
+   */
   public record Row(
       String requestId,
       long timestamp,
@@ -61,7 +70,9 @@ public final class TopologyEvaluation {
       double score,
       double compensated,
       double oracle,
-      int evidence) {}
+      int evidence,
+      double[] variants,
+      double trust) {}
 
   /** A rule change: target null for a retraction. */
   public record RuleEvent(long timestamp, String source, String target) {}
@@ -83,6 +94,7 @@ public final class TopologyEvaluation {
 
   /** Everything one run measured. */
   public record Result(
+      List<String> variants,
       List<Row> rows,
       List<RuleEvent> rules,
       RewriteOutcome rewrites,
@@ -162,6 +174,7 @@ public final class TopologyEvaluation {
       List<Integer> oracleTickets = new ArrayList<>();
       long window = compensation.attributionWindowMs();
       boolean implicitNegatives = compensation.implicitNegatives();
+      List<String> variantNames = compensation.newCompensator().variantNames();
       List<Row> rows = new ArrayList<>();
       List<RuleEvent> rules = new ArrayList<>();
       long sequence = 0;
@@ -188,6 +201,27 @@ public final class TopologyEvaluation {
                 key == null || !oracles.hasMemory(memory)
                     ? -1
                     : oracles.read(memory, key, score, event.timestamp());
+            // Every variant, from the replica as the processor is about to read it; peeking does
+            // not count as a use of the field values, so it changes nothing the processor sees.
+            Prediction scoredPrediction = p;
+            Optional<CompensationScores> variants =
+                p == null
+                    ? Optional.empty()
+                    : drivers
+                        .compensationApp
+                        .memory()
+                        .flatMap(
+                            m ->
+                                m.score(
+                                    scoredPrediction.modelId(),
+                                    scoredPrediction.modelVersion(),
+                                    key,
+                                    scoredPrediction.score(),
+                                    scoredPrediction.timestamp(),
+                                    PredictionKeys.fieldValues(
+                                        scoredPrediction, compensation.fields()),
+                                    false))
+                        .map(ErrorMemoryStore.Scored::scores);
             drivers.predictions.pipeInput(event.key(), event.json(), event.timestamp());
             for (TestRecord<String, String> out : drivers.compensations.readRecordsToList()) {
               Compensation c = EventCodec.JSON.readValue(out.value(), Compensation.class);
@@ -205,7 +239,11 @@ public final class TopologyEvaluation {
                       c.score(),
                       c.compensatedScore(),
                       score,
-                      c.evidence()));
+                      c.evidence(),
+                      variants
+                          .map(CompensationScores::variantScores)
+                          .orElseGet(() -> passThrough(variantNames.size(), c.score())),
+                      c.trust()));
               oracleTickets.add(oracle);
             }
           }
@@ -321,11 +359,14 @@ public final class TopologyEvaluation {
                   row.score(),
                   row.compensated(),
                   oracleScores[ticket],
-                  row.evidence()));
+                  row.evidence(),
+                  row.variants(),
+                  row.trust()));
         }
       }
       rows.removeIf(r -> Double.isNaN(r.label()));
       return new Result(
+          variantNames,
           rows,
           rules,
           rewrites,
@@ -336,6 +377,12 @@ public final class TopologyEvaluation {
     } finally {
       io.hindsight.DataDirectory.delete(stateDir);
     }
+  }
+
+  private static double[] passThrough(int variants, double score) {
+    double[] scores = new double[variants];
+    java.util.Arrays.fill(scores, score);
+    return scores;
   }
 
   private static String progressLine(long done, long total, long started) {

@@ -18,6 +18,7 @@ import java.util.Arrays;
  * @param mode the mode that chose {@code finalScore}
  * @param features the blend's features, to be handed back to {@link FieldCompensator#learn} with
  *     the label
+ * @param fieldEvidence per declared field, the (decayed) samples behind its estimate
  */
 public record CompensationScores(
     double base,
@@ -29,7 +30,13 @@ public record CompensationScores(
     double guarded,
     double finalScore,
     CompensationMode mode,
-    double[] features) {
+    double[] features,
+    double[] fieldEvidence) {
+
+  /** The samples behind declared field {@code f}'s estimate (0 for a value never seen). */
+  public double fieldEvidence(int f) {
+    return fieldEvidence[f];
+  }
 
   /** finalScore − base. */
   public double delta() {
@@ -68,7 +75,8 @@ public record CompensationScores(
         && Double.compare(guarded, other.guarded) == 0
         && Double.compare(finalScore, other.finalScore) == 0
         && mode == other.mode
-        && Arrays.equals(features, other.features);
+        && Arrays.equals(features, other.features)
+        && Arrays.equals(fieldEvidence, other.fieldEvidence);
   }
 
   @Override

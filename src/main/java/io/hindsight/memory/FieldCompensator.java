@@ -85,9 +85,11 @@ public final class FieldCompensator {
     double[] features =
         LearnedBlend.features(baseScore, sketch, fieldEstimates, lambda, blend.newFeatures());
     double[] alone = new double[fieldEstimates.length];
+    double[] evidence = new double[fieldEstimates.length];
     double sum = 0;
     for (int f = 0; f < fieldEstimates.length; f++) {
       double e = fieldEstimates[f].estimate();
+      evidence[f] = fieldEstimates[f].evidence();
       alone[f] = LearnedBlend.clamp01(baseScore + lambda * e);
       sum += e;
     }
@@ -111,7 +113,8 @@ public final class FieldCompensator {
         guarded,
         served,
         mode,
-        features);
+        features,
+        evidence);
   }
 
   /**
@@ -136,7 +139,10 @@ public final class FieldCompensator {
     learn(served.features(), served.base(), label, timestamp);
   }
 
-  /** Names of the variants of {@link CompensationScores#variantScores}, in the same order. */
+  /**
+   * Names of the variants of {@link CompensationScores#variantScores}, in the same order: {@code
+   * blend} is the guarded blend (what mode blend serves), {@code blend-unguarded} the blend alone.
+   */
   public List<String> variantNames() {
     List<String> names = new ArrayList<>();
     names.add("base");
@@ -145,8 +151,8 @@ public final class FieldCompensator {
       names.add("field:" + field);
     }
     names.add("fields");
+    names.add("blend-unguarded");
     names.add("blend");
-    names.add("blend-guarded");
     return names;
   }
 

@@ -37,7 +37,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Compensation throughput on the in-process broker as a ratio to a pass-through topology that reads
- * and writes the same records, measured in the same run, at both processing guarantees.
+ * and writes the same records, measured in the same run, at both processing guarantees, for the
+ * paper's formula ({@code compensation.mode=reloop2}) and the default learned blend over the sketch
+ * and two field memories ({@code blend}).
  *
  * <p>Each run is timed from its first output record to its last, so consumer start-up and the
  * rebalance are not counted, after an untimed warm-up of both topologies so that the first timed
@@ -58,7 +60,7 @@ class CompensationThroughputIT {
     for (String guarantee :
         List.of(HindsightConfig.AT_LEAST_ONCE, HindsightConfig.EXACTLY_ONCE_V2)) {
       String prefix = "tp-" + guarantee.replace('_', '-') + ".";
-      HindsightConfig config = config(prefix, guarantee);
+      HindsightConfig config = config(prefix, guarantee, "blend");
       Topics topics = Topics.from(config);
       provision(config, topics);
       produceWorkload(topics, PREDICTIONS);
@@ -68,31 +70,40 @@ class CompensationThroughputIT {
               new PassThroughApp(topics),
               topics.compensations().name() + "-copy",
               PREDICTIONS);
-      Rate compensation =
-          run(
-              config,
-              new CompensationApp(config, new SimpleMeterRegistry()),
-              topics.compensations().name(),
-              PREDICTIONS);
       System.out.printf(
-          "THROUGHPUT %s: pass-through %.0f records/s (%.0f us CPU/record), compensation %.0f"
-              + " predictions/s (%.0f us CPU/prediction, %.1f changelog records/prediction),"
-              + " ratio %.2f (by CPU time %.2f)%n",
-          guarantee,
-          passThrough.perSecond(),
-          passThrough.cpuMicrosPerRecord(),
-          compensation.perSecond(),
-          compensation.cpuMicrosPerRecord(),
-          compensation.changelogPerRecord(),
-          compensation.perSecond() / passThrough.perSecond(),
-          passThrough.cpuMicrosPerRecord() / compensation.cpuMicrosPerRecord());
-      assertThat(compensation.perSecond()).isPositive();
+          "THROUGHPUT %s: pass-through %.0f records/s (%.0f us CPU/record)%n",
+          guarantee, passThrough.perSecond(), passThrough.cpuMicrosPerRecord());
+      // Each mode on its own copy of the workload, so each run's output topic holds only its own.
+      for (String mode : List.of("reloop2", "blend")) {
+        String modePrefix = prefix + mode + ".";
+        HindsightConfig modeConfig = config(modePrefix, guarantee, mode);
+        Topics modeTopics = Topics.from(modeConfig);
+        provision(modeConfig, modeTopics);
+        produceWorkload(modeTopics, PREDICTIONS);
+        Rate compensation =
+            run(
+                modeConfig,
+                new CompensationApp(modeConfig, new SimpleMeterRegistry()),
+                modeTopics.compensations().name(),
+                PREDICTIONS);
+        System.out.printf(
+            "THROUGHPUT %s %s: compensation %.0f predictions/s (%.0f us CPU/prediction, %.1f"
+                + " changelog records/prediction), ratio to pass-through %.2f (by CPU time %.2f)%n",
+            guarantee,
+            mode,
+            compensation.perSecond(),
+            compensation.cpuMicrosPerRecord(),
+            compensation.changelogPerRecord(),
+            compensation.perSecond() / passThrough.perSecond(),
+            passThrough.cpuMicrosPerRecord() / compensation.cpuMicrosPerRecord());
+        assertThat(compensation.perSecond()).isPositive();
+      }
     }
   }
 
   /** Both topologies once, untimed, so that the timed runs meet compiled code. */
   private static void warmUp() throws Exception {
-    HindsightConfig config = config("tp-warm-up.", HindsightConfig.AT_LEAST_ONCE);
+    HindsightConfig config = config("tp-warm-up.", HindsightConfig.AT_LEAST_ONCE, "blend");
     Topics topics = Topics.from(config);
     provision(config, topics);
     produceWorkload(topics, WARM_UP_PREDICTIONS);
@@ -139,11 +150,14 @@ class CompensationThroughputIT {
     return total;
   }
 
-  private static HindsightConfig config(String prefix, String guarantee) throws Exception {
+  private static HindsightConfig config(String prefix, String guarantee, String mode)
+      throws Exception {
     return HindsightConfig.load(
         null,
         Map.of(),
         Map.of(
+            HindsightConfig.COMPENSATION_MODE,
+            mode,
             HindsightConfig.BOOTSTRAP_SERVERS,
             kafka.bootstrapServers(),
             HindsightConfig.TOPIC_PREFIX,

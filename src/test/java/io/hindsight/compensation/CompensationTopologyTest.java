@@ -61,6 +61,8 @@ class CompensationTopologyTest {
     values.put(HindsightConfig.COMPENSATION_MEMORY_BITS, "4");
     values.put(HindsightConfig.COMPENSATION_MEMORY_STORE, "onheap");
     values.put(HindsightConfig.COMPENSATION_LAMBDA, "1.0");
+    // The paper's formula, so expectations are exact; blend-mode tests override it.
+    values.put(HindsightConfig.COMPENSATION_MODE, "reloop2");
     values.put(HindsightConfig.VALIDATION_MAX_FUTURE_SKEW_MS, Long.toString(Long.MAX_VALUE / 4));
     values.putAll(overrides);
     HindsightConfig config = HindsightConfig.load(null, Map.of(), values);
@@ -314,6 +316,115 @@ class CompensationTopologyTest {
     Compensation c = read(compensations.readValue());
     assertThat(c.compensatedScore())
         .isCloseTo(0.2 + 0.5 * (1.0 - 0.2), org.assertj.core.data.Offset.offset(1e-9));
+  }
+
+  @Test
+  void shouldCompensateFromAUsersFieldMemoryInFieldsMode() throws Exception {
+    start(Map.of(HindsightConfig.COMPENSATION_MODE, "fields"));
+    // The same user clicks on items the model scores at 0.2, each seen from a different direction,
+    // so only the user's field memory holds the pattern.
+    for (int i = 0; i < 40; i++) {
+      float angle = (float) (i * 0.7);
+      predictions.pipeInput(
+          "x" + i,
+          json(
+              new Prediction(
+                  "x" + i,
+                  "m",
+                  "v1",
+                  T0 + i,
+                  0.2,
+                  new float[] {(float) Math.cos(angle), (float) Math.sin(angle), 0, 0},
+                  null,
+                  "alice",
+                  "item" + i)),
+          T0 + i);
+      outcome("x" + i, T0 + i + 1, 1.0);
+    }
+    predict("tick", T0 + 2 * WINDOW, 0.2, "v1", 0, 0, 1, 0);
+    compensations.readValuesToList();
+    predictions.pipeInput(
+        "q",
+        json(
+            new Prediction(
+                "q",
+                "m",
+                "v1",
+                T0 + 2 * WINDOW + 1,
+                0.2,
+                new float[] {0, 0, 0, 1},
+                null,
+                "alice",
+                "new")),
+        T0 + 2 * WINDOW + 1);
+    Compensation c = read(compensations.readValue());
+    // prior 10, 40 residuals of +0.8: estimate 0.8 * 40 / 50 = 0.64, served 0.2 + λ·0.64.
+    assertThat(c.mode()).isEqualTo("fields");
+    assertThat(c.fieldEvidence()).isEqualTo(40.0);
+    assertThat(c.compensatedScore())
+        .isCloseTo(0.2 + 1.0 * 0.64, org.assertj.core.data.Offset.offset(1e-6));
+  }
+
+  @Test
+  void shouldStayWithinHalfAPercentOfACalibratedDriftFreeBaseInBlendMode() throws Exception {
+    start(
+        Map.of(
+            HindsightConfig.COMPENSATION_MODE, "blend",
+            HindsightConfig.COMPENSATION_LAMBDA, "0.5",
+            HindsightConfig.COMPENSATION_GUARD_HALF_LIFE_MS, "600000"));
+    java.util.SplittableRandom random = new java.util.SplittableRandom(3);
+    int n = 8_000;
+    double[] labels = new double[n];
+    double[] base = new double[n];
+    double[] served = new double[n];
+    int fallbacks = 0;
+    for (int i = 0; i < n; i++) {
+      long ts = T0 + i * 100L;
+      float[] embedding = new float[4];
+      for (int k = 0; k < 4; k++) {
+        embedding[k] = (float) random.nextGaussian();
+      }
+      double score = 1 / (1 + Math.exp(-(embedding[0] - embedding[1] - 0.5)));
+      double label = random.nextDouble() < score ? 1.0 : 0.0;
+      String id = "c" + i;
+      predictions.pipeInput(
+          id,
+          json(
+              new Prediction(
+                  id,
+                  "m",
+                  "v1",
+                  ts,
+                  score,
+                  embedding,
+                  null,
+                  "u" + random.nextInt(300),
+                  "i" + random.nextInt(100))),
+          ts);
+      if (label == 1.0) {
+        outcome(id, ts + 500, 1.0);
+      }
+      Compensation c = read(compensations.readValue());
+      assertThat(c.mode()).isEqualTo("blend");
+      assertThat(c.trust()).isBetween(0.0, 1.0);
+      assertThat(c.fallback()).isEqualTo(c.trust() < 1.0);
+      fallbacks += c.fallback() ? 1 : 0;
+      labels[i] = label;
+      base[i] = score;
+      served[i] = c.compensatedScore();
+    }
+    int from = n / 2;
+    double[] y = java.util.Arrays.copyOfRange(labels, from, n);
+    double baseLoss =
+        io.hindsight.evaluation.BinaryMetrics.logloss(
+            y, java.util.Arrays.copyOfRange(base, from, n));
+    double servedLoss =
+        io.hindsight.evaluation.BinaryMetrics.logloss(
+            y, java.util.Arrays.copyOfRange(served, from, n));
+    System.out.printf(
+        "calibrated stream, second half: base logloss %.5f, blend %.5f (%+.2f%%), %d fallbacks%n",
+        baseLoss, servedLoss, 100 * (servedLoss / baseLoss - 1), fallbacks);
+    assertThat(servedLoss).isLessThanOrEqualTo(1.005 * baseLoss);
   }
 
   private static String header(TestRecord<byte[], byte[]> record, String name) {

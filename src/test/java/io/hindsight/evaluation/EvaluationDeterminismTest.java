@@ -47,7 +47,9 @@ class EvaluationDeterminismTest {
     String metrics = new String(first, java.nio.charset.StandardCharsets.UTF_8);
     assertThat(metrics).contains("\"auc_comp\"").contains("\"rewrites\"").contains("\"slots\"");
     assertThat(Files.readString(dir.resolve("a/compensations.csv")))
-        .startsWith("requestId,timestamp,userId,label,score,compensated,oracle\n");
+        .startsWith(
+            "requestId,timestamp,userId,label,score,compensated,oracle,trust,base,reloop2,"
+                + "field:userId,field:itemId,fields,blend-unguarded,blend\n");
     assertThat(Files.readAllLines(dir.resolve("a/rules.jsonl"))).isNotEmpty();
   }
 }

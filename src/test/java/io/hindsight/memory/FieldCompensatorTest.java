@@ -50,7 +50,13 @@ class FieldCompensatorTest {
     CompensationScores s = c.score(0.3, SKETCH, USER, ITEM);
     assertThat(c.variantNames())
         .containsExactly(
-            "base", "reloop2", "field:userId", "field:itemId", "fields", "blend", "blend-guarded");
+            "base",
+            "reloop2",
+            "field:userId",
+            "field:itemId",
+            "fields",
+            "blend-unguarded",
+            "blend");
     assertThat(s.variantScores())
         .containsExactly(0.3, 0.45, 0.4, 0.25, s.fields(), s.blend(), s.guarded());
   }
