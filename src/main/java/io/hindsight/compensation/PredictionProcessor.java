@@ -132,17 +132,7 @@ final class PredictionProcessor implements Processor<String, Prediction, Object,
     }
     Sample parked =
         buffer.add(
-            new Sample(
-                prediction.modelId(),
-                prediction.modelVersion(),
-                prediction.requestId(),
-                prediction.timestamp(),
-                prediction.score(),
-                Double.NaN,
-                key,
-                fieldValues,
-                features,
-                false),
+            unlabelled(prediction, key, fieldValues, features),
             settings.eagerWrites(),
             this::deadLetter);
     if (parked.written()) {
@@ -154,6 +144,21 @@ final class PredictionProcessor implements Processor<String, Prediction, Object,
     metrics.compensations.increment();
     metrics.evidence.record(evidence);
     metrics.latency.record(System.nanoTime() - started, java.util.concurrent.TimeUnit.NANOSECONDS);
+  }
+
+  private static Sample unlabelled(
+      Prediction prediction, float[] key, Map<String, String> fieldValues, double[] features) {
+    return new Sample(
+        prediction.modelId(),
+        prediction.modelVersion(),
+        prediction.requestId(),
+        prediction.timestamp(),
+        prediction.score(),
+        Double.NaN,
+        key,
+        fieldValues,
+        features,
+        false);
   }
 
   /**
@@ -175,19 +180,7 @@ final class PredictionProcessor implements Processor<String, Prediction, Object,
     }
     if (established == null) {
       dimensions.put(model, key.length);
-      publish(
-          new Sample(
-              prediction.modelId(),
-              prediction.modelVersion(),
-              prediction.requestId(),
-              prediction.timestamp(),
-              prediction.score(),
-              Double.NaN,
-              key,
-              null,
-              null,
-              false),
-          prediction.timestamp());
+      publish(unlabelled(prediction, key, null, null), prediction.timestamp());
       return;
     }
     if (established != key.length) {

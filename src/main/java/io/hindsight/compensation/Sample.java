@@ -179,7 +179,8 @@ public record Sample(
     return s == null ? null : s.getBytes(StandardCharsets.UTF_8);
   }
 
-  private static String string(ByteBuffer buffer) {
+  /** A length-prefixed UTF-8 string, null for length -1. */
+  static String string(ByteBuffer buffer) {
     int length = buffer.getInt();
     if (length < 0) {
       return null;

@@ -46,24 +46,14 @@ record SourcedOutcome(Outcome outcome, String key, String topic, int partition, 
     double label = buffer.getDouble();
     int partition = buffer.getInt();
     long offset = buffer.getLong();
-    String requestId = string(buffer);
-    String key = string(buffer);
-    String topic = string(buffer);
+    String requestId = Sample.string(buffer);
+    String key = Sample.string(buffer);
+    String topic = Sample.string(buffer);
     return new SourcedOutcome(
         new Outcome(requestId, timestamp, label), key, topic, partition, offset);
   }
 
   static boolean isEncoded(byte[] bytes) {
     return bytes.length > 0 && bytes[0] == FORMAT;
-  }
-
-  private static String string(ByteBuffer buffer) {
-    int length = buffer.getInt();
-    if (length < 0) {
-      return null;
-    }
-    byte[] bytes = new byte[length];
-    buffer.get(bytes);
-    return new String(bytes, StandardCharsets.UTF_8);
   }
 }

@@ -96,7 +96,11 @@ class TwoInstanceRewriteIT {
         services.stream().map(s -> ((RewriteApp) s.apps().get(0)).replica().orElseThrow()).toList();
     await("both replicas learned the rules")
         .atMost(Duration.ofSeconds(120))
-        .until(() -> replicas.stream().allMatch(r -> r.liveRules().size() == pairs.length));
+        .untilAsserted(
+            () ->
+                assertThat(replicas)
+                    .as("live rules per replica")
+                    .allSatisfy(r -> assertThat(r.liveRules()).hasSize(pairs.length)));
     Map<String, String> firstRules = table(replicas.get(0).liveRules());
     assertThat(table(replicas.get(1).liveRules())).isEqualTo(firstRules);
 

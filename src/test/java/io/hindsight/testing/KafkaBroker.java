@@ -61,10 +61,17 @@ public final class KafkaBroker implements BeforeAllCallback, AfterAllCallback {
 
   public void produce(String topic, List<ProducerRecord<byte[], byte[]>> records) {
     try (KafkaProducer<byte[], byte[]> producer = producer()) {
+      List<java.util.concurrent.Future<?>> sent = new ArrayList<>();
       for (ProducerRecord<byte[], byte[]> record : records) {
-        producer.send(record);
+        sent.add(producer.send(record));
       }
       producer.flush();
+      // A failed send must fail the test here, not as a missing record minutes later.
+      for (java.util.concurrent.Future<?> result : sent) {
+        result.get(60, java.util.concurrent.TimeUnit.SECONDS);
+      }
+    } catch (Exception e) {
+      throw new IllegalStateException("Producing to " + topic + " failed", e);
     }
   }
 
