@@ -112,6 +112,8 @@ final class ChildJvm implements AutoCloseable {
                 + "'; see "
                 + log);
       }
+      // Polled: the announcement comes from the reader thread and the exit from the process, and
+      // a 50 ms check is far below a JVM's start-up time.
       Thread.sleep(50);
     }
     throw new IllegalStateException(name + " did not announce '" + announcement + "'; see " + log);

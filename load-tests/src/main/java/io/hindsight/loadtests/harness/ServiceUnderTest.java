@@ -93,6 +93,8 @@ final class ServiceUnderTest implements AutoCloseable {
         if (System.nanoTime() > deadline || !jvm.isAlive()) {
           throw new IllegalStateException(kind.label + " never became ready; see " + jvm.log());
         }
+        // The service only answers readiness over HTTP; a few polls a second suffice for a
+        // start-up of seconds.
         Thread.sleep(200);
       }
       return new ServiceUnderTest(kind, prefix, http, jvm, stateDir);
