@@ -4,12 +4,13 @@ import static io.hindsight.events.RejectionReason.DUPLICATE_OUTCOME;
 import static io.hindsight.events.RejectionReason.LATE_OUTCOME;
 import static io.hindsight.events.RejectionReason.ORPHAN_OUTCOME;
 
+import io.hindsight.DerivedIndex;
 import io.hindsight.events.InvalidEventException;
 import io.hindsight.events.Outcome;
 import io.hindsight.events.RejectionReason;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.Consumer;
 import org.apache.kafka.common.utils.Bytes;
@@ -18,35 +19,31 @@ import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
- * Predictions waiting for their outcomes, over two changelogged stores: the samples themselves in a
- * time index ordered by the event time at which each window closes, and by requestId only that
- * close time. Single-threaded (one per task).
+ * Predictions waiting for their outcomes: the samples themselves by requestId in a changelogged
+ * store, each with the event time at which its window closes, and a time index over those close
+ * times. Single-threaded (one per task).
  *
- * <p>Design note. A window closes when stream time reaches it; the buffer persists two marks per
- * punctuation (closed until, purged until), so closing a window is a range scan and no write. A
- * closed request stays one more window so a late outcome is told apart from an orphan, then both of
- * its entries are deleted. Per prediction that is two puts and two deletes, plus one put per
- * outcome; each range scan starts where the previous one ended, so it never walks over the
- * tombstones of purged entries. A prediction that arrives after its window has already closed joins
- * the next window to close.
+ * <p>Design note. The time index is derived data, so it has no changelog: the task rebuilds it from
+ * the pending store when it starts ({@link #rebuildIndex}). Per prediction that leaves the
+ * changelog one put, one put when its outcome comes, and one delete. A window closes when stream
+ * time reaches it; the buffer persists two marks per punctuation (closed until, purged until), so
+ * closing a window is a range scan and no write. A closed request stays one more window so a late
+ * outcome is told apart from an orphan, then it is deleted. Each range scan starts where the
+ * previous one ended, so it never walks over the deleted entries of purged requests. A prediction
+ * that arrives after its window has already closed joins the next window to close.
  *
  * <p>Producers of predictions and of outcomes are not synchronized, so an outcome may arrive before
- * its prediction. It then waits, for a grace period of event time, in the same two stores (marked
- * in the pending store by a trailing flag byte, and kept in the index as a {@link SourcedOutcome}):
- * the prediction takes it when it arrives, and an outcome still waiting when its grace closes is an
- * orphan.
+ * its prediction. It then waits, for a grace period of event time, in the same stores (as a {@link
+ * SourcedOutcome}): the prediction takes it when it arrives, and an outcome still waiting when its
+ * grace closes is an orphan.
  */
 final class AttributionBuffer {
-  static final String PENDING_STORE = "compensation-pending";
+  // Renamed when its values began to carry the samples: an older buffer's state is not misread.
+  static final String PENDING_STORE = "compensation-waiting";
   static final String INDEX_STORE = "compensation-window-index";
 
   /** Pending-store key of the {@link Marks}; a requestId is never empty. */
   private static final String MARKS = "";
-
-  /**
-   * Trailing byte of a pending-store value (close time) that marks an outcome, not a prediction.
-   */
-  private static final byte WAITING_OUTCOME = 1;
 
   private final KeyValueStore<String, byte[]> pending;
   private final KeyValueStore<Bytes, byte[]> index;
@@ -55,6 +52,8 @@ final class AttributionBuffer {
   private Marks marks;
 
   /**
+   * @param pending changelogged: requestId to close time and the waiting sample or outcome
+   * @param index not changelogged: (close time, requestId), rebuilt by the task that closes windows
    * @param windowMs event time a prediction waits for its outcome
    * @param graceMs event time an outcome waits for its prediction; 0 rejects it at once
    */
@@ -69,10 +68,28 @@ final class AttributionBuffer {
     this.graceMs = graceMs;
   }
 
+  /**
+   * Makes the time index hold exactly the pending store's entries. Called once per task before it
+   * processes anything: the index may be missing (in memory, or state wiped) or stale (a persistent
+   * index survives a crash the pending store was restored from).
+   */
+  void rebuildIndex() {
+    DerivedIndex.clear(index);
+    try (KeyValueIterator<String, byte[]> it = pending.all()) {
+      while (it.hasNext()) {
+        KeyValue<String, byte[]> entry = it.next();
+        if (!entry.key.equals(MARKS)) {
+          index.put(
+              DerivedIndex.key(Waiting.closeAt(entry.value), entry.key), DerivedIndex.NOTHING);
+        }
+      }
+    }
+  }
+
   /** Whether a prediction with this requestId is waiting (an outcome that came first is not). */
   boolean hasPrediction(String requestId) {
     byte[] waiting = pending.get(requestId);
-    return waiting != null && !isWaitingOutcome(waiting);
+    return waiting != null && !Waiting.isOutcome(waiting);
   }
 
   /**
@@ -83,10 +100,9 @@ final class AttributionBuffer {
   Sample add(Sample sample, boolean markWritten, Consumer<RejectedOutcome> rejected) {
     Sample parked = sample;
     byte[] waiting = pending.get(sample.requestId());
-    if (waiting != null && isWaitingOutcome(waiting)) {
-      Bytes outcomeKey = indexKey(ByteBuffer.wrap(waiting).getLong(), sample.requestId());
-      SourcedOutcome early = SourcedOutcome.decode(index.get(outcomeKey));
-      index.delete(outcomeKey);
+    if (waiting != null && Waiting.isOutcome(waiting)) {
+      index.delete(DerivedIndex.key(Waiting.closeAt(waiting), sample.requestId()));
+      SourcedOutcome early = SourcedOutcome.decode(Waiting.payload(waiting));
       if (early.outcome().timestamp() > sample.timestamp() + windowMs) {
         rejected.accept(
             new RejectedOutcome(
@@ -96,8 +112,8 @@ final class AttributionBuffer {
       }
     }
     long closeAt = Math.max(sample.timestamp() + windowMs, marks().closedUntil() + 1);
-    pending.put(sample.requestId(), longBytes(closeAt));
-    index.put(indexKey(closeAt, sample.requestId()), parked.encode());
+    pending.put(sample.requestId(), Waiting.encode(closeAt, parked.encode()));
+    index.put(DerivedIndex.key(closeAt, sample.requestId()), DerivedIndex.NOTHING);
     return parked;
   }
 
@@ -113,26 +129,25 @@ final class AttributionBuffer {
    */
   Sample attach(SourcedOutcome sourced, boolean markWritten) {
     Outcome outcome = sourced.outcome();
-    byte[] closeTime = pending.get(outcome.requestId());
-    if (closeTime == null) {
+    byte[] waiting = pending.get(outcome.requestId());
+    if (waiting == null) {
       if (graceMs == 0) {
         throw new InvalidEventException(ORPHAN_OUTCOME, "no prediction " + outcome.requestId());
       }
       long closeAt = Math.max(outcome.timestamp() + graceMs, storedMarks().closedUntil() + 1);
-      pending.put(outcome.requestId(), waitingOutcomeBytes(closeAt));
-      index.put(indexKey(closeAt, outcome.requestId()), sourced.encode());
+      pending.put(outcome.requestId(), Waiting.encode(closeAt, sourced.encode()));
+      index.put(DerivedIndex.key(closeAt, outcome.requestId()), DerivedIndex.NOTHING);
       return null;
     }
-    if (isWaitingOutcome(closeTime)) {
+    if (Waiting.isOutcome(waiting)) {
       throw reject(DUPLICATE_OUTCOME, outcome, "an earlier outcome is waiting for its prediction");
     }
-    long closeAt = ByteBuffer.wrap(closeTime).getLong();
+    long closeAt = Waiting.closeAt(waiting);
     // Read afresh: another buffer over the same stores (the prediction processor's) closes windows.
     if (closeAt <= storedMarks().closedUntil()) {
       throw reject(LATE_OUTCOME, outcome, "its attribution window has closed");
     }
-    Bytes key = indexKey(closeAt, outcome.requestId());
-    Sample sample = Sample.decode(index.get(key));
+    Sample sample = Sample.decode(Waiting.payload(waiting));
     if (sample.labelled()) {
       throw reject(DUPLICATE_OUTCOME, outcome, "it already has an outcome");
     }
@@ -140,7 +155,7 @@ final class AttributionBuffer {
       throw reject(LATE_OUTCOME, outcome, "it arrived after its attribution window");
     }
     Sample labelled = sample.withLabel(outcome.label(), markWritten);
-    index.put(key, labelled.encode());
+    pending.put(outcome.requestId(), Waiting.encode(closeAt, labelled.encode()));
     return labelled;
   }
 
@@ -159,41 +174,43 @@ final class AttributionBuffer {
       return;
     }
     long purgeUntil = Math.min(previous.closedUntil(), streamTime - windowMs);
-    for (KeyValue<Bytes, byte[]> entry : due(previous.purgedUntil() + 1, purgeUntil)) {
-      index.delete(entry.key);
-      pending.delete(requestId(entry.key));
+    for (Bytes key : due(previous.purgedUntil() + 1, purgeUntil)) {
+      index.delete(key);
+      pending.delete(DerivedIndex.id(key));
     }
     marks = new Marks(streamTime, Math.max(previous.purgedUntil(), purgeUntil));
     pending.put(MARKS, marks.encode());
-    for (KeyValue<Bytes, byte[]> entry : due(previous.closedUntil() + 1, streamTime)) {
-      if (SourcedOutcome.isEncoded(entry.value)) {
+    for (Bytes key : due(previous.closedUntil() + 1, streamTime)) {
+      String requestId = DerivedIndex.id(key);
+      byte[] payload = Waiting.payload(pending.get(requestId));
+      if (SourcedOutcome.isEncoded(payload)) {
         // Nothing to tell apart later: an orphan's request is forgotten at once.
-        index.delete(entry.key);
-        pending.delete(requestId(entry.key));
+        index.delete(key);
+        pending.delete(requestId);
         orphaned.accept(
             new RejectedOutcome(
-                SourcedOutcome.decode(entry.value),
+                SourcedOutcome.decode(payload),
                 ORPHAN_OUTCOME,
-                "no prediction " + requestId(entry.key) + " within the grace period"));
+                "no prediction " + requestId + " within the grace period"));
       } else {
-        closed.accept(Sample.decode(entry.value));
+        closed.accept(Sample.decode(payload));
       }
     }
   }
 
-  /** Index entries whose close time is in [from, to], read before the caller changes the store. */
-  private List<KeyValue<Bytes, byte[]>> due(long from, long to) {
-    List<KeyValue<Bytes, byte[]>> due = new ArrayList<>();
+  /** Index keys whose close time is in [from, to], read before the caller changes the stores. */
+  private List<Bytes> due(long from, long to) {
+    List<Bytes> due = new ArrayList<>();
     long start = Math.max(0, from);
     if (to < start) {
       return due;
     }
     try (KeyValueIterator<Bytes, byte[]> it =
-        index.range(indexKey(start, ""), indexKey(to + 1, ""))) {
+        index.range(DerivedIndex.key(start, ""), DerivedIndex.key(to + 1, ""))) {
       while (it.hasNext()) {
-        KeyValue<Bytes, byte[]> entry = it.next();
-        if (closeTime(entry.key) <= to) {
-          due.add(entry);
+        Bytes key = it.next().key;
+        if (DerivedIndex.time(key) <= to) {
+          due.add(key);
         }
       }
     }
@@ -230,29 +247,25 @@ final class AttributionBuffer {
     }
   }
 
-  private static byte[] longBytes(long value) {
-    return ByteBuffer.allocate(Long.BYTES).putLong(value).array();
-  }
+  /**
+   * A pending-store value: the close time, then the waiting {@link Sample} or {@link
+   * SourcedOutcome}, told apart by their format bytes.
+   */
+  private static final class Waiting {
+    static byte[] encode(long closeAt, byte[] payload) {
+      return ByteBuffer.allocate(Long.BYTES + payload.length).putLong(closeAt).put(payload).array();
+    }
 
-  private static byte[] waitingOutcomeBytes(long closeAt) {
-    return ByteBuffer.allocate(Long.BYTES + 1).putLong(closeAt).put(WAITING_OUTCOME).array();
-  }
+    static long closeAt(byte[] waiting) {
+      return ByteBuffer.wrap(waiting).getLong();
+    }
 
-  private static boolean isWaitingOutcome(byte[] pendingValue) {
-    return pendingValue.length == Long.BYTES + 1;
-  }
+    static byte[] payload(byte[] waiting) {
+      return Arrays.copyOfRange(waiting, Long.BYTES, waiting.length);
+    }
 
-  private static Bytes indexKey(long closeAt, String requestId) {
-    byte[] id = requestId.getBytes(StandardCharsets.UTF_8);
-    return Bytes.wrap(ByteBuffer.allocate(8 + id.length).putLong(closeAt).put(id).array());
-  }
-
-  private static long closeTime(Bytes key) {
-    return ByteBuffer.wrap(key.get()).getLong();
-  }
-
-  private static String requestId(Bytes key) {
-    byte[] bytes = key.get();
-    return new String(bytes, 8, bytes.length - 8, StandardCharsets.UTF_8);
+    static boolean isOutcome(byte[] waiting) {
+      return waiting[Long.BYTES] == SourcedOutcome.FORMAT;
+    }
   }
 }

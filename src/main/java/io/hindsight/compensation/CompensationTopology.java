@@ -67,7 +67,7 @@ public final class CompensationTopology {
     topology.addStateStore(
         Stores.keyValueStoreBuilder(
                 stores.apply(AttributionBuffer.INDEX_STORE), Serdes.Bytes(), Serdes.ByteArray())
-            .withCachingEnabled(),
+            .withLoggingDisabled(),
         "compensate-predictions",
         "attach-outcomes");
     topology.addStateStore(

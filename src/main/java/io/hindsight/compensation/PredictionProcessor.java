@@ -57,6 +57,8 @@ final class PredictionProcessor implements Processor<String, Prediction, Object,
     buffer =
         new AttributionBuffer(
             pending, index, settings.attributionWindowMs(), settings.outcomeGraceMs());
+    // This processor closes the windows, so it owns the index; processing starts after every init.
+    buffer.rebuildIndex();
     dimensions = context.getStateStore(DIMENSIONS_STORE);
     memory = context.getStateStore(ErrorMemoryStore.NAME);
     context.schedule(

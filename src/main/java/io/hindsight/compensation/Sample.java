@@ -33,7 +33,7 @@ public record Sample(
     boolean written) {
 
   private static final byte FORMAT_1 = 1;
-  // Versions stay below SourcedOutcome.FORMAT, which shares the attribution buffer's index.
+  // Versions stay below SourcedOutcome.FORMAT: both wait in the attribution buffer's pending store.
   private static final byte FORMAT = 2;
   private static final double[] NO_FEATURES = new double[0];
 

@@ -13,7 +13,7 @@ record SourcedOutcome(Outcome outcome, String key, String topic, int partition, 
 
   /**
    * Distinct from {@link Sample}'s format bytes (small version numbers): both live in the
-   * attribution buffer's index.
+   * attribution buffer's pending store.
    */
   static final byte FORMAT = (byte) 'O';
 

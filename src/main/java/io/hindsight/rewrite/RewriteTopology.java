@@ -43,7 +43,10 @@ public final class RewriteTopology {
         "sessionize-interactions");
     topology.addStateStore(
         Stores.keyValueStoreBuilder(
-            stores.apply(SessionProcessor.SESSION_INDEX_STORE), Serdes.Bytes(), Serdes.ByteArray()),
+                stores.apply(SessionProcessor.SESSION_INDEX_STORE),
+                Serdes.Bytes(),
+                Serdes.ByteArray())
+            .withLoggingDisabled(), // derived from the sessions, rebuilt at start
         "sessionize-interactions");
     topology.addStateStore(
         Stores.keyValueStoreBuilder(

@@ -1,13 +1,13 @@
 package io.hindsight.rewrite;
 
 import com.fasterxml.jackson.core.type.TypeReference;
+import io.hindsight.DerivedIndex;
 import io.hindsight.events.EventCodec;
 import io.hindsight.events.Interaction;
 import io.hindsight.events.Rewrite;
 import io.hindsight.markov.RewriteRule;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -58,6 +58,7 @@ final class SessionProcessor implements Processor<String, Interaction, Object, O
     index = context.getStateStore(SESSION_INDEX_STORE);
     published = context.getStateStore(PUBLISHED_STORE);
     replica = context.getStateStore(RewriteReplica.NAME);
+    rebuildIndex();
     context.schedule(
         Duration.ofMillis(Math.max(1, settings.sessionGapMs() / 4)),
         PunctuationType.STREAM_TIME,
@@ -68,6 +69,22 @@ final class SessionProcessor implements Processor<String, Interaction, Object, O
     }
   }
 
+  /**
+   * The close-time index is derived from the sessions, so it has no changelog: rebuilt here, it
+   * holds exactly the restored sessions whatever the local index kept (or lost) across a crash.
+   */
+  private void rebuildIndex() {
+    DerivedIndex.clear(index);
+    try (KeyValueIterator<String, byte[]> it = sessions.all()) {
+      while (it.hasNext()) {
+        KeyValue<String, byte[]> session = it.next();
+        List<Interaction> turns = decode(session.key, session.value);
+        long closeAt = turns.get(turns.size() - 1).timestamp() + settings.sessionGapMs();
+        index.put(DerivedIndex.key(closeAt, session.key), DerivedIndex.NOTHING);
+      }
+    }
+  }
+
   @Override
   public void process(Record<String, Interaction> record) {
     Interaction turn = record.value();
@@ -75,7 +92,7 @@ final class SessionProcessor implements Processor<String, Interaction, Object, O
     List<Interaction> turns = load(user);
     if (!turns.isEmpty()) {
       long last = turns.get(turns.size() - 1).timestamp();
-      index.delete(indexKey(last + settings.sessionGapMs(), user));
+      index.delete(DerivedIndex.key(last + settings.sessionGapMs(), user));
       if (turn.timestamp() - last > settings.sessionGapMs()) {
         emit(user, turns);
         turns = new ArrayList<>();
@@ -90,21 +107,20 @@ final class SessionProcessor implements Processor<String, Interaction, Object, O
     }
     sessions.put(user, EventCodec.encode(turns));
     long closeAt = turns.get(turns.size() - 1).timestamp() + settings.sessionGapMs();
-    index.put(indexKey(closeAt, user), new byte[0]);
+    index.put(DerivedIndex.key(closeAt, user), DerivedIndex.NOTHING);
     closedUntil = Math.min(closedUntil, closeAt); // an out-of-order turn may close in the past
   }
 
   private void closeIdleSessions(long streamTime) {
     List<KeyValue<Bytes, byte[]>> due = new ArrayList<>();
     try (KeyValueIterator<Bytes, byte[]> it =
-        index.range(indexKey(closedUntil, ""), indexKey(streamTime, ""))) {
+        index.range(DerivedIndex.key(closedUntil, ""), DerivedIndex.key(streamTime, ""))) {
       it.forEachRemaining(due::add);
     }
     closedUntil = Math.max(closedUntil, streamTime);
     for (KeyValue<Bytes, byte[]> entry : due) {
       index.delete(entry.key);
-      byte[] bytes = entry.key.get();
-      String user = new String(bytes, 8, bytes.length - 8, StandardCharsets.UTF_8);
+      String user = DerivedIndex.id(entry.key);
       List<Interaction> turns = load(user);
       if (!turns.isEmpty()) {
         emit(user, turns);
@@ -152,18 +168,14 @@ final class SessionProcessor implements Processor<String, Interaction, Object, O
 
   private List<Interaction> load(String user) {
     byte[] stored = sessions.get(user);
-    if (stored == null) {
-      return new ArrayList<>();
-    }
+    return stored == null ? new ArrayList<>() : decode(user, stored);
+  }
+
+  private static List<Interaction> decode(String user, byte[] stored) {
     try {
       return new ArrayList<>(EventCodec.JSON.readValue(stored, TURNS));
     } catch (IOException e) {
       throw new UncheckedIOException("Corrupt session of " + user, e);
     }
-  }
-
-  private static Bytes indexKey(long closeAt, String user) {
-    byte[] id = user.getBytes(StandardCharsets.UTF_8);
-    return Bytes.wrap(ByteBuffer.allocate(8 + id.length).putLong(closeAt).put(id).array());
   }
 }
