@@ -5,18 +5,15 @@ import static org.awaitility.Awaitility.await;
 
 import io.hindsight.HindsightService;
 import io.hindsight.config.HindsightConfig;
-import io.hindsight.testing.Directories;
 import io.hindsight.testing.KafkaBroker;
+import io.hindsight.testing.TestServices;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -32,42 +29,22 @@ class CompensationScaleIT {
   private static final int PARTITIONS = 4;
   private static final long WINDOW_MS = 600_000;
 
-  private Path stateDir;
-  private HindsightService service;
-
-  @AfterEach
-  void stop() {
-    if (service != null) {
-      service.close();
-    }
-    Directories.delete(stateDir);
-  }
+  @RegisterExtension final TestServices services = new TestServices(kafka);
 
   @Test
   void shouldPublishOneCompensationPerPredictionAndWriteEveryLabelledSampleOnce() throws Exception {
-    stateDir = Files.createTempDirectory("hindsight-scale");
     HindsightConfig config =
-        HindsightConfig.load(
-            null,
-            Map.of(),
+        services.config(
+            "scale-it",
             Map.of(
-                HindsightConfig.BOOTSTRAP_SERVERS,
-                kafka.bootstrapServers(),
-                HindsightConfig.STATE_DIR,
-                stateDir.toString(),
-                HindsightConfig.APPLICATION_ID,
-                "scale-it",
-                HindsightConfig.TOPIC_PREFIX,
-                "scale-it.",
                 HindsightConfig.TOPIC_PARTITIONS,
                 Integer.toString(PARTITIONS),
                 HindsightConfig.PROCESSING_GUARANTEE,
                 HindsightConfig.EXACTLY_ONCE_V2,
                 HindsightConfig.COMPENSATION_ATTRIBUTION_WINDOW_MS,
                 Long.toString(WINDOW_MS)));
-    service =
-        HindsightService.start(
-            config, (c, registry) -> List.of(new CompensationApp(c, registry)), line -> {});
+    HindsightService service =
+        services.start(config, (c, registry) -> List.of(new CompensationApp(c, registry)));
     CompensationWorkload workload =
         new CompensationWorkload(
             service.topics(),

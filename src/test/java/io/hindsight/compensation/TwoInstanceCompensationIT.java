@@ -6,20 +6,16 @@ import static org.awaitility.Awaitility.await;
 import io.hindsight.HindsightService;
 import io.hindsight.config.HindsightConfig;
 import io.hindsight.events.EventCodec;
-import io.hindsight.testing.Directories;
 import io.hindsight.testing.KafkaBroker;
+import io.hindsight.testing.TestServices;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -34,42 +30,20 @@ class TwoInstanceCompensationIT {
   private static final int PARTITIONS = 4;
   private static final long WINDOW_MS = 60_000;
 
-  private final List<HindsightService> services = new ArrayList<>();
-  private final List<Path> stateDirs = new ArrayList<>();
-
-  @AfterEach
-  void stop() {
-    services.forEach(HindsightService::close);
-    stateDirs.forEach(Directories::delete);
-  }
+  @RegisterExtension final TestServices services = new TestServices(kafka);
 
   private HindsightService startInstance() throws Exception {
-    Path stateDir = Files.createTempDirectory("hindsight-two");
-    stateDirs.add(stateDir);
     HindsightConfig config =
-        HindsightConfig.load(
-            null,
-            Map.of(),
+        services.config(
+            "two-it",
             Map.of(
-                HindsightConfig.BOOTSTRAP_SERVERS,
-                kafka.bootstrapServers(),
-                HindsightConfig.STATE_DIR,
-                stateDir.toString(),
-                HindsightConfig.APPLICATION_ID,
-                "two-it",
-                HindsightConfig.TOPIC_PREFIX,
-                "two-it.",
                 HindsightConfig.TOPIC_PARTITIONS,
                 Integer.toString(PARTITIONS),
                 HindsightConfig.HTTP_PORT,
                 "0",
                 HindsightConfig.COMPENSATION_ATTRIBUTION_WINDOW_MS,
                 Long.toString(WINDOW_MS)));
-    HindsightService service =
-        HindsightService.start(
-            config, (c, registry) -> List.of(new CompensationApp(c, registry)), line -> {});
-    services.add(service);
-    return service;
+    return services.start(config, (c, registry) -> List.of(new CompensationApp(c, registry)));
   }
 
   @Test

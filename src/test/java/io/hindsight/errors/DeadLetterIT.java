@@ -7,11 +7,9 @@ import io.hindsight.HindsightService;
 import io.hindsight.cli.Apps;
 import io.hindsight.compensation.CompensationApp;
 import io.hindsight.config.HindsightConfig;
-import io.hindsight.testing.Directories;
 import io.hindsight.testing.KafkaBroker;
+import io.hindsight.testing.TestServices;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -21,7 +19,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.streams.KafkaStreams;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -29,39 +26,18 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class DeadLetterIT {
   @RegisterExtension static final KafkaBroker kafka = new KafkaBroker();
 
-  private Path stateDir;
-  private HindsightService service;
-
-  @AfterEach
-  void stop() {
-    if (service != null) {
-      service.close();
-    }
-    Directories.delete(stateDir);
-  }
+  @RegisterExtension final TestServices services = new TestServices(kafka);
 
   @Test
   void shouldSendEveryInvalidRecordToTheDeadLetterTopicWithItsReason() throws Exception {
-    stateDir = Files.createTempDirectory("hindsight-state");
     HindsightConfig config =
-        HindsightConfig.load(
-            null,
-            Map.of(),
+        services.config(
+            "dlq-it",
             Map.of(
-                HindsightConfig.BOOTSTRAP_SERVERS,
-                kafka.bootstrapServers(),
-                HindsightConfig.STATE_DIR,
-                stateDir.toString(),
-                HindsightConfig.APPLICATION_ID,
-                "dlq-it",
-                HindsightConfig.TOPIC_PREFIX,
-                "dlq-it.",
                 // Orphans at once: stream time here never passes a grace period.
-                HindsightConfig.COMPENSATION_OUTCOME_GRACE_MS,
-                "0"));
-    service =
-        HindsightService.start(
-            config, (c, registry) -> Apps.create(c, registry, Apps.Selection.all), line -> {});
+                HindsightConfig.COMPENSATION_OUTCOME_GRACE_MS, "0"));
+    HindsightService service =
+        services.start(config, (c, registry) -> Apps.create(c, registry, Apps.Selection.all));
     KafkaStreams streams = service.streams().get(0);
     AtomicBoolean leftRunning = new AtomicBoolean();
     await("streams running").atMost(Duration.ofSeconds(60)).until(() -> service.isReady());

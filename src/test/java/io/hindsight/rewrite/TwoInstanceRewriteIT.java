@@ -9,11 +9,9 @@ import io.hindsight.config.HindsightConfig;
 import io.hindsight.events.EventCodec;
 import io.hindsight.events.Interaction;
 import io.hindsight.markov.RewriteRule;
-import io.hindsight.testing.Directories;
 import io.hindsight.testing.KafkaBroker;
+import io.hindsight.testing.TestServices;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -23,7 +21,6 @@ import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -34,32 +31,18 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class TwoInstanceRewriteIT {
   @RegisterExtension static final KafkaBroker kafka = new KafkaBroker();
   private static final String PREFIX = "rw2.";
-  private final List<HindsightService> services = new ArrayList<>();
-  private final List<Path> stateDirs = new ArrayList<>();
-
-  @AfterEach
-  void stop() {
-    services.forEach(HindsightService::close);
-    stateDirs.forEach(Directories::delete);
-  }
+  @RegisterExtension final TestServices services = new TestServices(kafka);
+  private final List<HindsightService> started = new ArrayList<>();
 
   private HindsightService start() throws Exception {
-    Path stateDir = Files.createTempDirectory("hindsight-rw2");
-    stateDirs.add(stateDir);
     HindsightConfig config =
-        HindsightConfig.load(
-            null,
-            Map.of(),
+        services.config(
+            "rw2",
             Map.of(
-                HindsightConfig.BOOTSTRAP_SERVERS, kafka.bootstrapServers(),
-                HindsightConfig.STATE_DIR, stateDir.toString(),
-                HindsightConfig.APPLICATION_ID, "rw2",
-                HindsightConfig.TOPIC_PREFIX, PREFIX,
                 HindsightConfig.VALIDATION_MAX_FUTURE_SKEW_MS, Long.toString(Long.MAX_VALUE / 4)));
     HindsightService service =
-        HindsightService.start(
-            config, (c, r) -> Apps.create(c, r, Apps.Selection.rewrites), line -> {});
-    services.add(service);
+        services.start(config, (c, r) -> Apps.create(c, r, Apps.Selection.rewrites));
+    started.add(service);
     return service;
   }
 
@@ -93,7 +76,7 @@ class TwoInstanceRewriteIT {
     // an hour of quiet traffic per poll does, until every partition's chains are in.
     AtomicLong hour = new AtomicLong(t);
     List<RewriteReplica> replicas =
-        services.stream().map(s -> ((RewriteApp) s.apps().get(0)).replica().orElseThrow()).toList();
+        started.stream().map(s -> ((RewriteApp) s.apps().get(0)).replica().orElseThrow()).toList();
     await("both replicas learned the rules")
         .atMost(Duration.ofSeconds(120))
         .pollInterval(Duration.ofSeconds(2))
@@ -113,7 +96,7 @@ class TwoInstanceRewriteIT {
             PREFIX + "reformulations",
             (int) replicas.get(0).chains() + (int) replicas.get(0).treatments(),
             Duration.ofSeconds(30));
-    RewriteReplica alone = new RewriteReplica(RewriteLoopSettings.from(services.get(0).config()));
+    RewriteReplica alone = new RewriteReplica(RewriteLoopSettings.from(started.get(0).config()));
     alone.open();
     log.forEach(record -> alone.apply(Reformulation.decode(record.value())));
     assertThat(table(alone.liveRules())).isEqualTo(firstRules);
