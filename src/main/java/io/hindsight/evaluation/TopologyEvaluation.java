@@ -19,7 +19,6 @@ import io.hindsight.events.EventCodec;
 import io.hindsight.events.Prediction;
 import io.hindsight.markov.RewriteRule;
 import io.hindsight.markov.UtteranceNormalizer;
-import io.hindsight.memory.CompensationScores;
 import io.hindsight.memory.LabelledSample;
 import io.hindsight.rewrite.RewriteApp;
 import io.hindsight.rewrite.RewriteReplica;
@@ -188,6 +187,7 @@ public final class TopologyEvaluation {
                 event.json(),
                 event.timestamp());
             Scoring scoring = drivers.scoring;
+            ErrorMemoryStore.Scored served = drivers.served;
             for (Compensation c : drivers.compensations) {
               double[] outcome = outcomes.get(c.requestId());
               double label =
@@ -204,10 +204,9 @@ public final class TopologyEvaluation {
                       c.compensatedScore(),
                       c.score(),
                       c.evidence(),
-                      scoring
-                          .variants()
-                          .map(CompensationScores::variantScores)
-                          .orElseGet(() -> passThrough(variantNames.size(), c.score())),
+                      served == null
+                          ? passThrough(variantNames.size(), c.score())
+                          : served.scores().variantScores(),
                       c.trust()));
               oracleTickets.add(scoring.oracleTicket());
             }
@@ -382,9 +381,8 @@ public final class TopologyEvaluation {
     return next;
   }
 
-  /** What the evaluation read beside a prediction, before the topology processed it. */
-  private record Scoring(
-      Prediction prediction, Optional<CompensationScores> variants, int oracleTicket) {}
+  /** A prediction as the topology read it, and its oracle's ticket (-1 for none). */
+  private record Scoring(Prediction prediction, int oracleTicket) {}
 
   /** The two topologies in in-process drivers, with the outputs the evaluation reads. */
   private final class Drivers implements AutoCloseable {
@@ -395,6 +393,10 @@ public final class TopologyEvaluation {
     final Topics topics;
     final List<Compensation> compensations = new ArrayList<>();
     Scoring scoring;
+
+    /** What the prediction being processed was served from; null when it had no memory. */
+    ErrorMemoryStore.Scored served;
+
     long deadLetters;
 
     Drivers(Path stateDir, CompensationSettings settings, BackgroundOracle oracles) {
@@ -415,34 +417,20 @@ public final class TopologyEvaluation {
       compensation = driver(local, compensationApp, compensationApp.topology(), stateDir);
       rewrite = driver(local, rewriteApp, rewriteApp.topology(), stateDir);
       PredictionKeys keys = new PredictionKeys(settings.featuresDimension());
-      // Every variant, and the oracle, from the memory as the processor is about to read it;
-      // peeking does not count as a use of the field values, so it changes nothing it sees.
+      // The oracle reads the samples written before the prediction, as the memory does.
       compensation.onInput(
           topics.predictions().name(),
           record -> {
             Prediction p = (Prediction) record.value();
-            float[] key = keys.of(p);
             String memory = Sample.memoryName(p.modelId(), p.modelVersion());
             int oracle =
                 oracles.hasMemory(memory)
-                    ? oracles.read(memory, key, p.score(), p.timestamp())
+                    ? oracles.read(memory, keys.of(p), p.score(), p.timestamp())
                     : -1;
-            Optional<CompensationScores> variants =
-                compensationApp
-                    .memory()
-                    .flatMap(
-                        m ->
-                            m.score(
-                                p.modelId(),
-                                p.modelVersion(),
-                                key,
-                                p.score(),
-                                p.timestamp(),
-                                PredictionKeys.fieldValues(p, settings.fields()),
-                                false))
-                    .map(ErrorMemoryStore.Scored::scores);
-            scoring = new Scoring(p, variants, oracle);
+            scoring = new Scoring(p, oracle);
+            served = null;
           });
+      compensationApp.memory().orElseThrow().onServed(scored -> served = scored);
       compensation.onOutput(
           topics.compensations().name(),
           record -> compensations.add((Compensation) record.value()));
