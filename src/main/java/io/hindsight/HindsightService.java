@@ -134,7 +134,7 @@ public final class HindsightService implements AutoCloseable {
     return props;
   }
 
-  /** Shared by the service and by tests that run a topology in TopologyTestDriver. */
+  /** Shared by the service, evaluate and tests that run a topology in TopologyTestDriver. */
   public static Map<String, Object> streamsSettings(HindsightConfig config, StreamsApp app) {
     Map<String, Object> props = new java.util.HashMap<>();
     props.put(

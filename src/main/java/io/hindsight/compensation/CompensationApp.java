@@ -1,6 +1,7 @@
 package io.hindsight.compensation;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.hindsight.RecordedTopology;
 import io.hindsight.StreamsApp;
 import io.hindsight.config.HindsightConfig;
 import io.hindsight.config.Topics;
@@ -14,7 +15,6 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
 import org.apache.kafka.streams.StreamsConfig;
-import org.apache.kafka.streams.Topology;
 
 /** The compensation topology as a deployable app, with its {@code POST /compensate} lookup. */
 public final class CompensationApp implements StreamsApp {
@@ -47,7 +47,7 @@ public final class CompensationApp implements StreamsApp {
   }
 
   @Override
-  public Topology topology() {
+  public RecordedTopology topology() {
     return CompensationTopology.build(
         topics,
         settings,

@@ -1,13 +1,13 @@
 package io.hindsight.compensation;
 
 import io.hindsight.GlobalStoreBuilder;
+import io.hindsight.RecordedTopology;
 import io.hindsight.config.Topics;
 import io.hindsight.events.EventTimeExtractor;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.charset.StandardCharsets;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.AutoOffsetReset;
-import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueBytesStoreSupplier;
 import org.apache.kafka.streams.state.Stores;
@@ -29,7 +29,7 @@ public final class CompensationTopology {
    * @param memory supplies the global store; called once per Kafka Streams instance
    * @param stores supplies the key-value stores (RocksDB or in-memory) by name
    */
-  public static Topology build(
+  public static RecordedTopology build(
       Topics topics,
       CompensationSettings settings,
       MeterRegistry registry,
@@ -37,7 +37,7 @@ public final class CompensationTopology {
       java.util.function.Function<String, KeyValueBytesStoreSupplier> stores) {
     CompensationMetrics metrics = new CompensationMetrics(registry);
     EventTimeExtractor eventTime = new EventTimeExtractor();
-    Topology topology = new Topology();
+    RecordedTopology topology = new RecordedTopology();
     topology.addSource(
         AutoOffsetReset.earliest(),
         "predictions-source",

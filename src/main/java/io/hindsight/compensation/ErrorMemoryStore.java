@@ -22,6 +22,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 import java.util.function.IntFunction;
 import java.util.stream.Stream;
 import org.apache.kafka.streams.processor.StateStore;
@@ -66,6 +67,7 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
   private volatile long skippedDuplicates;
   private volatile long rejectedDimension;
   private volatile boolean open;
+  private volatile Consumer<Scored> servedListener = scored -> {};
 
   private static final class Replica {
     final String modelId;
@@ -402,11 +404,23 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
         estimates[f] =
             use ? replica.fields[f].estimate(value, readAt) : replica.fields[f].peek(value, readAt);
       }
-      return Optional.of(
-          new Scored(replica.compensator.score(score, readout, estimates), readout.evidence()));
+      Scored scored =
+          new Scored(replica.compensator.score(score, readout, estimates), readout.evidence());
+      if (use) {
+        servedListener.accept(scored);
+      }
+      return Optional.of(scored);
     } finally {
       lock.unlock();
     }
+  }
+
+  /**
+   * Tells {@code listener} what each served score ({@code use} true) was made of, as it is scored:
+   * an evaluation reads every variant from it instead of scoring each prediction twice.
+   */
+  public void onServed(Consumer<Scored> listener) {
+    servedListener = listener;
   }
 
   /** The guard's trust in the blend of a model version (1 when it has no memory). */

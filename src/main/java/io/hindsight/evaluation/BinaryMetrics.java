@@ -1,7 +1,6 @@
 package io.hindsight.evaluation;
 
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
@@ -31,12 +30,11 @@ public final class BinaryMetrics {
    */
   public static double auc(double[] labels, double[] scores) {
     requireSameLength(labels, scores);
-    Integer[] order = new Integer[scores.length];
-    for (int i = 0; i < order.length; i++) {
-      order[i] = i;
+    int[] all = new int[scores.length];
+    for (int i = 0; i < all.length; i++) {
+      all[i] = i;
     }
-    Arrays.sort(order, Comparator.comparingDouble(i -> scores[i]));
-    return aucOfSorted(order, labels, scores, 0, order.length);
+    return auc(all, 0, all.length, labels, scores);
   }
 
   /**
@@ -53,28 +51,29 @@ public final class BinaryMetrics {
     for (int i = 0; i < groups.length; i++) {
       groupOf[i] = groupIndex.computeIfAbsent(groups[i], g -> groupIndex.size());
     }
-    // One sort by (group, score) lets every group's AUC be read off a contiguous run.
-    Integer[] order = new Integer[scores.length];
-    for (int i = 0; i < order.length; i++) {
-      order[i] = i;
+    // A counting sort by group, in order of first appearance, keeps each group's samples in index
+    // order in one contiguous run.
+    int[] start = new int[groupIndex.size() + 1];
+    for (int g : groupOf) {
+      start[g + 1]++;
     }
-    Arrays.sort(
-        order,
-        Comparator.<Integer>comparingInt(i -> groupOf[i]).thenComparingDouble(i -> scores[i]));
+    for (int g = 0; g < groupIndex.size(); g++) {
+      start[g + 1] += start[g];
+    }
+    int[] order = new int[groups.length];
+    int[] next = Arrays.copyOf(start, groupIndex.size());
+    for (int i = 0; i < groupOf.length; i++) {
+      order[next[groupOf[i]]++] = i;
+    }
     double weightedSum = 0;
     long weight = 0;
-    int start = 0;
-    while (start < order.length) {
-      int end = start;
-      while (end < order.length && groupOf[order[end]] == groupOf[order[start]]) {
-        end++;
-      }
-      double groupAuc = aucOfSorted(order, labels, scores, start, end);
+    for (int g = 0; g < groupIndex.size(); g++) {
+      int size = start[g + 1] - start[g];
+      double groupAuc = auc(order, start[g], start[g + 1], labels, scores);
       if (!Double.isNaN(groupAuc)) {
-        weightedSum += groupAuc * (end - start);
-        weight += end - start;
+        weightedSum += groupAuc * size;
+        weight += size;
       }
-      start = end;
     }
     return weight == 0 ? Double.NaN : weightedSum / weight;
   }
@@ -133,29 +132,38 @@ public final class BinaryMetrics {
   }
 
   /**
-   * AUC of order[from, to), which must be sorted by ascending score. Walking up the ranking, each
-   * tie group's positives beat every negative below it and half of the negatives in the group.
+   * AUC of the samples {@code indices[from, to)}, in ascending index order. Walking up the distinct
+   * scores, each tie's positives beat every negative below it and half of the negatives in the tie.
+   * The ties' label sums are taken in index order, as a stable sort by score would give them.
    */
-  private static double aucOfSorted(
-      Integer[] order, double[] labels, double[] scores, int from, int to) {
+  private static double auc(int[] indices, int from, int to, double[] labels, double[] scores) {
+    // + 0.0 turns -0.0 into 0.0: they are one tie, as == has it.
+    double[] distinct = new double[to - from];
+    for (int k = from; k < to; k++) {
+      distinct[k - from] = scores[indices[k]] + 0.0;
+    }
+    Arrays.sort(distinct);
+    int ties = 0;
+    for (int k = 0; k < distinct.length; k++) {
+      if (ties == 0 || distinct[k] != distinct[ties - 1]) {
+        distinct[ties++] = distinct[k];
+      }
+    }
+    double[] tiePositives = new double[ties];
+    double[] tieNegatives = new double[ties];
+    for (int k = from; k < to; k++) {
+      int i = indices[k];
+      int tie = Arrays.binarySearch(distinct, 0, ties, scores[i] + 0.0);
+      tiePositives[tie] += labels[i];
+      tieNegatives[tie] += 1 - labels[i];
+    }
     double negativesBelow = 0;
     double positives = 0;
     double wins = 0;
-    int start = from;
-    while (start < to) {
-      int end = start;
-      double tiePositives = 0;
-      double tieNegatives = 0;
-      while (end < to && scores[order[end]] == scores[order[start]]) {
-        double label = labels[order[end]];
-        tiePositives += label;
-        tieNegatives += 1 - label;
-        end++;
-      }
-      wins += tiePositives * (negativesBelow + tieNegatives / 2);
-      positives += tiePositives;
-      negativesBelow += tieNegatives;
-      start = end;
+    for (int tie = 0; tie < ties; tie++) {
+      wins += tiePositives[tie] * (negativesBelow + tieNegatives[tie] / 2);
+      positives += tiePositives[tie];
+      negativesBelow += tieNegatives[tie];
     }
     if (positives == 0 || negativesBelow == 0) {
       return Double.NaN;

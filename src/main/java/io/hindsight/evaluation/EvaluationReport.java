@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.DoubleSupplier;
 
 /**
  * Writes what an evaluation measured: {@code metrics.json} (byte-identical for the same input and
@@ -92,20 +93,21 @@ public final class EvaluationReport {
     input.put("dead_letters", result.deadLetters());
     if (!result.rows().isEmpty()) {
       ObjectNode compensation = root.putObject("compensation");
-      compensation.set("overall", slotMetrics(result.rows(), SERVED));
+      ObjectNode overall = slotMetrics(result.rows(), SERVED, null);
+      compensation.set("overall", overall);
       ArrayNode slotArray = compensation.putArray("slots");
       List<List<TopologyEvaluation.Row>> split = ChronologicalSlotter.split(result.rows(), slots);
       for (List<TopologyEvaluation.Row> slot : split) {
-        slotArray.add(slotMetrics(slot, SERVED));
+        slotArray.add(slotMetrics(slot, SERVED, null));
       }
       compensation.set("calibration", calibration(result.rows()));
       ObjectNode variants = compensation.putObject("variants");
       for (int v = 0; v < result.variants().size(); v++) {
         ObjectNode variant = variants.putObject(result.variants().get(v));
-        variant.set("overall", slotMetrics(result.rows(), v));
+        variant.set("overall", slotMetrics(result.rows(), v, overall));
         ArrayNode variantSlots = variant.putArray("slots");
-        for (List<TopologyEvaluation.Row> slot : split) {
-          variantSlots.add(slotMetrics(slot, v));
+        for (int s = 0; s < split.size(); s++) {
+          variantSlots.add(slotMetrics(split.get(s), v, (ObjectNode) slotArray.get(s)));
         }
       }
       double fallbacks = result.rows().stream().filter(r -> r.trust() < 1.0).count();
@@ -158,9 +160,11 @@ public final class EvaluationReport {
 
   /**
    * The metrics of {@code rows}, with "comp" the served score ({@link #SERVED}) or variant {@code
-   * variant} of {@link TopologyEvaluation.Result#variants}.
+   * variant} of {@link TopologyEvaluation.Result#variants}; the base and oracle figures are copied
+   * from {@code served}, the same rows' served metrics, when given.
    */
-  private static ObjectNode slotMetrics(List<TopologyEvaluation.Row> rows, int variant) {
+  private static ObjectNode slotMetrics(
+      List<TopologyEvaluation.Row> rows, int variant, ObjectNode served) {
     int n = rows.size();
     double[] labels = new double[n];
     double[] base = new double[n];
@@ -177,17 +181,27 @@ public final class EvaluationReport {
     }
     ObjectNode node = EventCodec.JSON.createObjectNode();
     node.put("n", n);
-    number(node, "auc_base", BinaryMetrics.auc(labels, base));
+    shared(node, "auc_base", served, () -> BinaryMetrics.auc(labels, base));
     number(node, "auc_comp", BinaryMetrics.auc(labels, comp));
-    number(node, "gauc_base", BinaryMetrics.gauc(users, labels, base));
+    shared(node, "gauc_base", served, () -> BinaryMetrics.gauc(users, labels, base));
     number(node, "gauc_comp", BinaryMetrics.gauc(users, labels, comp));
-    number(node, "logloss_base", BinaryMetrics.logloss(labels, base));
+    shared(node, "logloss_base", served, () -> BinaryMetrics.logloss(labels, base));
     number(node, "logloss_comp", BinaryMetrics.logloss(labels, comp));
-    number(node, "ece_base", BinaryMetrics.ece(labels, base));
+    shared(node, "ece_base", served, () -> BinaryMetrics.ece(labels, base));
     number(node, "ece_comp", BinaryMetrics.ece(labels, comp));
-    number(node, "auc_oracle", BinaryMetrics.auc(labels, oracle));
-    number(node, "logloss_oracle", BinaryMetrics.logloss(labels, oracle));
+    shared(node, "auc_oracle", served, () -> BinaryMetrics.auc(labels, oracle));
+    shared(node, "logloss_oracle", served, () -> BinaryMetrics.logloss(labels, oracle));
     return node;
+  }
+
+  /** A figure that does not depend on the variant: {@code served}'s when given. */
+  private static void shared(
+      ObjectNode node, String field, ObjectNode served, DoubleSupplier value) {
+    if (served != null) {
+      node.set(field, served.get(field));
+    } else {
+      number(node, field, value.getAsDouble());
+    }
   }
 
   /** Reliability diagram: per tenth of predicted probability, mean prediction and mean label. */

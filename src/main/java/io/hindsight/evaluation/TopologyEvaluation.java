@@ -3,6 +3,7 @@ package io.hindsight.evaluation;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.hindsight.HindsightService;
+import io.hindsight.RecordedTopology;
 import io.hindsight.StreamsApp;
 import io.hindsight.compensation.CompensationApp;
 import io.hindsight.compensation.CompensationSettings;
@@ -15,42 +16,32 @@ import io.hindsight.datasets.EventLogReader;
 import io.hindsight.datasets.LogLine;
 import io.hindsight.events.Compensation;
 import io.hindsight.events.EventCodec;
-import io.hindsight.events.InvalidEventException;
 import io.hindsight.events.Prediction;
 import io.hindsight.markov.RewriteRule;
 import io.hindsight.markov.UtteranceNormalizer;
-import io.hindsight.memory.CompensationScores;
 import io.hindsight.memory.LabelledSample;
 import io.hindsight.rewrite.RewriteApp;
 import io.hindsight.rewrite.RewriteReplica;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Properties;
 import java.util.function.Consumer;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
-import org.apache.kafka.streams.StreamsConfig;
-import org.apache.kafka.streams.TestInputTopic;
-import org.apache.kafka.streams.TestOutputTopic;
-import org.apache.kafka.streams.TopologyTestDriver;
-import org.apache.kafka.streams.test.TestRecord;
 
 /**
  * Runs Hindsight's deployed topologies over an event log, deterministically and without a broker
- * (Kafka Streams' TopologyTestDriver), in event-time order. It is prequential by construction: a
- * prediction is compensated from the memory as it stands when the prediction arrives (only samples
- * whose windows closed earlier), and a turn is judged against the rule live when it is spoken
- * (learned from earlier turns only). An exact-kNN oracle reads the same samples beside the sketch.
+ * ({@link InlineTopologyDriver}: the topologies' own processors, in-memory stores), in event-time
+ * order. It is prequential by construction: a prediction is compensated from the memory as it
+ * stands when the prediction arrives (only samples whose windows closed earlier), and a turn is
+ * judged against the rule live when it is spoken (learned from earlier turns only). An exact-kNN
+ * oracle reads the same samples beside the sketch.
  */
 public final class TopologyEvaluation {
 
@@ -103,7 +94,11 @@ public final class TopologyEvaluation {
       long deadLetters,
       double seconds) {}
 
-  private record Event(long timestamp, long order, String type, String key, byte[] json) {}
+  private record Event(long timestamp, long order, String type, String key, byte[] json) {
+    byte[] keyBytes() {
+      return key.getBytes(StandardCharsets.UTF_8);
+    }
+  }
 
   /** Told every few thousand events how many of the log's events have been evaluated. */
   @FunctionalInterface
@@ -166,10 +161,8 @@ public final class TopologyEvaluation {
 
     Path stateDir = Files.createTempDirectory("hindsight-evaluate");
     CompensationSettings compensation = CompensationSettings.from(config);
-    try (Drivers drivers = new Drivers(stateDir);
-        BackgroundOracle oracles = new BackgroundOracle(compensation::sketch, oracleCapacity)) {
-      PredictionKeys keys = new PredictionKeys(compensation.featuresDimension());
-      EventCodec codec = new EventCodec(Integer.MAX_VALUE, Long.MAX_VALUE / 4, () -> 0L);
+    try (BackgroundOracle oracles = new BackgroundOracle(compensation::sketch, oracleCapacity);
+        Drivers drivers = new Drivers(stateDir, compensation, oracles)) {
       // Per row: the oracle's ticket, or -1 when the row's oracle score is its base score.
       List<Integer> oracleTickets = new ArrayList<>();
       long window = compensation.attributionWindowMs();
@@ -188,43 +181,14 @@ public final class TopologyEvaluation {
         Event event = events.get(i);
         switch (event.type()) {
           case "prediction" -> {
-            Prediction p;
-            try {
-              p = codec.prediction(event.json());
-            } catch (InvalidEventException e) {
-              p = null; // the topology sends it to the dead-letter topic; nothing to score
-            }
-            float[] key = p == null ? null : keys.of(p);
-            String memory = p == null ? "" : Sample.memoryName(p.modelId(), p.modelVersion());
-            double score = p == null ? 0 : p.score();
-            int oracle =
-                key == null || !oracles.hasMemory(memory)
-                    ? -1
-                    : oracles.read(memory, key, score, event.timestamp());
-            // Every variant, from the replica as the processor is about to read it; peeking does
-            // not count as a use of the field values, so it changes nothing the processor sees.
-            Prediction scoredPrediction = p;
-            Optional<CompensationScores> variants =
-                p == null
-                    ? Optional.empty()
-                    : drivers
-                        .compensationApp
-                        .memory()
-                        .flatMap(
-                            m ->
-                                m.score(
-                                    scoredPrediction.modelId(),
-                                    scoredPrediction.modelVersion(),
-                                    key,
-                                    scoredPrediction.score(),
-                                    scoredPrediction.timestamp(),
-                                    PredictionKeys.fieldValues(
-                                        scoredPrediction, compensation.fields()),
-                                    false))
-                        .map(ErrorMemoryStore.Scored::scores);
-            drivers.predictions.pipeInput(event.key(), event.json(), event.timestamp());
-            for (TestRecord<String, String> out : drivers.compensations.readRecordsToList()) {
-              Compensation c = EventCodec.JSON.readValue(out.value(), Compensation.class);
+            drivers.compensation.pipe(
+                drivers.topics.predictions().name(),
+                event.keyBytes(),
+                event.json(),
+                event.timestamp());
+            Scoring scoring = drivers.scoring;
+            ErrorMemoryStore.Scored served = drivers.served;
+            for (Compensation c : drivers.compensations) {
               double[] outcome = outcomes.get(c.requestId());
               double label =
                   outcome != null && outcome[1] <= c.timestamp() + window
@@ -234,21 +198,26 @@ public final class TopologyEvaluation {
                   new Row(
                       c.requestId(),
                       c.timestamp(),
-                      p.userId(),
+                      scoring.prediction().userId(),
                       label,
                       c.score(),
                       c.compensatedScore(),
-                      score,
+                      c.score(),
                       c.evidence(),
-                      variants
-                          .map(CompensationScores::variantScores)
-                          .orElseGet(() -> passThrough(variantNames.size(), c.score())),
+                      served == null
+                          ? passThrough(variantNames.size(), c.score())
+                          : served.scores().variantScores(),
                       c.trust()));
-              oracleTickets.add(oracle);
+              oracleTickets.add(scoring.oracleTicket());
             }
+            drivers.compensations.clear();
           }
           case "outcome" ->
-              drivers.outcomes.pipeInput(event.key(), event.json(), event.timestamp());
+              drivers.compensation.pipe(
+                  drivers.topics.outcomes().name(),
+                  event.keyBytes(),
+                  event.json(),
+                  event.timestamp());
           case "interaction" -> {
             JsonNode turn = EventCodec.JSON.readTree(event.json());
             String utterance = UtteranceNormalizer.normalize(turn.path("utterance").asText());
@@ -297,13 +266,16 @@ public final class TopologyEvaluation {
               defectsBefore++;
             }
             timeline.add(new Turn(event.timestamp(), before, after));
-            drivers.interactions.pipeInput(event.key(), event.json(), event.timestamp());
+            drivers.rewrite.pipe(
+                drivers.topics.interactions().name(),
+                event.keyBytes(),
+                event.json(),
+                event.timestamp());
           }
           default -> {
             badLines++;
           }
         }
-        drivers.drainSamples(oracles);
         if (drivers.replica().isPresent()) {
           for (RewriteReplica.SequencedChange change :
               drivers.replica().get().changesAfter(sequence)) {
@@ -316,7 +288,6 @@ public final class TopologyEvaluation {
           }
         }
         if ((i & 4095) == 0) {
-          drivers.drainOthers();
           progress.evaluated(i, events.size());
         }
       }
@@ -410,22 +381,25 @@ public final class TopologyEvaluation {
     return next;
   }
 
-  /** The two topologies in test drivers, with their inputs and outputs. */
+  /** A prediction as the topology read it, and its oracle's ticket (-1 for none). */
+  private record Scoring(Prediction prediction, int oracleTicket) {}
+
+  /** The two topologies in in-process drivers, with the outputs the evaluation reads. */
   private final class Drivers implements AutoCloseable {
-    final TopologyTestDriver compensationDriver;
-    final TopologyTestDriver rewriteDriver;
+    final InlineTopologyDriver compensation;
+    final InlineTopologyDriver rewrite;
     final CompensationApp compensationApp;
     final RewriteApp rewriteApp;
-    final TestInputTopic<String, byte[]> predictions;
-    final TestInputTopic<String, byte[]> outcomes;
-    final TestInputTopic<String, byte[]> interactions;
-    final TestOutputTopic<String, String> compensations;
-    final TestOutputTopic<byte[], byte[]> samples;
-    final Map<String, TestOutputTopic<byte[], byte[]>> others = new HashMap<>();
     final Topics topics;
+    final List<Compensation> compensations = new ArrayList<>();
+    Scoring scoring;
+
+    /** What the prediction being processed was served from; null when it had no memory. */
+    ErrorMemoryStore.Scored served;
+
     long deadLetters;
 
-    Drivers(Path stateDir) {
+    Drivers(Path stateDir, CompensationSettings settings, BackgroundOracle oracles) {
       HindsightConfig local =
           config.with(
               Map.of(
@@ -440,85 +414,58 @@ public final class TopologyEvaluation {
       topics = Topics.from(local);
       compensationApp = new CompensationApp(local, new SimpleMeterRegistry());
       rewriteApp = new RewriteApp(local);
-      Instant start = Instant.EPOCH;
-      compensationDriver =
-          new TopologyTestDriver(compensationApp.topology(), props(local, compensationApp), start);
-      rewriteDriver =
-          new TopologyTestDriver(rewriteApp.topology(), props(local, rewriteApp), start);
-      predictions =
-          compensationDriver.createInputTopic(
-              topics.predictions().name(), new StringSerializer(), new ByteArraySerializer());
-      outcomes =
-          compensationDriver.createInputTopic(
-              topics.outcomes().name(), new StringSerializer(), new ByteArraySerializer());
-      interactions =
-          rewriteDriver.createInputTopic(
-              topics.interactions().name(), new StringSerializer(), new ByteArraySerializer());
-      compensations =
-          compensationDriver.createOutputTopic(
-              topics.compensations().name(),
-              new org.apache.kafka.common.serialization.StringDeserializer(),
-              new org.apache.kafka.common.serialization.StringDeserializer());
-      samples =
-          compensationDriver.createOutputTopic(
-              topics.labelledSamples().name(),
-              new ByteArrayDeserializer(),
-              new ByteArrayDeserializer());
+      compensation = driver(local, compensationApp, compensationApp.topology(), stateDir);
+      rewrite = driver(local, rewriteApp, rewriteApp.topology(), stateDir);
+      PredictionKeys keys = new PredictionKeys(settings.featuresDimension());
+      // The oracle reads the samples written before the prediction, as the memory does.
+      compensation.onInput(
+          topics.predictions().name(),
+          record -> {
+            Prediction p = (Prediction) record.value();
+            String memory = Sample.memoryName(p.modelId(), p.modelVersion());
+            int oracle =
+                oracles.hasMemory(memory)
+                    ? oracles.read(memory, keys.of(p), p.score(), p.timestamp())
+                    : -1;
+            scoring = new Scoring(p, oracle);
+            served = null;
+          });
+      compensationApp.memory().orElseThrow().onServed(scored -> served = scored);
+      compensation.onOutput(
+          topics.compensations().name(),
+          record -> compensations.add((Compensation) record.value()));
+      compensation.onOutput(
+          topics.labelledSamples().name(),
+          record -> {
+            Sample sample = Sample.decode((byte[]) record.value());
+            if (sample.labelled()) {
+              oracles.write(
+                  sample.memoryName(),
+                  new LabelledSample(
+                      sample.key(), sample.label(), sample.score(), sample.timestamp()));
+            }
+          });
+      for (InlineTopologyDriver driver : List.of(compensation, rewrite)) {
+        driver.onOutput(topics.deadLetters().name(), record -> deadLetters++);
+      }
     }
 
-    private Properties props(HindsightConfig local, StreamsApp app) {
-      Properties props = new Properties();
-      props.putAll(HindsightService.streamsSettings(local, app));
-      // The driver processes each record as it is piped, so a task never has a partition worth
-      // waiting for; with idling enabled, Kafka Streams formats a log line for every empty one.
-      props.put(StreamsConfig.MAX_TASK_IDLE_MS_CONFIG, StreamsConfig.MAX_TASK_IDLE_MS_DISABLED);
-      return props;
+    private static InlineTopologyDriver driver(
+        HindsightConfig local, StreamsApp app, RecordedTopology topology, Path stateDir) {
+      return new InlineTopologyDriver(
+          topology,
+          HindsightService.streamsSettings(local, app),
+          stateDir.resolve(app.name()).toFile());
     }
 
     Optional<RewriteReplica> replica() {
       return rewriteApp.replica();
     }
 
-    void drainSamples(BackgroundOracle oracles) {
-      for (TestRecord<byte[], byte[]> record : samples.readRecordsToList()) {
-        Sample sample = Sample.decode(record.value());
-        if (!sample.labelled()) {
-          continue;
-        }
-        oracles.write(
-            sample.memoryName(),
-            new LabelledSample(sample.key(), sample.label(), sample.score(), sample.timestamp()));
-      }
-    }
-
-    /** Output the evaluation does not read (changelogs, dead letters, rewrites) is dropped. */
-    void drainOthers() {
-      for (TopologyTestDriver driver : List.of(compensationDriver, rewriteDriver)) {
-        for (String topic : driver.producedTopicNames()) {
-          if (topic.equals(topics.compensations().name())
-              || topic.equals(topics.labelledSamples().name())) {
-            continue;
-          }
-          TestOutputTopic<byte[], byte[]> output =
-              others.computeIfAbsent(
-                  driver.hashCode() + "/" + topic,
-                  k ->
-                      driver.createOutputTopic(
-                          topic, new ByteArrayDeserializer(), new ByteArrayDeserializer()));
-          long drained = output.getQueueSize();
-          output.readRecordsToList();
-          if (topic.equals(topics.deadLetters().name())) {
-            deadLetters += drained;
-          }
-        }
-      }
-    }
-
     @Override
     public void close() {
-      drainOthers();
-      compensationDriver.close();
-      rewriteDriver.close();
+      compensation.close();
+      rewrite.close();
     }
   }
 }

@@ -1,6 +1,7 @@
 package io.hindsight.rewrite;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.hindsight.RecordedTopology;
 import io.hindsight.StreamsApp;
 import io.hindsight.config.HindsightConfig;
 import io.hindsight.config.Topics;
@@ -16,7 +17,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.Optional;
 import org.apache.kafka.streams.StreamsConfig;
-import org.apache.kafka.streams.Topology;
 
 /** The rewrite topology as a deployable app, with its {@code GET /rewrite} lookup. */
 public final class RewriteApp implements StreamsApp {
@@ -39,7 +39,7 @@ public final class RewriteApp implements StreamsApp {
   }
 
   @Override
-  public Topology topology() {
+  public RecordedTopology topology() {
     return RewriteTopology.build(
         topics,
         settings,

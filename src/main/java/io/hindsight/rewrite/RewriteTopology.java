@@ -1,12 +1,12 @@
 package io.hindsight.rewrite;
 
 import io.hindsight.GlobalStoreBuilder;
+import io.hindsight.RecordedTopology;
 import io.hindsight.config.Topics;
 import io.hindsight.events.EventTimeExtractor;
 import java.util.function.Supplier;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.AutoOffsetReset;
-import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.state.KeyValueBytesStoreSupplier;
 import org.apache.kafka.streams.state.Stores;
 
@@ -22,12 +22,12 @@ public final class RewriteTopology {
 
   private RewriteTopology() {}
 
-  public static Topology build(
+  public static RecordedTopology build(
       Topics topics,
       RewriteLoopSettings settings,
       Supplier<RewriteReplica> replica,
       java.util.function.Function<String, KeyValueBytesStoreSupplier> stores) {
-    Topology topology = new Topology();
+    RecordedTopology topology = new RecordedTopology();
     topology.addSource(
         AutoOffsetReset.earliest(),
         "interactions-source",
