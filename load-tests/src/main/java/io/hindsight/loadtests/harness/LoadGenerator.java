@@ -54,6 +54,7 @@ final class LoadGenerator {
 
   /** Apart from {@link #random}, so that probe timing leaves the traffic's draws unchanged. */
   private final SplittableRandom probeTiming;
+
   private final String[][] embeddings;
   private final PriorityQueue<Scheduled> scheduled = new PriorityQueue<>();
   private final Map<Integer, Set<Integer>> reformulators = new HashMap<>();
