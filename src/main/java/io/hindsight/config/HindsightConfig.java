@@ -394,10 +394,11 @@ public final class HindsightConfig extends AbstractConfig {
           .define(
               COMPENSATION_PUNCTUATE_INTERVAL_MS,
               Type.LONG,
-              1000L,
+              200L,
               atLeast(1),
               LOW,
-              "How often (stream time) attribution windows are checked for closing.")
+              "How often (stream time) attribution windows are checked for closing: a closed"
+                  + " window's sample waits up to this long before it reaches the memory.")
           .define(
               COMPENSATION_MODE,
               Type.STRING,

@@ -51,6 +51,10 @@ final class LoadGenerator {
   private final LoadClock clock;
   private final Probes probes;
   private final SplittableRandom random;
+
+  /** Apart from {@link #random}, so that probe timing leaves the traffic's draws unchanged. */
+  private final SplittableRandom probeTiming;
+
   private final String[][] embeddings;
   private final PriorityQueue<Scheduled> scheduled = new PriorityQueue<>();
   private final Map<Integer, Set<Integer>> reformulators = new HashMap<>();
@@ -79,6 +83,7 @@ final class LoadGenerator {
     this.clock = clock;
     this.probes = probes;
     this.random = new SplittableRandom(seed);
+    this.probeTiming = new SplittableRandom(seed + 1);
     this.embeddings = new String[scenario.models()][EMBEDDING_POOL];
     for (String[] pool : embeddings) {
       for (int i = 0; i < pool.length; i++) {
@@ -128,7 +133,10 @@ final class LoadGenerator {
         if (due <= lastProbeStart) {
           startProbe(shape, due);
         }
-        nextProbe += shape.probeIntervalMs() * 1_000_000L;
+        // Windows close on a stream-time punctuation grid; probes at a fixed period would all
+        // close at the same phase of it and measure one point of the punctuation delay, not its
+        // spread. A random gap (mean: the interval) samples every phase.
+        nextProbe += (long) (shape.probeIntervalMs() * 1e6 * (0.5 + probeTiming.nextDouble()));
       }
     }
   }

@@ -11,10 +11,15 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 /**
  * The load test runner. {@code LoadTest --scenario steady} starts the in-process broker in a child
@@ -69,7 +74,7 @@ public final class LoadTest {
         broker =
             ChildJvm.start(
                 "broker",
-                List.of("-Xmx1g"),
+                brokerJvmArgs(scenario),
                 options.classpaths.serviceThenHarness(),
                 BrokerMain.class.getName(),
                 List.of(workDir.resolve("kafka").toString()),
@@ -113,17 +118,63 @@ public final class LoadTest {
     return file;
   }
 
-  /** The scenario's traffic at its own rate, through the baseline and then through Hindsight. */
+  /**
+   * The scenario's traffic at its own rate, through the baseline and then through Hindsight. With
+   * {@code --start-together} both services start at once, so their start-ups overlap (the CI test
+   * uses it); each then idles on the broker while the other is measured.
+   */
   private void fixedRate(
       Scenario scenario, String bootstrap, String runId, Path workDir, Map<String, Object> result)
       throws InterruptedException {
-    Map<String, Object> baseline = null;
+    List<ServiceUnderTest.Kind> kinds = new ArrayList<>();
     if (options.baseline) {
-      baseline = phase(ServiceUnderTest.Kind.PASS_THROUGH, scenario, bootstrap, runId, workDir);
+      kinds.add(ServiceUnderTest.Kind.PASS_THROUGH);
+    }
+    kinds.add(ServiceUnderTest.Kind.HINDSIGHT);
+    Map<ServiceUnderTest.Kind, Future<ServiceUnderTest>> early =
+        new EnumMap<>(ServiceUnderTest.Kind.class);
+    ExecutorService starter = Executors.newCachedThreadPool();
+    Map<ServiceUnderTest.Kind, Map<String, Object>> phases =
+        new EnumMap<>(ServiceUnderTest.Kind.class);
+    try {
+      if (options.startTogether) {
+        for (ServiceUnderTest.Kind kind : kinds) {
+          early.put(kind, starter.submit(() -> start(kind, scenario, bootstrap, runId, workDir)));
+        }
+        for (Future<ServiceUnderTest> service : early.values()) {
+          started(service);
+        }
+      }
+      for (ServiceUnderTest.Kind kind : kinds) {
+        out.printf(
+            "--- %s: %.0f predictions/s for %d s (warm-up %d s)%n",
+            kind.label, scenario.rate(), scenario.durationS(), scenario.warmupS());
+        try (ServiceUnderTest service =
+            early.containsKey(kind)
+                ? started(early.get(kind))
+                : start(kind, scenario, bootstrap, runId, workDir)) {
+          phases.put(kind, phase(service, scenario, bootstrap));
+        }
+      }
+    } finally {
+      // A service started early must not outlive a run that failed before measuring it.
+      for (Future<ServiceUnderTest> service : early.values()) {
+        service.cancel(true);
+        if (service.isDone() && !service.isCancelled()) {
+          try {
+            service.get().close();
+          } catch (ExecutionException e) {
+            // it never started; nothing to close
+          }
+        }
+      }
+      starter.shutdownNow();
+    }
+    Map<String, Object> baseline = phases.get(ServiceUnderTest.Kind.PASS_THROUGH);
+    if (baseline != null) {
       result.put("pass_through", baseline);
     }
-    Map<String, Object> hindsight =
-        phase(ServiceUnderTest.Kind.HINDSIGHT, scenario, bootstrap, runId, workDir);
+    Map<String, Object> hindsight = phases.get(ServiceUnderTest.Kind.HINDSIGHT);
     result.put("hindsight", hindsight);
     Map<String, Object> step = castMap(hindsight.get("step"));
     result.put("headline", step);
@@ -140,28 +191,40 @@ public final class LoadTest {
     }
   }
 
-  private Map<String, Object> phase(
+  private ServiceUnderTest start(
       ServiceUnderTest.Kind kind, Scenario scenario, String bootstrap, String runId, Path workDir)
       throws InterruptedException {
-    out.printf(
-        "--- %s: %.0f predictions/s for %d s (warm-up %d s)%n",
-        kind.label, scenario.rate(), scenario.durationS(), scenario.warmupS());
-    try (ServiceUnderTest service =
-            ServiceUnderTest.start(
-                kind,
-                bootstrap,
-                runId + "-" + kind.label + ".",
-                scenario,
-                scenario.hasInteractions(),
-                options.classpaths,
-                workDir);
-        TrafficRun run = new TrafficRun(service, bootstrap, scenario, clock, out)) {
+    return ServiceUnderTest.start(
+        kind,
+        bootstrap,
+        runId + "-" + kind.label + ".",
+        scenario,
+        scenario.hasInteractions(),
+        options.classpaths,
+        workDir);
+  }
+
+  private static ServiceUnderTest started(Future<ServiceUnderTest> service)
+      throws InterruptedException {
+    try {
+      return service.get();
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      throw new IllegalStateException(e.getCause());
+    }
+  }
+
+  private Map<String, Object> phase(ServiceUnderTest service, Scenario scenario, String bootstrap)
+      throws InterruptedException {
+    try (TrafficRun run = new TrafficRun(service, bootstrap, scenario, clock, out)) {
       run.prime(scenario.rate(), options.primeSeconds);
       TrafficRun.Step step = run.step(scenario, options.drain);
       Map<String, Object> phase = new LinkedHashMap<>();
       phase.put("step", Report.step(step));
       phase.putAll(run.summary(options.drain));
-      out.printf("%s: %s%n", kind.label, phase.get("step"));
+      out.printf("%s: %s%n", service.kind.label, phase.get("step"));
       return phase;
     }
   }
@@ -263,6 +326,12 @@ public final class LoadTest {
     result.put("headline", headline);
   }
 
+  private static List<String> brokerJvmArgs(Scenario scenario) {
+    List<String> args = new ArrayList<>(List.of("-Xmx1g"));
+    args.addAll(scenario.jvmOptionList());
+    return args;
+  }
+
   private static Map<String, Object> scenarioFigures(Scenario s) {
     Map<String, Object> figures = new LinkedHashMap<>();
     figures.put("rate", s.rate());
@@ -298,6 +367,7 @@ public final class LoadTest {
                 + " s");
     figures.put("bad_share", s.badShare());
     figures.put("service_heap", s.serviceHeap());
+    figures.put("jvm_options", s.jvmOptions());
     figures.put("service_settings", new TreeMap<>(s.settings()));
     return figures;
   }
@@ -326,6 +396,7 @@ public final class LoadTest {
     boolean saturation;
     boolean baseline = true;
     boolean keepWorkDir;
+    boolean startTogether;
     long objectiveP99Ms = 250;
     int stepSeconds = 30;
     int primeSeconds = 20;
@@ -358,6 +429,7 @@ public final class LoadTest {
           case "--drain-seconds" -> o.drain = Duration.ofSeconds(Long.parseLong(args[++i]));
           case "--no-baseline" -> o.baseline = false;
           case "--keep-work-dir" -> o.keepWorkDir = true;
+          case "--start-together" -> o.startTogether = true;
           case "--scenarios" -> o.scenariosDir = Path.of(args[++i]);
           case "--results" -> o.resultsDir = Path.of(args[++i]);
           case "--readme" -> {
@@ -399,7 +471,8 @@ public final class LoadTest {
     static final String USAGE =
         "usage: LoadTest --scenario NAME|FILE [--bootstrap-servers H:P] [--guarantee G]"
             + " [--duration S] [--rate N] [--saturation [--start-rate N] [--step-seconds S]"
-            + " [--objective-p99-ms MS]] [--no-baseline] [--results DIR] [--readme FILE|none]"
+            + " [--objective-p99-ms MS]] [--no-baseline] [--start-together] [--results DIR]"
+            + " [--readme FILE|none]"
             + " [--service-jar JAR] [--set key=value]...";
   }
 }

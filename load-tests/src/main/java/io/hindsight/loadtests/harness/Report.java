@@ -12,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import org.HdrHistogram.Histogram;
 
 /**
@@ -123,7 +124,9 @@ final class Report {
         machine.get("cores"),
         Math.round(((Number) machine.get("memory_bytes")).doubleValue() / (1L << 30)),
         System.getProperty("java.specification.version"),
-        r.get("scenario") + (r.containsKey("saturation") ? " (saturation)" : ""),
+        r.get("scenario")
+            + (r.containsKey("saturation") ? " (saturation)" : "")
+            + options(r.get("command").toString()),
         r.get("guarantee"),
         headline.get("offered_per_second"),
         headline.get("sustained_per_second"),
@@ -141,6 +144,33 @@ final class Report {
             + "/"
             + ((Map<String, Object>) h.get("counts")).get("bad_records_sent"),
         r.get("load_average"));
+  }
+
+  /**
+   * The command's options that change what was measured ({@code --set}, {@code --rate}, …), in
+   * backticks, so a row measured with other settings says so; the scenario and the guarantee have
+   * their own columns, and where results go or how long to wait does not change a figure.
+   */
+  static String options(String command) {
+    Set<String> unshaping =
+        Set.of(
+            "--scenario",
+            "--guarantee",
+            "--results",
+            "--readme",
+            "--scenarios",
+            "--service-jar",
+            "--drain-seconds");
+    List<String> kept = new ArrayList<>();
+    String[] words = command.split(" ");
+    for (int i = 0; i < words.length; i++) {
+      if (unshaping.contains(words[i])) {
+        i++;
+      } else if (!words[i].equals("--keep-work-dir")) {
+        kept.add(words[i]);
+      }
+    }
+    return kept.isEmpty() ? "" : " `" + String.join(" ", kept) + "`";
   }
 
   static double ms(long micros) {

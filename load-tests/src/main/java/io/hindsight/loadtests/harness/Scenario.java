@@ -5,6 +5,7 @@ import java.io.Reader;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
@@ -31,6 +32,7 @@ import java.util.TreeMap;
  * @param badShare share of prediction slots that carry a bad record instead (to the DLQ)
  * @param probeIntervalMs how often a freshness probe starts (0: no probes)
  * @param serviceHeap the service's {@code -Xmx}
+ * @param jvmOptions more options for the broker's and the service's JVMs, separated by spaces
  * @param settings service configuration, passed as {@code --set}
  */
 public record Scenario(
@@ -59,6 +61,7 @@ public record Scenario(
     double badShare,
     long probeIntervalMs,
     String serviceHeap,
+    String jvmOptions,
     Map<String, String> settings) {
 
   public static final String GUARANTEE = "processing.guarantee";
@@ -114,6 +117,7 @@ public record Scenario(
             dbl(p, "bad.share", 0),
             lng(p, "probe.interval.ms", 2000),
             p.getProperty("service.heap", "1g").trim(),
+            p.getProperty("jvm.options", "").trim(),
             Map.copyOf(settings));
     s.validate();
     return s;
@@ -167,6 +171,7 @@ public record Scenario(
         badShare,
         probeIntervalMs,
         serviceHeap,
+        jvmOptions,
         Map.copyOf(merged));
   }
 
@@ -201,6 +206,7 @@ public record Scenario(
         badShare,
         probeIntervalMs,
         serviceHeap,
+        jvmOptions,
         settings);
   }
 
@@ -231,6 +237,11 @@ public record Scenario(
 
   public long sessionGapMs() {
     return Long.parseLong(settings.getOrDefault("rewrite.session.gap.ms", "45000"));
+  }
+
+  /** {@link #jvmOptions} as arguments. */
+  public List<String> jvmOptionList() {
+    return jvmOptions.isEmpty() ? List.of() : List.of(jvmOptions.split("\\s+"));
   }
 
   public boolean hasInteractions() {

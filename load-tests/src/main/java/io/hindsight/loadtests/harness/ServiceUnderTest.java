@@ -85,6 +85,7 @@ final class ServiceUnderTest implements AutoCloseable {
     List<String> jvmArgs = new ArrayList<>(ChildJvm.CHRONICLE_FLAGS);
     jvmArgs.add("-Xmx" + scenario.serviceHeap());
     jvmArgs.add("-Xms" + scenario.serviceHeap());
+    jvmArgs.addAll(scenario.jvmOptionList());
     ChildJvm jvm = ChildJvm.start(kind.label, jvmArgs, classpath, main, args, workDir);
     try {
       String http = jvm.await("http", Duration.ofMinutes(3));

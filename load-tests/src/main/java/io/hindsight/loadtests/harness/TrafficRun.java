@@ -103,7 +103,8 @@ final class TrafficRun implements AutoCloseable {
     probes.measureFrom(window.fromMicros);
     boolean withProbes = service.kind == ServiceUnderTest.Kind.HINDSIGHT;
     ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor();
-    long[] last = {0, 0};
+    // The counters run across steps; the first progress line of a step counts from here.
+    long[] last = {generator.predictions.get(), observer.compensations.get()};
     ticker.scheduleAtFixedRate(
         () -> progress(shape, start, last), PROGRESS_SECONDS, PROGRESS_SECONDS, TimeUnit.SECONDS);
     try {

@@ -39,7 +39,8 @@ class LoadTestRunTest {
               "--drain-seconds",
               "20",
               "--prime-seconds",
-              "2"
+              "2",
+              "--start-together"
             },
             new PrintStream(console, true, StandardCharsets.UTF_8));
 
@@ -64,6 +65,7 @@ class LoadTestRunTest {
     assertThat(r.at("/hindsight/freshness/compensation/p99_ms").asDouble()).isPositive();
     assertThat(r.has("hindsight")).isTrue();
     assertThat(r.at("/hindsight/freshness/rules").has("p99_ms")).isTrue();
-    assertThat(Files.readString(readme)).contains("| smoke | exactly_once_v2 |");
+    assertThat(Files.readString(readme))
+        .contains("| smoke `--prime-seconds 2 --start-together` | exactly_once_v2 |");
   }
 }
