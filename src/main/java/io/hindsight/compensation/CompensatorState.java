@@ -5,11 +5,9 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 
 /**
  * A model version's blend and guard, saved beside its memories when the replica closes cleanly and
@@ -31,29 +29,22 @@ final class CompensatorState {
   static void save(Path directory, FieldCompensator compensator, long latestSample) {
     long[] guard = compensator.guard().snapshot();
     double[] blend = compensator.blend().snapshot();
-    Path temporary = directory.resolve(FILE + ".tmp");
-    try {
-      try (OutputStream file = Files.newOutputStream(temporary);
-          DataOutputStream out = new DataOutputStream(new java.io.BufferedOutputStream(file))) {
-        out.writeInt(FORMAT);
-        out.writeInt(guard.length);
-        for (long v : guard) {
-          out.writeLong(v);
-        }
-        out.writeInt(blend.length);
-        for (double v : blend) {
-          out.writeDouble(v);
-        }
-        out.writeLong(latestSample);
-      }
-      Files.move(
-          temporary,
-          directory.resolve(FILE),
-          StandardCopyOption.REPLACE_EXISTING,
-          StandardCopyOption.ATOMIC_MOVE);
-    } catch (IOException e) {
-      throw new UncheckedIOException("Cannot write " + directory.resolve(FILE), e);
-    }
+    AtomicFile.write(
+        directory.resolve(FILE),
+        file -> {
+          DataOutputStream out = new DataOutputStream(file);
+          out.writeInt(FORMAT);
+          out.writeInt(guard.length);
+          for (long v : guard) {
+            out.writeLong(v);
+          }
+          out.writeInt(blend.length);
+          for (double v : blend) {
+            out.writeDouble(v);
+          }
+          out.writeLong(latestSample);
+          out.flush();
+        });
   }
 
   /**

@@ -565,24 +565,20 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
 
   /** Values evicted from the field memories of every model version, since they were created. */
   public long fieldEvictions() {
-    lock.lock();
-    try {
-      return replicas.values().stream()
-          .flatMap(r -> java.util.Arrays.stream(r.fields))
-          .mapToLong(FieldMemory::evictions)
-          .sum();
-    } finally {
-      lock.unlock();
-    }
+    return sumOverFieldMemories(FieldMemory::evictions);
   }
 
   /** Values held by the field memories of every model version. */
   public long fieldValues() {
+    return sumOverFieldMemories(FieldMemory::size);
+  }
+
+  private long sumOverFieldMemories(java.util.function.ToLongFunction<FieldMemory> figure) {
     lock.lock();
     try {
       return replicas.values().stream()
           .flatMap(r -> java.util.Arrays.stream(r.fields))
-          .mapToLong(FieldMemory::size)
+          .mapToLong(figure)
           .sum();
     } finally {
       lock.unlock();

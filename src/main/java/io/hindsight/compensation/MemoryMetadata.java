@@ -1,12 +1,12 @@
 package io.hindsight.compensation;
 
 import java.io.IOException;
+import java.io.OutputStreamWriter;
 import java.io.Reader;
-import java.io.UncheckedIOException;
 import java.io.Writer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Properties;
 
 /**
@@ -41,19 +41,12 @@ record MemoryMetadata(String name, String modelId, int dimension, long firstWrit
     p.setProperty("modelId", modelId);
     p.setProperty("dimension", Integer.toString(dimension));
     p.setProperty("firstWrite", Long.toString(firstWrite));
-    try {
-      Files.createDirectories(directory);
-      Path temporary = directory.resolve(FILE + ".tmp");
-      try (Writer writer = Files.newBufferedWriter(temporary)) {
-        p.store(writer, "Hindsight error memory");
-      }
-      Files.move(
-          temporary,
-          directory.resolve(FILE),
-          StandardCopyOption.REPLACE_EXISTING,
-          StandardCopyOption.ATOMIC_MOVE);
-    } catch (IOException e) {
-      throw new UncheckedIOException("Cannot write " + directory.resolve(FILE), e);
-    }
+    AtomicFile.write(
+        directory.resolve(FILE),
+        out -> {
+          Writer writer = new OutputStreamWriter(out, StandardCharsets.UTF_8);
+          p.store(writer, "Hindsight error memory");
+          writer.flush();
+        });
   }
 }

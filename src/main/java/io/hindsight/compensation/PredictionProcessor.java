@@ -87,51 +87,42 @@ final class PredictionProcessor implements Processor<String, Prediction, Object,
             prediction.timestamp(),
             fieldValues,
             true);
-    Compensation compensation;
+    // An empty memory passes the score through: no evidence, fully trusted.
+    double compensated = prediction.score();
     double[] features = null;
     int evidence = 0;
+    double fieldEvidence = 0;
+    double trust = 1.0;
+    boolean fallback = false;
     if (scored.isPresent()) {
       CompensationScores scores = scored.get().scores();
+      compensated = scores.finalScore();
       evidence = scored.get().evidence();
       features = scores.features();
-      double fieldEvidence = 0;
       for (int f = 0; f < settings.fields().size(); f++) {
         fieldEvidence += scores.fieldEvidence(f);
       }
-      compensation =
-          new Compensation(
-              prediction.requestId(),
-              prediction.modelId(),
-              prediction.modelVersion(),
-              prediction.timestamp(),
-              prediction.score(),
-              scores.finalScore(),
-              scores.finalScore() - prediction.score(),
-              evidence,
-              fieldEvidence,
-              settings.mode().configName(),
-              scores.trust(),
-              scores.fallingBack());
-      if (scores.fallingBack()) {
+      trust = scores.trust();
+      fallback = scores.fallingBack();
+      if (fallback) {
         metrics.guardFallbacks.increment();
       }
       metrics.trackTrust(prediction.modelId(), prediction.modelVersion(), memory);
-    } else {
-      compensation =
-          new Compensation(
-              prediction.requestId(),
-              prediction.modelId(),
-              prediction.modelVersion(),
-              prediction.timestamp(),
-              prediction.score(),
-              prediction.score(),
-              0.0,
-              0,
-              0.0,
-              settings.mode().configName(),
-              1.0,
-              false);
     }
+    Compensation compensation =
+        new Compensation(
+            prediction.requestId(),
+            prediction.modelId(),
+            prediction.modelVersion(),
+            prediction.timestamp(),
+            prediction.score(),
+            compensated,
+            compensated - prediction.score(),
+            evidence,
+            fieldEvidence,
+            settings.mode().configName(),
+            trust,
+            fallback);
     Sample parked =
         buffer.add(
             unlabelled(prediction, key, fieldValues, features),
