@@ -232,8 +232,9 @@ public final class LoadTest {
   /**
    * For each topology on its own service: steps of constant rate, ×1.5 from {@code --start-rate},
    * until a step breaks the objective twice in a row at the same rate (p99 above it, a compensation
-   * missing, or output below 95 % of the offered rate); then one step at half the highest rate that
-   * held.
+   * missing, or output below 95 % of the offered rate); then {@code --refine-steps} geometric
+   * bisections between the highest rate that held and the lowest that failed; then one step at half
+   * the highest rate that held.
    */
   private void saturation(
       Scenario scenario, String bootstrap, String runId, Path workDir, Map<String, Object> result)
@@ -242,6 +243,7 @@ public final class LoadTest {
     search.put("objective_p99_ms", options.objectiveP99Ms);
     search.put("step_seconds", options.stepSeconds);
     search.put("factor", 1.5);
+    search.put("refine_steps", options.refineSteps);
     double[] saturation = new double[2];
     for (ServiceUnderTest.Kind kind : ServiceUnderTest.Kind.values()) {
       if (kind == ServiceUnderTest.Kind.PASS_THROUGH && !options.baseline) {
@@ -261,43 +263,37 @@ public final class LoadTest {
           TrafficRun run = new TrafficRun(service, bootstrap, scenario, clock, out)) {
         double rate = options.startRate != null ? options.startRate : scenario.rate() / 2;
         run.prime(rate, options.primeSeconds);
+        Search stepper = new Search(kind, run, scenario, steps);
         double held = 0;
-        int warmup = Math.max(1, options.stepSeconds / 3);
-        boolean retried = false;
-        boolean failed = false;
-        for (int i = 0; i < options.maxSteps; i++) {
-          out.printf("--- %s saturation step %d: %.0f predictions/s%n", kind.label, i + 1, rate);
-          TrafficRun.Step step =
-              run.step(scenario.steadyAt(rate, options.stepSeconds, warmup), options.drain);
-          Map<String, Object> s = Report.step(step);
-          boolean holds = step.holds(options.objectiveP99Ms * 1000);
-          s.put("holds", holds);
-          steps.add(s);
-          out.printf("%s %.0f/s: %s%n", kind.label, rate, s);
-          if (!holds && !retried) {
-            // On a shared machine one descheduling can break a 20 s step: try the rate once more.
-            retried = true;
-            run.awaitDrained(Duration.ofMinutes(3));
-            continue;
+        double failing = 0;
+        while (failing == 0 && steps.size() < options.maxSteps) {
+          if (stepper.holds(rate)) {
+            held = rate;
+            rate *= 1.5;
+          } else {
+            failing = rate;
           }
-          if (!holds) {
-            failed = true;
-            break;
+        }
+        // Bisect the last factor geometrically: each step halves its logarithm (1.5 -> 1.22 -> 1.11).
+        for (int i = 0; i < options.refineSteps && held > 0 && failing > 0; i++) {
+          double middle = Math.sqrt(held * failing);
+          if (stepper.holds(middle)) {
+            held = middle;
+          } else {
+            failing = middle;
           }
-          retried = false;
-          held = rate;
-          rate *= 1.5;
         }
         phase.put("steps", steps);
         phase.put("saturation_per_second", Report.round(held));
-        // Every step held: the search ran out of steps, so the figure is only a lower bound.
-        phase.put("search_capped", !failed);
+        phase.put("first_failing_per_second", Report.round(failing));
+        // No step failed: the search ran out of steps, so the figure is only a lower bound.
+        phase.put("search_capped", failing == 0);
         saturation[kind.ordinal()] = held;
         if (held > 0) {
           run.awaitDrained(Duration.ofMinutes(3));
           out.printf("--- %s at half the saturation rate: %.0f/s%n", kind.label, held / 2);
           TrafficRun.Step half =
-              run.step(scenario.steadyAt(held / 2, options.stepSeconds, warmup), options.drain);
+              run.step(scenario.steadyAt(held / 2, options.stepSeconds, warmupOf()), options.drain);
           phase.put("at_half_saturation", Report.step(half));
         }
         phase.putAll(run.summary(options.drain));
@@ -324,6 +320,55 @@ public final class LoadTest {
                     "at_half_saturation", castMap(((List<?>) hindsight.get("steps")).get(0)))));
     headline.put("sustained_per_second", Report.round(ours));
     result.put("headline", headline);
+  }
+
+  /**
+   * Constant-rate steps of one saturation search. A step that breaks the objective is run once
+   * more after the backlog drains: on a shared machine one descheduling can break a 20 s step.
+   */
+  private final class Search {
+    private final ServiceUnderTest.Kind kind;
+    private final TrafficRun run;
+    private final Scenario scenario;
+    private final List<Map<String, Object>> steps;
+    private boolean behind;
+
+    Search(
+        ServiceUnderTest.Kind kind,
+        TrafficRun run,
+        Scenario scenario,
+        List<Map<String, Object>> steps) {
+      this.kind = kind;
+      this.run = run;
+      this.scenario = scenario;
+      this.steps = steps;
+    }
+
+    boolean holds(double rate) throws InterruptedException {
+      for (int attempt = 0; attempt < 2; attempt++) {
+        if (behind) {
+          run.awaitDrained(Duration.ofMinutes(3));
+        }
+        out.printf("--- %s saturation step %d: %.0f predictions/s%n", kind.label, steps.size() + 1, rate);
+        TrafficRun.Step step =
+            run.step(scenario.steadyAt(rate, options.stepSeconds, warmupOf()), options.drain);
+        Map<String, Object> s = Report.step(step);
+        boolean holds = step.holds(options.objectiveP99Ms * 1000);
+        s.put("holds", holds);
+        steps.add(s);
+        out.printf("%s %.0f/s: %s%n", kind.label, rate, s);
+        behind = !holds;
+        if (holds) {
+          return true;
+        }
+      }
+      return false;
+    }
+  }
+
+  /** A third of a saturation step is warm-up. */
+  private int warmupOf() {
+    return Math.max(1, options.stepSeconds / 3);
   }
 
   private static List<String> brokerJvmArgs(Scenario scenario) {
@@ -401,6 +446,7 @@ public final class LoadTest {
     int stepSeconds = 30;
     int primeSeconds = 20;
     int maxSteps = 14;
+    int refineSteps = 2;
     Duration drain = Duration.ofSeconds(60);
     Path scenariosDir = Path.of("scenarios");
     Path resultsDir = Path.of("results");
@@ -426,6 +472,7 @@ public final class LoadTest {
           case "--step-seconds" -> o.stepSeconds = Integer.parseInt(args[++i]);
           case "--prime-seconds" -> o.primeSeconds = Integer.parseInt(args[++i]);
           case "--max-steps" -> o.maxSteps = Integer.parseInt(args[++i]);
+          case "--refine-steps" -> o.refineSteps = Integer.parseInt(args[++i]);
           case "--drain-seconds" -> o.drain = Duration.ofSeconds(Long.parseLong(args[++i]));
           case "--no-baseline" -> o.baseline = false;
           case "--keep-work-dir" -> o.keepWorkDir = true;
@@ -471,7 +518,7 @@ public final class LoadTest {
     static final String USAGE =
         "usage: LoadTest --scenario NAME|FILE [--bootstrap-servers H:P] [--guarantee G]"
             + " [--duration S] [--rate N] [--saturation [--start-rate N] [--step-seconds S]"
-            + " [--objective-p99-ms MS]] [--no-baseline] [--start-together] [--results DIR]"
+            + " [--objective-p99-ms MS] [--max-steps N] [--refine-steps N]] [--no-baseline] [--start-together] [--results DIR]"
             + " [--readme FILE|none]"
             + " [--service-jar JAR] [--set key=value]...";
   }
