@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.hindsight.HindsightService;
 import io.hindsight.config.HindsightConfig;
+import io.hindsight.errors.DeadLetterHandler;
 import io.hindsight.testing.KafkaBroker;
 import io.hindsight.testing.TestServices;
 import java.nio.charset.StandardCharsets;
@@ -13,38 +14,27 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.Collectors;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * 200k predictions through the compensation topology under exactly_once_v2 on a real broker: one
- * compensation per prediction, and once every window has closed, one sample per prediction in the
- * memory.
+ * Large backlogs through the compensation topology under exactly_once_v2 on a real broker: 200k
+ * predictions give one compensation each and, once every window has closed, one sample each in the
+ * memory; a minute of traffic read long after its windows closed in wall time loses no outcome.
  */
 class CompensationScaleIT {
   @RegisterExtension static final KafkaBroker kafka = new KafkaBroker();
 
   private static final int PREDICTIONS = 200_000;
   private static final int PARTITIONS = 4;
-  private static final long WINDOW_MS = 600_000;
 
   @RegisterExtension final TestServices services = new TestServices(kafka);
 
   @Test
   void shouldPublishOneCompensationPerPredictionAndWriteEveryLabelledSampleOnce() throws Exception {
-    HindsightConfig config =
-        services.config(
-            "scale-it",
-            Map.of(
-                HindsightConfig.TOPIC_PARTITIONS,
-                Integer.toString(PARTITIONS),
-                HindsightConfig.PROCESSING_GUARANTEE,
-                HindsightConfig.EXACTLY_ONCE_V2,
-                HindsightConfig.COMPENSATION_ATTRIBUTION_WINDOW_MS,
-                Long.toString(WINDOW_MS)));
-    HindsightService service =
-        services.start(config, (c, registry) -> List.of(new CompensationApp(c, registry)));
+    HindsightService service = start("scale-it", 600_000);
     CompensationWorkload workload =
         new CompensationWorkload(
             service.topics(),
@@ -57,7 +47,7 @@ class CompensationScaleIT {
       TestTopics.produce(kafka.bootstrapServers(), workload.records(from, from + 50_000));
     }
     TestTopics.produce(
-        kafka.bootstrapServers(), workload.streamTimeAdvance(PARTITIONS, 3 * WINDOW_MS));
+        kafka.bootstrapServers(), workload.streamTimeAdvance(PARTITIONS, 3 * 600_000));
 
     List<ConsumerRecord<byte[], byte[]>> compensations =
         TestTopics.readCommitted(
@@ -70,16 +60,67 @@ class CompensationScaleIT {
     assertThat(requestIds).as("one compensation per prediction").hasSize(PREDICTIONS + PARTITIONS);
     assertThat(compensations).as("no duplicates").hasSize(PREDICTIONS + PARTITIONS);
 
-    CompensationApp app = (CompensationApp) service.apps().get(0);
-    await("every window closed and its sample written")
-        .atMost(Duration.ofMinutes(1))
-        .pollInterval(Duration.ofMillis(500))
-        .until(() -> app.memory().map(ErrorMemoryStore::samples).orElse(0L) >= PREDICTIONS);
-    ErrorMemoryStore memory = app.memory().orElseThrow();
+    ErrorMemoryStore memory = awaitSamples(service, PREDICTIONS);
     assertThat(memory.samples())
         .as("each prediction's sample written once, the stream-time advances still pending")
         .isEqualTo(PREDICTIONS);
     assertThat(memory.memories()).isEqualTo(3);
     assertThat(memory.skippedDuplicates()).isZero();
+  }
+
+  /**
+   * A service that starts on a backlog (after an outage, or behind after a stall) reads both topics
+   * long after their windows closed in wall time; with a production-sized window it must still
+   * attach every outcome rather than dead-letter it as late or orphaned.
+   */
+  @Test
+  void shouldAttachEveryOutcomeOfABacklogWithAShortWindow() throws Exception {
+    long windowMs = 6_000;
+    int predictions = 60_000;
+    HindsightService service = start("catch-up-it", windowMs);
+    // A minute of event time at 1,000 predictions/s, outcomes 1 ms to 5 s after their predictions.
+    CompensationWorkload workload =
+        new CompensationWorkload(
+            service.topics(), predictions, new int[] {16, 32}, System.currentTimeMillis(), 1, 7);
+    TestTopics.produce(kafka.bootstrapServers(), workload.records(0, predictions));
+    TestTopics.produce(
+        kafka.bootstrapServers(), workload.streamTimeAdvance(PARTITIONS, 3 * windowMs));
+
+    awaitSamples(service, predictions);
+    Map<String, Long> deadLetters =
+        TestTopics.readCommitted(
+                kafka.bootstrapServers(), service.topics().deadLetters().name(), 0, Duration.ZERO)
+            .stream()
+            .collect(
+                Collectors.groupingBy(
+                    r ->
+                        new String(
+                            r.headers().lastHeader(DeadLetterHandler.REASON).value(),
+                            StandardCharsets.UTF_8),
+                    Collectors.counting()));
+    assertThat(deadLetters).as("dead letters by reason").isEmpty();
+  }
+
+  private HindsightService start(String name, long windowMs) throws Exception {
+    HindsightConfig config =
+        services.config(
+            name,
+            Map.of(
+                HindsightConfig.TOPIC_PARTITIONS,
+                Integer.toString(PARTITIONS),
+                HindsightConfig.PROCESSING_GUARANTEE,
+                HindsightConfig.EXACTLY_ONCE_V2,
+                HindsightConfig.COMPENSATION_ATTRIBUTION_WINDOW_MS,
+                Long.toString(windowMs)));
+    return services.start(config, (c, registry) -> List.of(new CompensationApp(c, registry)));
+  }
+
+  private static ErrorMemoryStore awaitSamples(HindsightService service, long samples) {
+    CompensationApp app = (CompensationApp) service.apps().get(0);
+    await("every window closed and its sample written")
+        .atMost(Duration.ofMinutes(3))
+        .pollInterval(Duration.ofMillis(500))
+        .until(() -> app.memory().map(ErrorMemoryStore::samples).orElse(0L) >= samples);
+    return app.memory().orElseThrow();
   }
 }
