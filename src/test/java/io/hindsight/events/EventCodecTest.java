@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class EventCodecTest {
@@ -40,6 +41,129 @@ class EventCodecTest {
             .replace("\"timestamp\":" + NOW, "\"timestamp\":" + (NOW + 3_600_000)),
         RejectionReason.TIMESTAMP_IN_FUTURE);
     assertReason("{\"pad\":\"" + "x".repeat(2000) + "\"}", RejectionReason.RECORD_TOO_LARGE);
+  }
+
+  @Test
+  void shouldReadThePredictionFieldsInAnyOrder() {
+    Prediction p =
+        codec.prediction(
+            bytes(
+                "{\"itemId\":\"i\",\"embedding\":[1,2,3],\"score\":1,\"timestamp\":"
+                    + NOW
+                    + ",\"userId\":\"u\",\"modelVersion\":\"v1\",\"modelId\":\"m\","
+                    + "\"requestId\":\"r1\"}"));
+    assertThat(p.embedding()).containsExactly(1f, 2f, 3f);
+    assertThat(p.score()).isEqualTo(1.0);
+    assertThat(p.userId()).isEqualTo("u");
+  }
+
+  @Test
+  void shouldReadBackEveryPredictionFieldItWrites() {
+    float[] embedding = new float[100];
+    for (int i = 0; i < embedding.length; i++) {
+      embedding[i] = (float) Math.sin(i) * 1e-3f;
+    }
+    Prediction written =
+        new Prediction("r1", "m", "v1", NOW, 0.25, embedding, Map.of("k", "x"), "u", "i");
+    EventCodec roomy = new EventCodec(1 << 16, 60_000, () -> NOW);
+    Prediction read = roomy.prediction(EventCodec.encode(written));
+    assertThat(read).usingRecursiveComparison().isEqualTo(written);
+  }
+
+  @Test
+  void shouldRejectAnEmbeddingThatIsNotANonEmptyArrayOfFiniteNumbers() {
+    assertReason(withEmbedding("{}"), RejectionReason.WRONG_TYPE);
+    assertReason(withEmbedding("{\"a\":[1]}"), RejectionReason.WRONG_TYPE);
+    assertReason(withEmbedding("\"1,2\""), RejectionReason.WRONG_TYPE);
+    assertReason(withEmbedding("3"), RejectionReason.WRONG_TYPE);
+    assertReason(withEmbedding("[]"), RejectionReason.WRONG_TYPE);
+    assertReason(withEmbedding("[1,\"2\"]"), RejectionReason.WRONG_TYPE);
+    assertReason(withEmbedding("[1,null]"), RejectionReason.WRONG_TYPE);
+    assertReason(withEmbedding("[1,[2]]"), RejectionReason.WRONG_TYPE);
+    assertReason(withEmbedding("[1,{\"x\":2}]"), RejectionReason.WRONG_TYPE);
+    assertReason(withEmbedding("[1,NaN]"), RejectionReason.NOT_FINITE);
+    assertReason(withEmbedding("[-Infinity]"), RejectionReason.NOT_FINITE);
+    assertReason(withEmbedding("[1e300]"), RejectionReason.NOT_FINITE);
+  }
+
+  @Test
+  void shouldRejectAnEmbeddingByItsFirstBadComponent() {
+    assertReason(withEmbedding("[NaN,\"a\"]"), RejectionReason.NOT_FINITE);
+    assertReason(withEmbedding("[[1],NaN]"), RejectionReason.WRONG_TYPE);
+  }
+
+  @Test
+  void shouldRejectABadEmbeddingBeforeAnyOtherBadField() {
+    assertReason(prediction("\"score\":7").replace("[1,2]", "[1,NaN]"), RejectionReason.NOT_FINITE);
+  }
+
+  @Test
+  void shouldReportMalformedJsonBeforeAnInvalidEmbedding() {
+    assertReason("{\"embedding\":\"x\",\"score\":", RejectionReason.MALFORMED_JSON);
+    assertReason("{\"embedding\":[NaN,{]}", RejectionReason.MALFORMED_JSON);
+    assertReason("{\"embedding\":[1,2", RejectionReason.MALFORMED_JSON);
+    assertReason("{\"embedding\":[1,2]", RejectionReason.MALFORMED_JSON);
+  }
+
+  @Test
+  void shouldRejectARecordThatIsNotAJsonObject() {
+    assertReason("", RejectionReason.MALFORMED_JSON);
+    assertReason("null", RejectionReason.MALFORMED_JSON);
+    assertReason("[1,2]", RejectionReason.MALFORMED_JSON);
+    assertReason("[1,2", RejectionReason.MALFORMED_JSON);
+    assertReason("\"text\"", RejectionReason.MALFORMED_JSON);
+  }
+
+  @Test
+  void shouldTreatANullEmbeddingAsAbsent() {
+    assertReason(withEmbedding("null"), RejectionReason.MISSING_FIELD);
+    Prediction p =
+        codec.prediction(bytes(withEmbedding("null").replace("}", ",\"features\":{\"a\":1}}")));
+    assertThat(p.embedding()).isNull();
+    assertThat(p.features()).containsEntry("a", 1.0);
+  }
+
+  @Test
+  void shouldSkipUnknownFieldsWhateverTheyHold() {
+    Prediction p =
+        codec.prediction(
+            bytes(
+                prediction("\"score\":0.5")
+                    .replace(
+                        "{",
+                        "{\"extra\":{\"embedding\":\"x\",\"score\":9,\"a\":[1,{\"b\":[]}]},"
+                            + "\"more\":[[\"requestId\"],{}],\"flag\":true,")));
+    assertThat(p.embedding()).containsExactly(1f, 2f);
+    assertThat(p.score()).isEqualTo(0.5);
+  }
+
+  @Test
+  void shouldKeepTheLastOfARepeatedField() {
+    String twice = prediction("\"score\":0.5").replace("}", ",\"embedding\":[3]}");
+    assertThat(codec.prediction(bytes(twice)).embedding()).containsExactly(3f);
+    assertReason(
+        prediction("\"score\":0.5").replace("}", ",\"embedding\":\"x\"}"),
+        RejectionReason.WRONG_TYPE);
+    String badThenGood = withEmbedding("[NaN]").replace("}", ",\"embedding\":[4,5]}");
+    assertThat(codec.prediction(bytes(badThenGood)).embedding()).containsExactly(4f, 5f);
+    String scoreTwice = prediction("\"score\":5").replace("}", ",\"score\":0.5}");
+    assertThat(codec.prediction(bytes(scoreTwice)).score()).isEqualTo(0.5);
+  }
+
+  /**
+   * The tree reader never looked past the first value; rejecting more now would change the
+   * contract.
+   */
+  @Test
+  void shouldIgnoreWhatFollowsThePredictionObject() {
+    assertThat(codec.prediction(bytes(prediction("\"score\":0.5") + " ]junk")).score())
+        .isEqualTo(0.5);
+  }
+
+  @Test
+  void shouldReadNonAsciiPredictionsThroughStrictUtf8() {
+    Prediction p = codec.prediction(bytes(prediction("\"score\":0.5,\"userId\":\"Zoë\"")));
+    assertThat(p.userId()).isEqualTo("Zoë");
   }
 
   @Test
@@ -101,6 +225,10 @@ class EventCodecTest {
         + ","
         + scoreField
         + ",\"embedding\":[1,2]}";
+  }
+
+  private static String withEmbedding(String embedding) {
+    return prediction("\"score\":0.5").replace("[1,2]", embedding);
   }
 
   private static byte[] bytes(String s) {
