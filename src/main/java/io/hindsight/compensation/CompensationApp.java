@@ -104,15 +104,20 @@ public final class CompensationApp implements StreamsApp {
     if (!method.equals("POST")) {
       return OperationsServer.Response.json(405, "{\"error\":\"POST a prediction\"}");
     }
-    ObjectNode request = (ObjectNode) codec.parse(body);
-    request.putIfAbsent("requestId", request.textNode("lookup"));
-    request.putIfAbsent("timestamp", request.numberNode(System.currentTimeMillis()));
     Prediction prediction;
     try {
+      ObjectNode request = (ObjectNode) codec.parse(body);
+      request.putIfAbsent("requestId", request.textNode("lookup"));
+      request.putIfAbsent("timestamp", request.numberNode(System.currentTimeMillis()));
       prediction = codec.prediction(EventCodec.JSON.writeValueAsBytes(request));
     } catch (InvalidEventException e) {
       return OperationsServer.Response.json(
-          400, "{\"error\":" + request.textNode(e.getMessage()) + "}");
+          400,
+          "{\"error\":"
+              + EventCodec.JSON.getNodeFactory().textNode(e.getMessage())
+              + ",\"reason\":\""
+              + e.reason().code()
+              + "\"}");
     }
     float[] key = keys.of(prediction);
     // A lookup peeks: it must not change which field values the replica retains.

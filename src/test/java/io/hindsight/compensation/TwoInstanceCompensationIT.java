@@ -88,6 +88,14 @@ class TwoInstanceCompensationIT {
       }
     }
     assertThat(withEvidence).as("lookups that found neighbours").isPositive();
+
+    HttpResponse<String> malformed = send(http, first.httpPort(), "{\"modelId\": ");
+    assertThat(malformed.statusCode()).isEqualTo(400);
+    assertThat(malformed.body()).contains("\"reason\":\"malformed-json\"");
+    HttpResponse<String> badScore =
+        send(http, first.httpPort(), lookup("m0", 1.5, workload.probe("m0", 1)));
+    assertThat(badScore.statusCode()).isEqualTo(400);
+    assertThat(badScore.body()).contains("\"reason\":\"score-out-of-range\"");
   }
 
   private static ErrorMemoryStore memory(HindsightService service) {
@@ -109,13 +117,17 @@ class TwoInstanceCompensationIT {
   }
 
   private static String post(HttpClient http, int port, String body) throws Exception {
-    HttpResponse<String> response =
-        http.send(
-            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/compensate"))
-                .POST(HttpRequest.BodyPublishers.ofString(body))
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> response = send(http, port, body);
     assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
     return response.body();
+  }
+
+  private static HttpResponse<String> send(HttpClient http, int port, String body)
+      throws Exception {
+    return http.send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/compensate"))
+            .POST(HttpRequest.BodyPublishers.ofString(body))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 }
