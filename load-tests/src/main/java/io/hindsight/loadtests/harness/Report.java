@@ -142,8 +142,15 @@ final class Report {
         mb(((Number) memory.get("state_dir_bytes")).longValue()) + " MB files",
         dlq.get("bad_records_accounted")
             + "/"
-            + ((Map<String, Object>) h.get("counts")).get("bad_records_sent"),
+            + ((Map<String, Object>) h.get("counts")).get("bad_records_sent")
+            + goodDeadLettered(dlq),
         r.get("load_average"));
+  }
+
+  /** Good records in {@code dlq} (outcomes rejected late or orphaned), shown only when any were. */
+  private static String goodDeadLettered(Map<String, Object> dlq) {
+    long good = ((Number) dlq.getOrDefault("good_records_dead_lettered", 0)).longValue();
+    return good == 0 ? "" : " + " + good + " good";
   }
 
   /**
