@@ -15,6 +15,7 @@ import java.util.List;
 public record CompensationSettings(
     long attributionWindowMs,
     long outcomeGraceMs,
+    long windowLatenessMs,
     boolean implicitNegatives,
     boolean eagerWrites,
     String memoryKind,
@@ -46,6 +47,7 @@ public record CompensationSettings(
     return new CompensationSettings(
         c.getLong(HindsightConfig.COMPENSATION_ATTRIBUTION_WINDOW_MS),
         c.getLong(HindsightConfig.COMPENSATION_OUTCOME_GRACE_MS),
+        c.getLong(HindsightConfig.COMPENSATION_WINDOW_LATENESS_MS),
         c.getBoolean(HindsightConfig.COMPENSATION_IMPLICIT_NEGATIVES),
         c.getString(HindsightConfig.COMPENSATION_WRITE_MODE).equals("eager"),
         c.getString(HindsightConfig.COMPENSATION_MEMORY_STORE),
@@ -108,6 +110,7 @@ public record CompensationSettings(
     return new CompensationSettings(
         attributionWindowMs,
         outcomeGraceMs,
+        windowLatenessMs,
         implicitNegatives,
         eagerWrites,
         memoryKind,

@@ -185,7 +185,7 @@ final class PredictionProcessor implements Processor<String, Prediction, Object,
 
   private void closeWindows(long streamTime) {
     buffer.closeUntil(
-        streamTime,
+        streamTime - settings.windowLatenessMs(),
         sample -> {
           if (sample.written()) {
             return;

@@ -57,6 +57,7 @@ public final class HindsightConfig extends AbstractConfig {
   public static final String COMPENSATION_ATTRIBUTION_WINDOW_MS =
       "compensation.attribution.window.ms";
   public static final String COMPENSATION_OUTCOME_GRACE_MS = "compensation.outcome.grace.ms";
+  public static final String COMPENSATION_WINDOW_LATENESS_MS = "compensation.window.lateness.ms";
   public static final String COMPENSATION_IMPLICIT_NEGATIVES = "compensation.implicit.negatives";
   public static final String COMPENSATION_WRITE_MODE = "compensation.write.mode";
   public static final String COMPENSATION_MEMORY_STORE = "compensation.memory.store";
@@ -288,6 +289,18 @@ public final class HindsightConfig extends AbstractConfig {
               "Event time an outcome waits for a prediction that has not arrived yet (their"
                   + " producers are not synchronized); then it goes to the dead-letter topic as an"
                   + " orphan. 0 rejects it at once.")
+          .define(
+              COMPENSATION_WINDOW_LATENESS_MS,
+              Type.LONG,
+              0L,
+              atLeast(0),
+              MEDIUM,
+              "Stream time an attribution window stays open after it ends, for outcomes inside the"
+                  + " window that are read late: a task reads predictions and outcomes from two"
+                  + " partitions, and when one falls behind the other (a lagging replica holds back"
+                  + " its high watermark) stream time passes windows whose outcomes are still"
+                  + " unread; they go to the dead-letter topic as late-outcome or orphan-outcome."
+                  + " Every sample closed on its window reaches the memory this much later.")
           .define(
               COMPENSATION_IMPLICIT_NEGATIVES,
               Type.BOOLEAN,

@@ -195,6 +195,30 @@ class CompensationTopologyTest {
   }
 
   @Test
+  void shouldAttachAnOutcomeReadAfterStreamTimePassedItsWindowWhenWithinTheLateness()
+      throws Exception {
+    start(Map.of(HindsightConfig.COMPENSATION_WINDOW_LATENESS_MS, Long.toString(WINDOW)));
+    predict("r1", T0, 0.2, "v1", 1, 0, 0, 0);
+    // The predictions partition ran ahead: stream time passes r1's window before its outcome.
+    predict("r2", T0 + WINDOW + 1_000, 0.2, "v1", 1, 0, 0, 0);
+    outcome("r1", T0 + WINDOW - 1, 1.0);
+    assertThat(samples()).as("r1's window is open until its lateness ends").isZero();
+    predict("tick", T0 + 2 * WINDOW + 1, 0.2, "v1", 1, 0, 0, 0);
+    assertThat(deadLetterReasons()).isEmpty();
+    assertThat(publishedLabels()).containsExactly(Map.entry("r1", 1.0));
+  }
+
+  @Test
+  void shouldRejectAnOutcomeReadAfterStreamTimePassedItsWindowWithoutLateness() throws Exception {
+    start(Map.of());
+    predict("r1", T0, 0.2, "v1", 1, 0, 0, 0);
+    predict("r2", T0 + WINDOW + 1_000, 0.2, "v1", 1, 0, 0, 0);
+    outcome("r1", T0 + WINDOW - 1, 1.0);
+    assertThat(deadLetterReasons()).containsExactly("late-outcome");
+    assertThat(publishedLabels()).containsExactly(Map.entry("r1", 0.0));
+  }
+
+  @Test
   void shouldCloseAPredictionThatArrivesAfterItsWindowAtTheNextPunctuation() throws Exception {
     start(Map.of());
     predict("r1", T0, 0.5, "v1", 1, 0, 0, 0);
