@@ -297,10 +297,11 @@ public final class HindsightConfig extends AbstractConfig {
               MEDIUM,
               "Stream time an attribution window stays open after it ends, for outcomes inside the"
                   + " window that are read late: a task reads predictions and outcomes from two"
-                  + " partitions, and when one falls behind the other (e.g. a lagging replica holding back"
-                  + " its high watermark) stream time passes windows whose outcomes are still"
-                  + " unread; they go to the dead-letter topic as late-outcome or orphan-outcome."
-                  + " Every sample closed on its window reaches the memory this much later.")
+                  + " partitions, and when one falls behind the other (e.g. a lagging replica"
+                  + " holding back its high watermark) stream time passes windows whose outcomes"
+                  + " are still unread; they go to the dead-letter topic as late-outcome or"
+                  + " orphan-outcome. Every sample closed on its window reaches the memory this"
+                  + " much later.")
           .define(
               COMPENSATION_IMPLICIT_NEGATIVES,
               Type.BOOLEAN,

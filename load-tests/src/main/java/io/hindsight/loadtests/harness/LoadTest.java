@@ -349,7 +349,8 @@ public final class LoadTest {
         if (behind) {
           run.awaitDrained(Duration.ofMinutes(3));
         }
-        out.printf("--- %s saturation step %d: %.0f predictions/s%n", kind.label, steps.size() + 1, rate);
+        out.printf(
+            "--- %s saturation step %d: %.0f predictions/s%n", kind.label, steps.size() + 1, rate);
         TrafficRun.Step step =
             run.step(scenario.steadyAt(rate, options.stepSeconds, warmupOf()), options.drain);
         Map<String, Object> s = Report.step(step);
@@ -518,7 +519,8 @@ public final class LoadTest {
     static final String USAGE =
         "usage: LoadTest --scenario NAME|FILE [--bootstrap-servers H:P] [--guarantee G]"
             + " [--duration S] [--rate N] [--saturation [--start-rate N] [--step-seconds S]"
-            + " [--objective-p99-ms MS] [--max-steps N] [--refine-steps N]] [--no-baseline] [--start-together] [--results DIR]"
+            + " [--objective-p99-ms MS] [--max-steps N] [--refine-steps N]] [--no-baseline]"
+            + " [--start-together] [--results DIR]"
             + " [--readme FILE|none]"
             + " [--service-jar JAR] [--set key=value]...";
   }
