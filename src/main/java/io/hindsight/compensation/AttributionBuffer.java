@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.function.Consumer;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 
@@ -49,6 +50,7 @@ final class AttributionBuffer {
   private final KeyValueStore<Bytes, byte[]> index;
   private final long windowMs;
   private final long graceMs;
+  private final long latenessMs;
   private Marks marks;
 
   /**
@@ -56,16 +58,29 @@ final class AttributionBuffer {
    * @param index not changelogged: (close time, requestId), rebuilt by the task that closes windows
    * @param windowMs event time a prediction waits for its outcome
    * @param graceMs event time an outcome waits for its prediction; 0 rejects it at once
+   * @param latenessMs stream time a window stays open after it ends, for outcomes read late
    */
   AttributionBuffer(
       KeyValueStore<String, byte[]> pending,
       KeyValueStore<Bytes, byte[]> index,
       long windowMs,
-      long graceMs) {
+      long graceMs,
+      long latenessMs) {
     this.pending = pending;
     this.index = index;
     this.windowMs = windowMs;
     this.graceMs = graceMs;
+    this.latenessMs = latenessMs;
+  }
+
+  /** The buffer over a task's two stores, with the windows {@code settings} give. */
+  static AttributionBuffer of(ProcessorContext<?, ?> context, CompensationSettings settings) {
+    return new AttributionBuffer(
+        context.getStateStore(PENDING_STORE),
+        context.getStateStore(INDEX_STORE),
+        settings.attributionWindowMs(),
+        settings.outcomeGraceMs(),
+        settings.windowLatenessMs());
   }
 
   /**
@@ -164,23 +179,25 @@ final class AttributionBuffer {
   }
 
   /**
-   * Closes every window that ended at or before {@code streamTime}, in event-time order, handing
-   * each sample (labelled or not) to {@code closed} and each outcome whose grace ended without its
-   * prediction to {@code orphaned}, and forgets requests closed a window ago.
+   * Closes every window that ended at or before {@code streamTime} minus the lateness, in
+   * event-time order, handing each sample (labelled or not) to {@code closed} and each outcome
+   * whose grace ended without its prediction to {@code orphaned}, and forgets requests closed a
+   * window ago.
    */
   void closeUntil(long streamTime, Consumer<Sample> closed, Consumer<RejectedOutcome> orphaned) {
+    long until = streamTime - latenessMs;
     Marks previous = marks();
-    if (streamTime <= previous.closedUntil()) {
+    if (until <= previous.closedUntil()) {
       return;
     }
-    long purgeUntil = Math.min(previous.closedUntil(), streamTime - windowMs);
+    long purgeUntil = Math.min(previous.closedUntil(), until - windowMs);
     for (Bytes key : due(previous.purgedUntil() + 1, purgeUntil)) {
       index.delete(key);
       pending.delete(DerivedIndex.id(key));
     }
-    marks = new Marks(streamTime, Math.max(previous.purgedUntil(), purgeUntil));
+    marks = new Marks(until, Math.max(previous.purgedUntil(), purgeUntil));
     pending.put(MARKS, marks.encode());
-    for (Bytes key : due(previous.closedUntil() + 1, streamTime)) {
+    for (Bytes key : due(previous.closedUntil() + 1, until)) {
       String requestId = DerivedIndex.id(key);
       byte[] payload = Waiting.payload(pending.get(requestId));
       if (SourcedOutcome.isEncoded(payload)) {

@@ -1,12 +1,10 @@
 package io.hindsight.compensation;
 
 import io.hindsight.events.Outcome;
-import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.processor.api.RecordMetadata;
-import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
  * Attaches an outcome to its waiting prediction, or keeps it for the grace period when its
@@ -28,11 +26,7 @@ final class OutcomeProcessor implements Processor<String, Outcome, Object, Objec
   @Override
   public void init(ProcessorContext<Object, Object> context) {
     this.context = context;
-    KeyValueStore<String, byte[]> pending = context.getStateStore(AttributionBuffer.PENDING_STORE);
-    KeyValueStore<Bytes, byte[]> index = context.getStateStore(AttributionBuffer.INDEX_STORE);
-    buffer =
-        new AttributionBuffer(
-            pending, index, settings.attributionWindowMs(), settings.outcomeGraceMs());
+    buffer = AttributionBuffer.of(context, settings);
   }
 
   @Override

@@ -17,7 +17,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import org.apache.kafka.common.header.Headers;
-import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
@@ -52,11 +51,7 @@ final class PredictionProcessor implements Processor<String, Prediction, Object,
   @Override
   public void init(ProcessorContext<Object, Object> context) {
     this.context = context;
-    KeyValueStore<String, byte[]> pending = context.getStateStore(AttributionBuffer.PENDING_STORE);
-    KeyValueStore<Bytes, byte[]> index = context.getStateStore(AttributionBuffer.INDEX_STORE);
-    buffer =
-        new AttributionBuffer(
-            pending, index, settings.attributionWindowMs(), settings.outcomeGraceMs());
+    buffer = AttributionBuffer.of(context, settings);
     // This processor closes the windows, so it owns the index; processing starts after every init.
     buffer.rebuildIndex();
     dimensions = context.getStateStore(DIMENSIONS_STORE);
@@ -185,7 +180,7 @@ final class PredictionProcessor implements Processor<String, Prediction, Object,
 
   private void closeWindows(long streamTime) {
     buffer.closeUntil(
-        streamTime - settings.windowLatenessMs(),
+        streamTime,
         sample -> {
           if (sample.written()) {
             return;

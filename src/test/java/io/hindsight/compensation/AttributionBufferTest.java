@@ -56,7 +56,7 @@ class AttributionBufferTest {
   @Test
   void shouldCloseEveryWaitingRequestAfterItsTimeIndexIsRebuiltFromThePendingStore() {
     AttributionBuffer before =
-        new AttributionBuffer(pending, store("index-before", Serdes.Bytes()), WINDOW, GRACE);
+        new AttributionBuffer(pending, store("index-before", Serdes.Bytes()), WINDOW, GRACE, 0);
     before.add(prediction("r1", T0), false, rejected -> {});
     before.attach(outcome("r1", T0 + 1_000), false);
     before.add(prediction("r2", T0 + 10), false, rejected -> {});
@@ -64,7 +64,7 @@ class AttributionBufferTest {
 
     KeyValueStore<Bytes, byte[]> staleIndex = store("index-after", Serdes.Bytes());
     staleIndex.put(DerivedIndex.key(T0 + 100, "gone"), DerivedIndex.NOTHING);
-    AttributionBuffer after = new AttributionBuffer(pending, staleIndex, WINDOW, GRACE);
+    AttributionBuffer after = new AttributionBuffer(pending, staleIndex, WINDOW, GRACE, 0);
     after.rebuildIndex();
 
     List<Sample> closed = new ArrayList<>();
