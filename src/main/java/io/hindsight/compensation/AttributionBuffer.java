@@ -37,6 +37,14 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * its prediction. It then waits, for a grace period of event time, in the same stores (as a {@link
  * SourcedOutcome}): the prediction takes it when it arrives, and an outcome still waiting when its
  * grace closes is an orphan.
+ *
+ * <p>Time is kept per input, as a two-input join must: a task reads its predictions and outcomes
+ * partitions at different paces (outcomes are small, a replay or a backlog brings many at once), so
+ * one stream time over both would close windows whose outcomes are still unread. A window closes
+ * when the outcomes read have passed its end (and the predictions read have passed its start plus
+ * the window, so no unread prediction belongs to it); an early outcome is an orphan when the
+ * predictions read have passed its grace. An input that has been idle (see {@link #idle}) follows
+ * the other, so a stream whose outcomes stop still closes its windows.
  */
 final class AttributionBuffer {
   // Renamed when its values began to carry the samples: an older buffer's state is not misread.
@@ -52,6 +60,8 @@ final class AttributionBuffer {
   private final long graceMs;
   private final long latenessMs;
   private Marks marks;
+  private boolean predictionsIdle;
+  private boolean outcomesIdle;
 
   /**
    * @param pending changelogged: requestId to close time and the waiting sample or outcome
@@ -149,7 +159,7 @@ final class AttributionBuffer {
       if (graceMs == 0) {
         throw new InvalidEventException(ORPHAN_OUTCOME, "no prediction " + outcome.requestId());
       }
-      long closeAt = Math.max(outcome.timestamp() + graceMs, storedMarks().closedUntil() + 1);
+      long closeAt = Math.max(outcome.timestamp() + graceMs, marks().orphanedUntil() + 1);
       pending.put(outcome.requestId(), Waiting.encode(closeAt, sourced.encode()));
       index.put(DerivedIndex.key(closeAt, outcome.requestId()), DerivedIndex.NOTHING);
       return null;
@@ -158,8 +168,7 @@ final class AttributionBuffer {
       throw reject(DUPLICATE_OUTCOME, outcome, "an earlier outcome is waiting for its prediction");
     }
     long closeAt = Waiting.closeAt(waiting);
-    // Read afresh: another buffer over the same stores (the prediction processor's) closes windows.
-    if (closeAt <= storedMarks().closedUntil()) {
+    if (closeAt <= marks().closedUntil()) {
       throw reject(LATE_OUTCOME, outcome, "its attribution window has closed");
     }
     Sample sample = Sample.decode(Waiting.payload(waiting));
@@ -178,26 +187,97 @@ final class AttributionBuffer {
     return new InvalidEventException(reason, "outcome for " + outcome.requestId() + ": " + why);
   }
 
+  /** A prediction was read: the predictions input has reached its time. */
+  void predictionRead(long timestamp) {
+    predictionsIdle = false;
+    Marks m = marks();
+    if (timestamp > m.predictionsRead()) {
+      marks = m.withRead(timestamp, m.outcomesRead());
+    }
+  }
+
+  /** An outcome was read: the outcomes input has reached its time. */
+  void outcomeRead(long timestamp) {
+    outcomesIdle = false;
+    Marks m = marks();
+    if (timestamp > m.outcomesRead()) {
+      marks = m.withRead(m.predictionsRead(), timestamp);
+    }
+  }
+
   /**
-   * Closes every window that ended at or before {@code streamTime} minus the lateness, in
-   * event-time order, handing each sample (labelled or not) to {@code closed} and each outcome
-   * whose grace ended without its prediction to {@code orphaned}, and forgets requests closed a
-   * window ago.
+   * Which inputs have gone idle: an idle input follows the other's time, since nothing unread of it
+   * is waiting (the caller decides by the wall clock, the only thing that can tell silence from
+   * lag).
+   *
+   * @return whether that changed anything
    */
-  void closeUntil(long streamTime, Consumer<Sample> closed, Consumer<RejectedOutcome> orphaned) {
-    long until = streamTime - latenessMs;
+  boolean idle(boolean predictions, boolean outcomes) {
+    boolean changed = predictions != predictionsIdle || outcomes != outcomesIdle;
+    predictionsIdle = predictions;
+    outcomesIdle = outcomes;
+    return changed;
+  }
+
+  /** Both inputs are idle: this task will publish nothing new until one of them speaks. */
+  boolean idle() {
+    return predictionsIdle && outcomesIdle;
+  }
+
+  private long predictionsTime() {
+    Marks m = marks();
+    return predictionsIdle ? Math.max(m.predictionsRead(), m.outcomesRead()) : m.predictionsRead();
+  }
+
+  private long outcomesTime() {
+    Marks m = marks();
+    return outcomesIdle ? Math.max(m.predictionsRead(), m.outcomesRead()) : m.outcomesRead();
+  }
+
+  /** Event time through which windows have closed: every sample due by then has been handed on. */
+  long closedUntil() {
+    return marks().closedUntil();
+  }
+
+  /** Receives a sample whose window has closed, with the time it closed at. */
+  @FunctionalInterface
+  interface Closed {
+    void accept(Sample sample, long closedAt);
+  }
+
+  /**
+   * Closes every window that the inputs have passed (see the class note), in event-time order,
+   * handing each sample (labelled or not) to {@code closed}; hands each outcome whose grace the
+   * predictions have passed to {@code orphaned}; forgets requests closed a window ago.
+   */
+  void closeDue(Closed closed, Consumer<RejectedOutcome> orphaned) {
     Marks previous = marks();
-    if (until <= previous.closedUntil()) {
+    long predictions = predictionsTime();
+    long windowsUntil =
+        Math.max(
+            previous.closedUntil(),
+            Math.min(outcomesTime() - latenessMs, saturatedAdd(predictions, windowMs)));
+    long orphansUntil = Math.max(previous.orphanedUntil(), predictions);
+    if (windowsUntil == previous.closedUntil() && orphansUntil == previous.orphanedUntil()) {
       return;
     }
-    long purgeUntil = Math.min(previous.closedUntil(), until - windowMs);
+    // Outcomes still waiting for a prediction are never purged: orphans go when they are found.
+    long purgeUntil =
+        Math.min(
+            Math.min(previous.closedUntil(), windowsUntil - windowMs), previous.orphanedUntil());
     for (Bytes key : due(previous.purgedUntil() + 1, purgeUntil)) {
       index.delete(key);
       pending.delete(DerivedIndex.id(key));
     }
-    marks = new Marks(until, Math.max(previous.purgedUntil(), purgeUntil));
+    marks =
+        new Marks(
+            windowsUntil,
+            Math.max(previous.purgedUntil(), purgeUntil),
+            orphansUntil,
+            previous.predictionsRead(),
+            previous.outcomesRead());
     pending.put(MARKS, marks.encode());
-    for (Bytes key : due(previous.closedUntil() + 1, until)) {
+    for (Bytes key : due(previous.orphanedUntil() + 1, orphansUntil)) {
       String requestId = DerivedIndex.id(key);
       byte[] payload = Waiting.payload(pending.get(requestId));
       if (SourcedOutcome.isEncoded(payload)) {
@@ -209,10 +289,43 @@ final class AttributionBuffer {
                 SourcedOutcome.decode(payload),
                 ORPHAN_OUTCOME,
                 "no prediction " + requestId + " within the grace period"));
-      } else {
-        closed.accept(Sample.decode(payload));
       }
     }
+    for (Bytes key : due(previous.closedUntil() + 1, windowsUntil)) {
+      byte[] waiting = pending.get(DerivedIndex.id(key));
+      if (waiting != null && !Waiting.isOutcome(waiting)) {
+        closed.accept(Sample.decode(Waiting.payload(waiting)), DerivedIndex.time(key));
+      }
+    }
+  }
+
+  private static long saturatedAdd(long a, long b) {
+    long sum = a + b;
+    return ((a ^ sum) & (b ^ sum)) < 0 ? Long.MAX_VALUE : sum;
+  }
+
+  /**
+   * The parked prediction with this requestId, if one waits (an outcome that came first does not).
+   */
+  Sample waiting(String requestId) {
+    byte[] waiting = pending.get(requestId);
+    return waiting == null || Waiting.isOutcome(waiting)
+        ? null
+        : Sample.decode(Waiting.payload(waiting));
+  }
+
+  /** Replaces a parked prediction (scored since, or labelled), keeping its close time. */
+  void update(Sample sample) {
+    byte[] waiting = pending.get(sample.requestId());
+    pending.put(sample.requestId(), Waiting.encode(Waiting.closeAt(waiting), sample.encode()));
+  }
+
+  /**
+   * Persists the marks with the times read, so a restarted task resumes from them (windows closing
+   * persist them too).
+   */
+  void checkpoint() {
+    pending.put(MARKS, marks().encode());
   }
 
   /** Index keys whose close time is in [from, to], read before the caller changes the stores. */
@@ -234,33 +347,49 @@ final class AttributionBuffer {
     return due;
   }
 
-  /** This buffer's marks; only the buffer that closes windows may rely on the cached copy. */
   private Marks marks() {
     if (marks == null) {
-      marks = storedMarks();
+      byte[] stored = pending.get(MARKS);
+      marks = stored == null ? Marks.NONE : Marks.decode(stored);
     }
     return marks;
   }
 
-  private Marks storedMarks() {
-    byte[] stored = pending.get(MARKS);
-    return stored == null ? Marks.NONE : Marks.decode(stored);
-  }
-
   /**
-   * Stream time up to which windows have been closed, and up to which closed requests have been
-   * purged; -1 before the first.
+   * Event time up to which windows have been closed, closed requests purged and orphans found, and
+   * the latest event time read from each input; -1 before the first.
    */
-  private record Marks(long closedUntil, long purgedUntil) {
-    static final Marks NONE = new Marks(-1, -1);
+  private record Marks(
+      long closedUntil,
+      long purgedUntil,
+      long orphanedUntil,
+      long predictionsRead,
+      long outcomesRead) {
+    static final Marks NONE = new Marks(-1, -1, -1, -1, -1);
 
-    byte[] encode() {
-      return ByteBuffer.allocate(2 * Long.BYTES).putLong(closedUntil).putLong(purgedUntil).array();
+    Marks withRead(long predictions, long outcomes) {
+      return new Marks(closedUntil, purgedUntil, orphanedUntil, predictions, outcomes);
     }
 
+    byte[] encode() {
+      return ByteBuffer.allocate(5 * Long.BYTES)
+          .putLong(closedUntil)
+          .putLong(purgedUntil)
+          .putLong(orphanedUntil)
+          .putLong(predictionsRead)
+          .putLong(outcomesRead)
+          .array();
+    }
+
+    /** Decodes these marks, or the two of a buffer that had one stream time for both inputs. */
     static Marks decode(byte[] bytes) {
       ByteBuffer buffer = ByteBuffer.wrap(bytes);
-      return new Marks(buffer.getLong(), buffer.getLong());
+      long closed = buffer.getLong();
+      long purged = buffer.getLong();
+      if (bytes.length == 2 * Long.BYTES) {
+        return new Marks(closed, purged, closed, closed, closed);
+      }
+      return new Marks(closed, purged, buffer.getLong(), buffer.getLong(), buffer.getLong());
     }
   }
 

@@ -16,6 +16,8 @@ final class CompensationMetrics {
   final Counter implicitNegatives;
   final Counter unlabelledDropped;
   final Counter guardFallbacks;
+  final Counter deferred;
+  final Timer alignmentWait;
   private final MeterRegistry registry;
   private final java.util.Set<String> trackedModels =
       java.util.concurrent.ConcurrentHashMap.newKeySet();
@@ -38,6 +40,17 @@ final class CompensationMetrics {
             .description("Memory cells that contributed to a compensation")
             .register(registry);
     compensations = Counter.builder("hindsight.compensation.records").register(registry);
+    deferred =
+        Counter.builder("hindsight.compensation.deferred")
+            .description(
+                "Predictions compensated later than read, because the memory replica had not yet"
+                    + " received every task's samples from before them")
+            .register(registry);
+    alignmentWait =
+        Timer.builder("hindsight.compensation.alignment.wait")
+            .description("Wall-clock time a deferred prediction waited for the replica")
+            .publishPercentiles(0.5, 0.99)
+            .register(registry);
     samplesPublished =
         Counter.builder("hindsight.compensation.samples.published")
             .description("Labelled samples published to the memory")

@@ -13,15 +13,17 @@ import org.apache.kafka.streams.state.KeyValueBytesStoreSupplier;
 import org.apache.kafka.streams.state.Stores;
 
 /**
- * Loop A as a topology: predictions and outcomes (co-partitioned by requestId) meet in the
- * attribution buffer; each prediction is compensated from the local replica of the error memory and
- * published to {@code compensations}; each closed window publishes one labelled sample to {@code
- * labelled-samples}, which every instance applies to its own replica (a global store).
+ * Loop A as a topology: predictions and outcomes (co-partitioned by requestId) meet in one
+ * processor's attribution buffer; each prediction is compensated from the local replica of the
+ * error memory and published to {@code compensations}; each closed window publishes one labelled
+ * sample to {@code labelled-samples}, with the task's progress after it, which every instance
+ * applies to its own replica (a global store).
  */
 public final class CompensationTopology {
   static final String COMPENSATIONS_SINK = "compensations-sink";
   static final String SAMPLES_SINK = "labelled-samples-sink";
   static final String DEAD_LETTERS_SINK = "dead-letters-sink";
+  static final String COMPENSATE = "compensate";
 
   private CompensationTopology() {}
 
@@ -53,40 +55,45 @@ public final class CompensationTopology {
         topics.outcomes().valueSerde().deserializer(),
         topics.outcomes().name());
     topology.addProcessor(
-        "compensate-predictions",
-        () -> new PredictionProcessor(settings, metrics),
-        "predictions-source");
-    topology.addProcessor(
-        "attach-outcomes", () -> new OutcomeProcessor(settings, metrics), "outcomes-source");
+        COMPENSATE,
+        () -> new CompensationProcessor(settings, metrics),
+        "predictions-source",
+        "outcomes-source");
     topology.addStateStore(
         Stores.keyValueStoreBuilder(
                 stores.apply(AttributionBuffer.PENDING_STORE), Serdes.String(), Serdes.ByteArray())
             .withCachingEnabled(),
-        "compensate-predictions",
-        "attach-outcomes");
+        COMPENSATE);
     topology.addStateStore(
         Stores.keyValueStoreBuilder(
                 stores.apply(AttributionBuffer.INDEX_STORE), Serdes.Bytes(), Serdes.ByteArray())
             .withLoggingDisabled(),
-        "compensate-predictions",
-        "attach-outcomes");
+        COMPENSATE);
     topology.addStateStore(
         Stores.keyValueStoreBuilder(
-            stores.apply(PredictionProcessor.DIMENSIONS_STORE), Serdes.String(), Serdes.Integer()),
-        "compensate-predictions");
+            stores.apply(CompensationProcessor.DIMENSIONS_STORE),
+            Serdes.String(),
+            Serdes.Integer()),
+        COMPENSATE);
+    topology.addStateStore(
+        Stores.keyValueStoreBuilder(
+                stores.apply(CompensationProcessor.DEFERRED_STORE),
+                Serdes.Bytes(),
+                Serdes.ByteArray())
+            .withCachingEnabled(),
+        COMPENSATE);
     topology.addSink(
         COMPENSATIONS_SINK,
         topics.compensations().name(),
         topics.compensations().keySerde().serializer(),
         topics.compensations().valueSerde().serializer(),
-        "compensate-predictions");
+        COMPENSATE);
     topology.addSink(
         SAMPLES_SINK,
         topics.labelledSamples().name(),
         Serdes.ByteArray().serializer(),
         Serdes.ByteArray().serializer(),
-        "compensate-predictions",
-        "attach-outcomes");
+        COMPENSATE);
     // Outcomes kept for their prediction and then rejected leave from a punctuation, where the
     // dead-letter handler cannot see them.
     topology.addSink(
@@ -94,7 +101,7 @@ public final class CompensationTopology {
         topics.deadLetters().name(),
         Serdes.ByteArray().serializer(),
         Serdes.ByteArray().serializer(),
-        "compensate-predictions");
+        COMPENSATE);
     topology.addGlobalStore(
         new GlobalStoreBuilder<>(ErrorMemoryStore.NAME, memory),
         "labelled-samples-source",

@@ -53,6 +53,7 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
   public static final String NAME = "compensation-error-memory";
   private static final Logger log = LoggerFactory.getLogger(ErrorMemoryStore.class);
   private static final String MANIFEST = "manifest";
+  private static final String ALIGNMENT = "alignment.state";
 
   private final CompensationSettings settings;
   private final String kind;
@@ -68,6 +69,13 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
   private volatile long rejectedDimension;
   private volatile boolean open;
   private volatile Consumer<Scored> servedListener = scored -> {};
+  private volatile Consumer<Sample> appliedListener = sample -> {};
+  private final ReplicaAlignment alignment = new ReplicaAlignment();
+
+  /**
+   * Per local task: the time through which it lets the replica apply samples (see {@link #hold}).
+   */
+  private final Map<Integer, Long> holds = new java.util.HashMap<>();
 
   private static final class Replica {
     final String modelId;
@@ -129,9 +137,12 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
       trustworthy = checkpoints.stream().noneMatch(Files::exists);
     } else {
       try (ReplicaManifest manifest = ReplicaManifest.open(dir.resolve(MANIFEST))) {
+        // The alignment file, like the blends', exists only between a clean close and the next
+        // open: without it, samples held back for alignment were lost with the process.
         trustworthy =
             !kind.equals(ErrorMemories.ON_HEAP)
                 && !manifest.interruptedMidWrite()
+                && Files.exists(dir.resolve(ALIGNMENT))
                 && memoriesClean(dir);
       }
     }
@@ -223,6 +234,17 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
   }
 
   private void reopenMemories() {
+    Path alignmentFile = directory.resolve(ALIGNMENT);
+    if (Files.exists(alignmentFile)) {
+      try (java.io.DataInputStream in =
+          new java.io.DataInputStream(
+              new java.io.BufferedInputStream(Files.newInputStream(alignmentFile)))) {
+        alignment.load(in);
+      } catch (IOException e) {
+        throw new UncheckedIOException("Cannot read " + alignmentFile, e);
+      }
+      io.hindsight.DataDirectory.delete(alignmentFile);
+    }
     try (Stream<Path> entries = Files.list(directory)) {
       for (Path memoryDir : entries.filter(Files::isDirectory).sorted().toList()) {
         MemoryMetadata metadata = MemoryMetadata.read(memoryDir);
@@ -249,12 +271,38 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
   }
 
   /**
+   * Applies one labelled-samples record: a {@link Sample}, whose record timestamp is its effective
+   * time (when its window closed, or its outcome came in eager mode), or a task's {@link
+   * ReplicaProgress}, keyed by model.
+   */
+  public void applyRecord(int partition, long offset, byte[] key, byte[] value, long timestamp) {
+    if (ReplicaProgress.isEncoded(value)) {
+      applyProgress(
+          partition,
+          offset,
+          new String(key, StandardCharsets.UTF_8),
+          ReplicaProgress.decode(value));
+    } else if (Sample.isLateFeatures(value)) {
+      apply(partition, offset, Sample.decodeLateFeatures(value), timestamp, true);
+    } else {
+      apply(partition, offset, Sample.decode(value), timestamp, false);
+    }
+  }
+
+  /** {@link #apply(int, long, Sample, long)} at the sample's own time. */
+  public boolean apply(int partition, long offset, Sample sample) {
+    return apply(partition, offset, sample, sample.timestamp(), false);
+  }
+
+  /**
    * Applies one labelled sample delivered from {@code partition} at {@code offset}, unless that
-   * record was applied already.
+   * record was applied already; once tasks publish {@link ReplicaProgress} for its model, the
+   * sample is held back until every task has published through its {@code effective} time.
    *
+   * @param blendOnly the sample was applied already without the blend's features; these are they
    * @return false when skipped (already applied, or a dimension that differs from the model's)
    */
-  public boolean apply(int partition, long offset, Sample sample) {
+  boolean apply(int partition, long offset, Sample sample, long effective, boolean blendOnly) {
     lock.lock();
     try {
       if (manifest.applied(partition, offset)) {
@@ -262,10 +310,125 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
         return false;
       }
       manifest.beginApply(partition, offset);
-      boolean written = write(sample);
+      boolean held = sample.labelled() && alignment.aligned(sample.modelId());
+      boolean written = true;
+      if (held) {
+        alignment.hold(new ReplicaAlignment.Held(sample, blendOnly), effective);
+      } else {
+        written = write(sample, blendOnly);
+      }
       manifest.endApply(partition, offset);
       applied++;
+      if (held) {
+        release(sample.modelId());
+      }
       return written;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Applies a task's progress delivered from {@code partition} at {@code offset}. */
+  void applyProgress(int partition, long offset, String modelId, ReplicaProgress progress) {
+    lock.lock();
+    try {
+      if (manifest.applied(partition, offset)) {
+        skippedDuplicates++;
+        return;
+      }
+      manifest.beginApply(partition, offset);
+      alignment.progress(modelId, progress);
+      manifest.endApply(partition, offset);
+      release(modelId);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Lets this replica apply samples only through {@code through} while the local task {@code task}
+   * has a prediction waiting to be compensated after it, so none sees samples from its future.
+   */
+  void hold(int task, long through) {
+    lock.lock();
+    try {
+      Long previous = holds.put(task, through);
+      if (previous == null || previous < through) {
+        alignment.modelIds().forEach(this::release);
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** The local task {@code task} waits for nothing any more. */
+  void unhold(int task) {
+    lock.lock();
+    try {
+      if (holds.remove(task) != null) {
+        alignment.modelIds().forEach(this::release);
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * The effective time through which this replica holds every sample of a model that every task has
+   * published; unbounded while no task publishes progress for it.
+   */
+  long appliedThrough(String modelId) {
+    lock.lock();
+    try {
+      return alignment.aligned(modelId)
+          ? Math.min(alignment.complete(modelId), lowestHold())
+          : Long.MAX_VALUE;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private long lowestHold() {
+    long lowest = Long.MAX_VALUE;
+    for (long through : holds.values()) {
+      lowest = Math.min(lowest, through);
+    }
+    return lowest;
+  }
+
+  private void release(String modelId) {
+    for (ReplicaAlignment.Held due : alignment.release(modelId, lowestHold())) {
+      write(due.sample(), due.blendOnly());
+    }
+  }
+
+  /** Models this replica has memories or progress for. */
+  java.util.Set<String> modelIds() {
+    lock.lock();
+    try {
+      java.util.Set<String> ids = new java.util.TreeSet<>(alignment.modelIds());
+      replicas.values().forEach(r -> ids.add(r.modelId));
+      return ids;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Labelled samples received and held back until every task has published through them. */
+  public long heldSamples() {
+    lock.lock();
+    try {
+      return alignment.held();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Samples that reached this replica after their model's progress had passed them. */
+  public long lateSamples() {
+    lock.lock();
+    try {
+      return alignment.lateSamples();
     } finally {
       lock.unlock();
     }
@@ -282,7 +445,7 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
     return new Replica(modelId, memoryDir, memory, dimension, fields, settings.newCompensator());
   }
 
-  private boolean write(Sample sample) {
+  private boolean write(Sample sample, boolean blendOnly) {
     String name = sample.memoryName();
     Replica replica = replicas.get(name);
     if (replica == null) {
@@ -295,6 +458,10 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
     if (!sample.labelled()) {
       return true; // a dimension declaration: the memory exists now, nothing to write
     }
+    if (blendOnly) {
+      learn(replica, sample);
+      return true;
+    }
     replica.latestSample = Math.max(replica.latestSample, sample.timestamp());
     if (sample.timestamp() < replica.firstWrite) {
       replica.firstWrite = sample.timestamp();
@@ -303,12 +470,12 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
     }
     // The blend learns from what the prediction was scored with, before the memories hold the
     // sample's own residual.
-    double[] features = sample.features();
-    if (features.length == replica.compensator.blend().featureCount()) {
-      replica.compensator.learn(features, sample.score(), sample.label(), sample.timestamp());
+    if (sample.features().length > 0) {
+      learn(replica, sample);
     } else {
-      unlearned++;
+      unlearned++; // its features follow when its prediction is compensated, or never
     }
+    appliedListener.accept(sample);
     replica.memory.write(
         new LabelledSample(sample.key(), sample.label(), sample.score(), sample.timestamp()));
     List<String> names = settings.fields();
@@ -321,6 +488,15 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
     }
     expireOlderVersions(replica, sample.timestamp());
     return true;
+  }
+
+  private void learn(Replica replica, Sample sample) {
+    double[] features = sample.features();
+    if (features.length == replica.compensator.blend().featureCount()) {
+      replica.compensator.learn(features, sample.score(), sample.label(), sample.timestamp());
+    } else {
+      unlearned++;
+    }
   }
 
   private Replica create(String name, Sample sample) {
@@ -421,6 +597,11 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
    */
   public void onServed(Consumer<Scored> listener) {
     servedListener = listener;
+  }
+
+  /** Tells {@code listener} of each labelled sample as the memories take it, in their order. */
+  public void onApplied(Consumer<Sample> listener) {
+    appliedListener = listener;
   }
 
   /** The guard's trust in the blend of a model version (1 when it has no memory). */
@@ -604,6 +785,13 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
       replicas
           .values()
           .forEach(r -> CompensatorState.save(r.directory, r.compensator, r.latestSample));
+      AtomicFile.write(
+          directory.resolve(ALIGNMENT),
+          file -> {
+            java.io.DataOutputStream out = new java.io.DataOutputStream(file);
+            alignment.save(out);
+            out.flush();
+          });
       replicas.values().forEach(Replica::close);
       replicas.clear();
       manifest.close();

@@ -6,9 +6,9 @@ import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.processor.api.RecordMetadata;
 
 /**
- * Applies labelled samples to this instance's memory replica, with the record's partition and
- * offset so that a record delivered twice is counted once. Runs on the global thread, also while
- * the store is being restored.
+ * Applies labelled samples and tasks' progress to this instance's memory replica, with the record's
+ * partition and offset so that a record delivered twice is counted once. Runs on the global thread,
+ * also while the store is being restored.
  */
 final class MemoryWriter implements Processor<byte[], byte[], Void, Void> {
   private ProcessorContext<Void, Void> context;
@@ -26,6 +26,7 @@ final class MemoryWriter implements Processor<byte[], byte[], Void, Void> {
         context
             .recordMetadata()
             .orElseThrow(() -> new IllegalStateException("labelled sample without metadata"));
-    store.apply(metadata.partition(), metadata.offset(), Sample.decode(record.value()));
+    store.applyRecord(
+        metadata.partition(), metadata.offset(), record.key(), record.value(), record.timestamp());
   }
 }

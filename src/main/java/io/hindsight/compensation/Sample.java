@@ -69,6 +69,21 @@ public record Sample(
         nowWritten);
   }
 
+  /** This prediction with the blend's features it was scored with. */
+  public Sample withFeatures(double[] scoredFeatures) {
+    return new Sample(
+        modelId,
+        modelVersion,
+        requestId,
+        timestamp,
+        score,
+        label,
+        key,
+        fieldValues,
+        scoredFeatures,
+        written);
+  }
+
   /** The memory a sample belongs to. */
   public String memoryName() {
     return memoryName(modelId, modelVersion);
@@ -112,6 +127,29 @@ public record Sample(
       buffer.putDouble(feature);
     }
     return buffer.array();
+  }
+
+  /** Marks the late-features form, which a sample's own format bytes never start with. */
+  private static final byte LATE_FEATURES = (byte) 'F';
+
+  /**
+   * This sample as the blend's features of a sample published before its prediction was scored: the
+   * memories took the sample then; the blend learns from this.
+   */
+  public byte[] encodeLateFeatures() {
+    byte[] sample = encode();
+    byte[] bytes = new byte[sample.length + 1];
+    bytes[0] = LATE_FEATURES;
+    System.arraycopy(sample, 0, bytes, 1, sample.length);
+    return bytes;
+  }
+
+  public static boolean isLateFeatures(byte[] bytes) {
+    return bytes.length > 0 && bytes[0] == LATE_FEATURES;
+  }
+
+  public static Sample decodeLateFeatures(byte[] bytes) {
+    return decode(Arrays.copyOfRange(bytes, 1, bytes.length));
   }
 
   /** Decodes this format, or format 1 (user and item ids, no features) written before it. */

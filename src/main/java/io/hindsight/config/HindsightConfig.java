@@ -58,6 +58,9 @@ public final class HindsightConfig extends AbstractConfig {
       "compensation.attribution.window.ms";
   public static final String COMPENSATION_OUTCOME_GRACE_MS = "compensation.outcome.grace.ms";
   public static final String COMPENSATION_WINDOW_LATENESS_MS = "compensation.window.lateness.ms";
+  public static final String COMPENSATION_INPUT_IDLE_MS = "compensation.input.idle.ms";
+  public static final String COMPENSATION_ALIGNMENT_TOLERANCE_MS =
+      "compensation.alignment.tolerance.ms";
   public static final String COMPENSATION_IMPLICIT_NEGATIVES = "compensation.implicit.negatives";
   public static final String COMPENSATION_WRITE_MODE = "compensation.write.mode";
   public static final String COMPENSATION_MEMORY_STORE = "compensation.memory.store";
@@ -295,13 +298,31 @@ public final class HindsightConfig extends AbstractConfig {
               0L,
               atLeast(0),
               MEDIUM,
-              "Stream time an attribution window stays open after it ends, for outcomes inside the"
-                  + " window that are read late: a task reads predictions and outcomes from two"
-                  + " partitions, and when one falls behind the other (e.g. a lagging replica"
-                  + " holding back its high watermark) stream time passes windows whose outcomes"
-                  + " are still unread; they go to the dead-letter topic as late-outcome or"
-                  + " orphan-outcome. Every sample closed on its window reaches the memory this"
-                  + " much later.")
+              "Event time an attribution window stays open after the outcomes read have passed its"
+                  + " end, for outcomes that their producers send out of time order (windows close"
+                  + " on the outcomes input's own time, so a lagging input needs no lateness)."
+                  + " Every sample closed on its window reaches the memory this much later.")
+          .define(
+              COMPENSATION_INPUT_IDLE_MS,
+              Type.LONG,
+              2_000L,
+              atLeast(1),
+              MEDIUM,
+              "Wall-clock time without a record after which a task's predictions or outcomes"
+                  + " input counts as idle and follows the other input's event time, so windows"
+                  + " close, orphans are found and replicas stop waiting for a task whose traffic"
+                  + " stopped (e.g. the end of a replay).")
+          .define(
+              COMPENSATION_ALIGNMENT_TOLERANCE_MS,
+              Type.LONG,
+              3_000L,
+              atLeast(1),
+              MEDIUM,
+              "A prediction is compensated once the memory replica holds every task's samples"
+                  + " effective before its event time minus this (waiting in a changelogged store"
+                  + " until then), so live compensations match evaluate's however unevenly the"
+                  + " inputs are read. Above the replica's real-time lag (punctuation, commit and"
+                  + " compensation.input.idle.ms) nothing waits in real-time operation.")
           .define(
               COMPENSATION_IMPLICIT_NEGATIVES,
               Type.BOOLEAN,

@@ -47,7 +47,7 @@ import org.apache.kafka.streams.state.StoreBuilder;
  * StreamTask: aligned to 0, fired once with the current stream time, next at the following multiple
  * of the interval. Non-goals: one sub-topology and one partition only; no changelogs or
  * restoration; no sink may feed the task's own sources; the wall clock stands still, as
- * TopologyTestDriver's does unless advanced, so wall-clock punctuations never fire.
+ * TopologyTestDriver's does, until {@link #advanceWallClock} moves it.
  */
 final class InlineTopologyDriver implements AutoCloseable {
   private static final int PARTITION = 0;
@@ -132,6 +132,8 @@ final class InlineTopologyDriver implements AutoCloseable {
   private final List<ProcessorNode> globalNodes = new ArrayList<>();
   private final List<StateStore> stores = new ArrayList<>();
   private final List<Schedule> schedules = new ArrayList<>();
+  private final List<Schedule> wallClockSchedules = new ArrayList<>();
+  private long wallClock;
   private final Map<String, Listener> inputListeners = new HashMap<>();
   private final Map<String, Listener> outputListeners = new HashMap<>();
   private final Map<String, long[]> offsets = new HashMap<>();
@@ -255,12 +257,15 @@ final class InlineTopologyDriver implements AutoCloseable {
       global.processor.init(global.context);
     }
     for (ProcessorNode node : processors.values()) {
+      node.context.setCurrentSystemTimeMs(wallClock);
       node.processor = uncheckedProcessor(topology.processor(node.name).get());
       node.processor.init(node.context);
       for (MockProcessorContext.CapturedPunctuator punctuator :
           node.context.scheduledPunctuators()) {
         if (punctuator.getType() == PunctuationType.STREAM_TIME) {
           schedules.add(new Schedule(node, punctuator));
+        } else {
+          wallClockSchedules.add(new Schedule(node, punctuator));
         }
       }
       taskNodes.add(node);
@@ -328,6 +333,32 @@ final class InlineTopologyDriver implements AutoCloseable {
     }
     punctuateStreamTime();
     applyProducedToGlobal();
+  }
+
+  /**
+   * Moves the wall clock on by {@code millis} (it stands still otherwise) and fires the wall-clock
+   * punctuations due, once each as StreamTask does after a pause, then applies what they produced
+   * to global-store topics.
+   */
+  void advanceWallClock(long millis) {
+    wallClock += millis;
+    for (ProcessorNode node : taskNodes) {
+      node.context.setCurrentSystemTimeMs(wallClock);
+    }
+    for (Schedule schedule : wallClockSchedules) {
+      if (schedule.due > wallClock || schedule.punctuator.cancelled()) {
+        continue;
+      }
+      ProcessorNode node = schedule.node;
+      node.context.setRecordMetadata(null, -1, -1);
+      try {
+        schedule.punctuator.getPunctuator().punctuate(wallClock);
+      } catch (RuntimeException e) {
+        processingFailed(node, null, e);
+      }
+      schedule.due = wallClock + schedule.interval;
+      applyProducedToGlobal();
+    }
   }
 
   private void punctuateStreamTime() {

@@ -169,6 +169,35 @@ public final class TopologyEvaluation {
       boolean implicitNegatives = compensation.implicitNegatives();
       List<String> variantNames = compensation.newCompensator().variantNames();
       List<Row> rows = new ArrayList<>();
+      PredictionKeys keys = new PredictionKeys(compensation.featuresDimension());
+      drivers.onCompensation(
+          (c, p, served) -> {
+            double[] outcome = outcomes.get(c.requestId());
+            double label =
+                outcome != null && outcome[1] <= c.timestamp() + window
+                    ? outcome[0]
+                    : (implicitNegatives ? 0.0 : Double.NaN);
+            String memory = Sample.memoryName(p.modelId(), p.modelVersion());
+            // The oracle reads the samples the memory had applied when it served the prediction.
+            oracleTickets.add(
+                oracles.hasMemory(memory)
+                    ? oracles.read(memory, keys.of(p), p.score(), p.timestamp())
+                    : -1);
+            rows.add(
+                new Row(
+                    c.requestId(),
+                    c.timestamp(),
+                    p.userId(),
+                    label,
+                    c.score(),
+                    c.compensatedScore(),
+                    c.score(),
+                    c.evidence(),
+                    served == null
+                        ? passThrough(variantNames.size(), c.score())
+                        : served.scores().variantScores(),
+                    c.trust()));
+          });
       List<RuleEvent> rules = new ArrayList<>();
       long sequence = 0;
       long turns = 0;
@@ -180,38 +209,12 @@ public final class TopologyEvaluation {
       for (int i = 0; i < events.size(); i++) {
         Event event = events.get(i);
         switch (event.type()) {
-          case "prediction" -> {
-            drivers.compensation.pipe(
-                drivers.topics.predictions().name(),
-                event.keyBytes(),
-                event.json(),
-                event.timestamp());
-            Scoring scoring = drivers.scoring;
-            ErrorMemoryStore.Scored served = drivers.served;
-            for (Compensation c : drivers.compensations) {
-              double[] outcome = outcomes.get(c.requestId());
-              double label =
-                  outcome != null && outcome[1] <= c.timestamp() + window
-                      ? outcome[0]
-                      : (implicitNegatives ? 0.0 : Double.NaN);
-              rows.add(
-                  new Row(
-                      c.requestId(),
-                      c.timestamp(),
-                      scoring.prediction().userId(),
-                      label,
-                      c.score(),
-                      c.compensatedScore(),
-                      c.score(),
-                      c.evidence(),
-                      served == null
-                          ? passThrough(variantNames.size(), c.score())
-                          : served.scores().variantScores(),
-                      c.trust()));
-              oracleTickets.add(scoring.oracleTicket());
-            }
-            drivers.compensations.clear();
-          }
+          case "prediction" ->
+              drivers.compensation.pipe(
+                  drivers.topics.predictions().name(),
+                  event.keyBytes(),
+                  event.json(),
+                  event.timestamp());
           case "outcome" ->
               drivers.compensation.pipe(
                   drivers.topics.outcomes().name(),
@@ -290,6 +293,12 @@ public final class TopologyEvaluation {
         if ((i & 4095) == 0) {
           progress.evaluated(i, events.size());
         }
+      }
+      // The log's end: its inputs fall idle, so predictions still waiting for the replica are
+      // compensated, as a live service's are once its traffic stops.
+      for (int pass = 0; pass < 3; pass++) {
+        drivers.compensation.advanceWallClock(
+            compensation.inputIdleMs() + compensation.punctuateIntervalMs());
       }
       progress.evaluated(events.size(), events.size());
       RewriteOutcome rewrites = null;
@@ -381,8 +390,11 @@ public final class TopologyEvaluation {
     return next;
   }
 
-  /** A prediction as the topology read it, and its oracle's ticket (-1 for none). */
-  private record Scoring(Prediction prediction, int oracleTicket) {}
+  /** Told of each compensation as published, with its prediction and what it was served from. */
+  @FunctionalInterface
+  private interface CompensationListener {
+    void accept(Compensation compensation, Prediction prediction, ErrorMemoryStore.Scored served);
+  }
 
   /** The two topologies in in-process drivers, with the outputs the evaluation reads. */
   private final class Drivers implements AutoCloseable {
@@ -391,11 +403,14 @@ public final class TopologyEvaluation {
     final CompensationApp compensationApp;
     final RewriteApp rewriteApp;
     final Topics topics;
-    final List<Compensation> compensations = new ArrayList<>();
-    Scoring scoring;
 
-    /** What the prediction being processed was served from; null when it had no memory. */
-    ErrorMemoryStore.Scored served;
+    /** Predictions read and not yet compensated, by requestId. */
+    private final Map<String, Prediction> read = new HashMap<>();
+
+    /** What the prediction being compensated was served from; null when it had no memory. */
+    private ErrorMemoryStore.Scored served;
+
+    private CompensationListener compensated = (c, p, s) -> {};
 
     long deadLetters;
 
@@ -416,34 +431,26 @@ public final class TopologyEvaluation {
       rewriteApp = new RewriteApp(local);
       compensation = driver(local, compensationApp, compensationApp.topology(), stateDir);
       rewrite = driver(local, rewriteApp, rewriteApp.topology(), stateDir);
-      PredictionKeys keys = new PredictionKeys(settings.featuresDimension());
-      // The oracle reads the samples written before the prediction, as the memory does.
       compensation.onInput(
           topics.predictions().name(),
           record -> {
             Prediction p = (Prediction) record.value();
-            String memory = Sample.memoryName(p.modelId(), p.modelVersion());
-            int oracle =
-                oracles.hasMemory(memory)
-                    ? oracles.read(memory, keys.of(p), p.score(), p.timestamp())
-                    : -1;
-            scoring = new Scoring(p, oracle);
-            served = null;
+            read.putIfAbsent(p.requestId(), p);
           });
-      compensationApp.memory().orElseThrow().onServed(scored -> served = scored);
-      compensation.onOutput(
-          topics.compensations().name(),
-          record -> compensations.add((Compensation) record.value()));
-      compensation.onOutput(
-          topics.labelledSamples().name(),
-          record -> {
-            Sample sample = Sample.decode((byte[]) record.value());
-            if (sample.labelled()) {
+      ErrorMemoryStore memory = compensationApp.memory().orElseThrow();
+      memory.onServed(scored -> served = scored);
+      memory.onApplied(
+          sample ->
               oracles.write(
                   sample.memoryName(),
                   new LabelledSample(
-                      sample.key(), sample.label(), sample.score(), sample.timestamp()));
-            }
+                      sample.key(), sample.label(), sample.score(), sample.timestamp())));
+      compensation.onOutput(
+          topics.compensations().name(),
+          record -> {
+            Compensation c = (Compensation) record.value();
+            compensated.accept(c, read.remove(c.requestId()), served);
+            served = null;
           });
       for (InlineTopologyDriver driver : List.of(compensation, rewrite)) {
         driver.onOutput(topics.deadLetters().name(), record -> deadLetters++);
@@ -456,6 +463,10 @@ public final class TopologyEvaluation {
           topology,
           HindsightService.streamsSettings(local, app),
           stateDir.resolve(app.name()).toFile());
+    }
+
+    void onCompensation(CompensationListener listener) {
+      compensated = listener;
     }
 
     Optional<RewriteReplica> replica() {

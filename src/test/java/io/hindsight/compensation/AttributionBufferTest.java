@@ -69,7 +69,9 @@ class AttributionBufferTest {
 
     List<Sample> closed = new ArrayList<>();
     List<AttributionBuffer.RejectedOutcome> orphans = new ArrayList<>();
-    after.closeUntil(T0 + WINDOW + GRACE + 5_000, closed::add, orphans::add);
+    after.predictionRead(T0 + WINDOW + GRACE + 5_000);
+    after.outcomeRead(T0 + WINDOW + GRACE + 5_000);
+    after.closeDue((sample, at) -> closed.add(sample), orphans::add);
     assertThat(closed)
         .extracting(Sample::requestId, Sample::label)
         .containsExactly(tuple("r1", 1.0), tuple("r2", Double.NaN));
@@ -77,5 +79,65 @@ class AttributionBufferTest {
         .extracting(o -> o.outcome().outcome().requestId())
         .as("the early outcome's grace ended without its prediction")
         .containsExactly("early");
+  }
+
+  private AttributionBuffer buffer() {
+    return new AttributionBuffer(pending, store("index", Serdes.Bytes()), WINDOW, GRACE, 0);
+  }
+
+  private static List<String> closedIds(AttributionBuffer buffer) {
+    List<String> closed = new ArrayList<>();
+    buffer.closeDue((sample, at) -> closed.add(sample.requestId()), rejected -> {});
+    return closed;
+  }
+
+  @Test
+  void shouldKeepAWindowOpenUntilTheOutcomesReadHavePassedItsEnd() {
+    AttributionBuffer buffer = buffer();
+    buffer.add(prediction("r1", T0), false, rejected -> {});
+    buffer.predictionRead(T0);
+    // The predictions partition ran a day ahead of the outcomes partition.
+    buffer.predictionRead(T0 + 86_400_000);
+    buffer.outcomeRead(T0 + WINDOW - 1);
+    assertThat(closedIds(buffer)).isEmpty();
+    assertThat(buffer.attach(outcome("r1", T0 + WINDOW - 1), false).label()).isEqualTo(1.0);
+    buffer.outcomeRead(T0 + WINDOW);
+    assertThat(closedIds(buffer)).containsExactly("r1");
+  }
+
+  @Test
+  void shouldKeepAWindowOpenUntilNoUnreadPredictionCanBelongToIt() {
+    AttributionBuffer buffer = buffer();
+    buffer.add(prediction("r1", T0), false, rejected -> {});
+    buffer.predictionRead(T0);
+    buffer.outcomeRead(T0 + 3 * WINDOW);
+    assertThat(closedIds(buffer))
+        .as("closed: a prediction read from now on is later than T0 + 3 windows - 1 window")
+        .containsExactly("r1");
+    assertThat(buffer.closedUntil()).isEqualTo(T0 + WINDOW);
+  }
+
+  @Test
+  void shouldOrphanAnEarlyOutcomeOnlyWhenThePredictionsReadHavePassedItsGrace() {
+    AttributionBuffer buffer = buffer();
+    assertThat(buffer.attach(outcome("r1", T0), false)).isNull();
+    buffer.outcomeRead(T0);
+    buffer.outcomeRead(T0 + 86_400_000);
+    List<AttributionBuffer.RejectedOutcome> orphans = new ArrayList<>();
+    buffer.closeDue((sample, at) -> {}, orphans::add);
+    assertThat(orphans).as("its prediction may still be unread").isEmpty();
+    buffer.add(prediction("r1", T0 - 10), false, rejected -> {});
+    assertThat(buffer.waiting("r1").label()).isEqualTo(1.0);
+  }
+
+  @Test
+  void shouldCloseOnThePredictionsAloneOnceTheOutcomesInputIsIdle() {
+    AttributionBuffer buffer = buffer();
+    buffer.add(prediction("r1", T0), false, rejected -> {});
+    buffer.predictionRead(T0 + 2 * WINDOW);
+    assertThat(closedIds(buffer)).isEmpty();
+    assertThat(buffer.idle(false, true)).isTrue();
+    assertThat(closedIds(buffer)).containsExactly("r1");
+    assertThat(buffer.idle()).as("only one input is idle").isFalse();
   }
 }

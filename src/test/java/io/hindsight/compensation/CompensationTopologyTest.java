@@ -87,6 +87,9 @@ class CompensationTopologyTest {
   private Map<String, Double> publishedLabels() {
     Map<String, Double> labels = new HashMap<>();
     for (byte[] value : samplesTopic.readValuesToList()) {
+      if (ReplicaProgress.isEncoded(value) || Sample.isLateFeatures(value)) {
+        continue;
+      }
       Sample sample = Sample.decode(value);
       if (sample.labelled()) {
         labels.put(sample.requestId(), sample.label());
@@ -102,6 +105,31 @@ class CompensationTopologyTest {
 
   private void outcome(String id, long ts, double label) {
     outcomes.pipeInput(id, json(new Outcome(id, ts, label)), ts);
+  }
+
+  /**
+   * Moves both inputs to {@code ts} (a prediction and its negative outcome), then lets the wall
+   * clock tick so that predictions waiting for the replica are compensated.
+   */
+  private void tick(String id, long ts) {
+    predict(id, ts, 0.2, "v1", 1, 0, 0, 0);
+    outcome(id, ts, 0.0);
+    settle();
+  }
+
+  /**
+   * Wall-clock punctuations: windows the inputs have passed close, the replica takes the samples
+   * and the progress, and predictions it is now aligned for are compensated.
+   */
+  private void settle() {
+    driver.advanceWallClockTime(java.time.Duration.ofMillis(200));
+    driver.advanceWallClockTime(java.time.Duration.ofMillis(200));
+  }
+
+  /** Lets the wall clock run past the idle time: both inputs go idle, as at the end of a stream. */
+  private void idle() {
+    driver.advanceWallClockTime(java.time.Duration.ofMillis(2_200));
+    settle();
   }
 
   private long samples() {
@@ -135,7 +163,7 @@ class CompensationTopologyTest {
     assertThat(samples()).as("positive not written before the window closes").isZero();
     predict("r2", T0 + WINDOW - 1, 0.2, "v1", 1, 0, 0, 0);
     assertThat(samples()).isZero();
-    predict("r3", T0 + WINDOW + 1_000, 0.2, "v1", 1, 0, 0, 0);
+    tick("r3", T0 + WINDOW + 1_000);
     assertThat(samples()).isEqualTo(1);
   }
 
@@ -145,8 +173,8 @@ class CompensationTopologyTest {
     predict("r1", T0, 0.2, "v1", 1, 0, 0, 0);
     outcome("r1", T0 + 1_000, 1.0);
     assertThat(samples()).isEqualTo(1);
-    predict("r2", T0 + 3 * WINDOW, 0.2, "v1", 1, 0, 0, 0);
-    assertThat(samples()).as("not written twice at close").isEqualTo(1);
+    tick("r2", T0 + 3 * WINDOW);
+    assertThat(samples()).as("r1 not written twice at close; r2's negative at once").isEqualTo(2);
   }
 
   @Test
@@ -154,9 +182,11 @@ class CompensationTopologyTest {
     start(Map.of());
     predict("r1", T0, 0.9, "v1", 1, 0, 0, 0);
     predict("r2", T0 + 2 * WINDOW, 0.9, "v1", 1, 0, 0, 0);
-    assertThat(samples()).isEqualTo(1);
+    assertThat(samples()).as("no outcome has passed r1's window").isZero();
+    idle();
+    assertThat(samples()).as("the idle outcomes input follows the predictions").isEqualTo(1);
     Compensation second = read(compensations.readValuesToList().get(1));
-    assertThat(second.evidence()).isZero(); // r2 read before r1's window closed at its own time
+    assertThat(second.evidence()).isZero(); // r2 read before r1's window closed
     predict("r3", T0 + 2 * WINDOW + 1, 0.9, "v1", 1, 0, 0, 0);
     Compensation third = read(compensations.readValue());
     assertThat(third.evidence()).isPositive();
@@ -168,6 +198,7 @@ class CompensationTopologyTest {
     start(Map.of(HindsightConfig.COMPENSATION_IMPLICIT_NEGATIVES, "false"));
     predict("r1", T0, 0.9, "v1", 1, 0, 0, 0);
     predict("r2", T0 + 2 * WINDOW, 0.9, "v1", 1, 0, 0, 0);
+    idle();
     assertThat(samples()).isZero();
   }
 
@@ -195,37 +226,73 @@ class CompensationTopologyTest {
   }
 
   @Test
-  void shouldAttachAnOutcomeReadAfterStreamTimePassedItsWindowWhenWithinTheLateness()
-      throws Exception {
-    start(Map.of(HindsightConfig.COMPENSATION_WINDOW_LATENESS_MS, Long.toString(WINDOW)));
+  void shouldAttachAnOutcomeReadAfterThePredictionsRanFarAheadOfIt() throws Exception {
+    start(Map.of());
     predict("r1", T0, 0.2, "v1", 1, 0, 0, 0);
-    // The predictions partition ran ahead: stream time passes r1's window before its outcome.
-    predict("r2", T0 + WINDOW + 1_000, 0.2, "v1", 1, 0, 0, 0);
+    // The predictions partition ran a day ahead: that closes no window an outcome has not passed.
+    predict("r2", T0 + 86_400_000, 0.2, "v1", 1, 0, 0, 0);
     outcome("r1", T0 + WINDOW - 1, 1.0);
-    assertThat(samples()).as("r1's window is open until its lateness ends").isZero();
-    predict("tick", T0 + 2 * WINDOW + 1, 0.2, "v1", 1, 0, 0, 0);
+    tick("tick", T0 + 86_400_000 + 1);
     assertThat(deadLetterReasons()).isEmpty();
     assertThat(publishedLabels()).containsExactly(Map.entry("r1", 1.0));
   }
 
   @Test
-  void shouldRejectAnOutcomeReadAfterStreamTimePassedItsWindowWithoutLateness() throws Exception {
+  void shouldAttachAnOutcomeSentOutOfOrderWhenWithinTheLateness() throws Exception {
+    start(Map.of(HindsightConfig.COMPENSATION_WINDOW_LATENESS_MS, Long.toString(WINDOW)));
+    predict("r1", T0, 0.2, "v1", 1, 0, 0, 0);
+    predict("r2", T0 + WINDOW, 0.2, "v1", 1, 0, 0, 0);
+    // The outcomes' producer sent r2's outcome before r1's.
+    outcome("r2", T0 + WINDOW + 1_000, 1.0);
+    outcome("r1", T0 + WINDOW - 1, 1.0);
+    tick("tick", T0 + 2 * WINDOW + 1);
+    assertThat(deadLetterReasons()).isEmpty();
+    assertThat(publishedLabels()).containsExactly(Map.entry("r1", 1.0));
+  }
+
+  @Test
+  void shouldRejectAnOutcomeSentAfterTheOutcomesPassedItsWindowWithoutLateness() throws Exception {
     start(Map.of());
     predict("r1", T0, 0.2, "v1", 1, 0, 0, 0);
-    predict("r2", T0 + WINDOW + 1_000, 0.2, "v1", 1, 0, 0, 0);
+    predict("r2", T0 + WINDOW, 0.2, "v1", 1, 0, 0, 0);
+    outcome("r2", T0 + WINDOW + 1_000, 1.0);
     outcome("r1", T0 + WINDOW - 1, 1.0);
     assertThat(deadLetterReasons()).containsExactly("late-outcome");
     assertThat(publishedLabels()).containsExactly(Map.entry("r1", 0.0));
   }
 
   @Test
+  void shouldCompensateAPredictionFromTheSamplesBeforeItAndNoneAfter() throws Exception {
+    start(Map.of());
+    predict("r1", T0, 0.2, "v1", 1, 0, 0, 0);
+    outcome("r1", T0 + 1_000, 1.0);
+    // Read before the outcomes have passed r1's window, which closes before its time.
+    predict("q1", T0 + WINDOW + 5_000, 0.2, "v1", 1, 0, 0, 0);
+    // Read before the outcomes have passed its time, but after r1's window closes.
+    predict("q0", T0 + WINDOW - 5_000, 0.2, "v1", 1, 0, 0, 0);
+    settle();
+    assertThat(compensations.readValuesToList())
+        .as("both wait for the replica to hold every sample before them")
+        .hasSize(1); // r1
+    tick("tick", T0 + 2 * WINDOW);
+    Map<String, Compensation> byId = new HashMap<>();
+    compensations.readValuesToList().stream()
+        .map(this::read)
+        .forEach(c -> byId.put(c.requestId(), c));
+    assertThat(byId).containsOnlyKeys("q0", "q1", "tick");
+    assertThat(byId.get("q0").evidence()).as("r1's window closed after q0").isZero();
+    assertThat(byId.get("q1").evidence()).as("r1's window closed before q1").isPositive();
+    assertThat(byId.get("q1").compensatedScore()).isGreaterThan(0.2);
+  }
+
+  @Test
   void shouldCloseAPredictionThatArrivesAfterItsWindowAtTheNextPunctuation() throws Exception {
     start(Map.of());
     predict("r1", T0, 0.5, "v1", 1, 0, 0, 0);
-    predict("r2", T0 + 3 * WINDOW, 0.5, "v1", 1, 0, 0, 0);
+    tick("r2", T0 + 3 * WINDOW);
     assertThat(samples()).isEqualTo(1);
     predict("old", T0 + 10, 0.5, "v1", 1, 0, 0, 0);
-    predict("r3", T0 + 3 * WINDOW + 5_000, 0.5, "v1", 1, 0, 0, 0);
+    tick("r3", T0 + 3 * WINDOW + 5_000);
     assertThat(samples()).as("the late prediction closed, as an implicit negative").isEqualTo(2);
   }
 
@@ -233,13 +300,13 @@ class CompensationTopologyTest {
   void shouldForgetAClosedRequestOneWindowAfterItClosed() throws Exception {
     start(Map.of(HindsightConfig.COMPENSATION_OUTCOME_GRACE_MS, "0"));
     predict("r1", T0, 0.5, "v1", 1, 0, 0, 0);
-    predict("r2", T0 + WINDOW + 1_000, 0.5, "v1", 1, 0, 0, 0);
     outcome("r1", T0 + WINDOW + 1_001, 1.0);
-    predict("r3", T0 + 2 * WINDOW + 2_000, 0.5, "v1", 1, 0, 0, 0);
+    tick("tick", T0 + 2 * WINDOW + 2_000);
     outcome("r1", T0 + 2 * WINDOW + 2_001, 1.0);
     predict("r1", T0 + 2 * WINDOW + 2_002, 0.5, "v1", 1, 0, 0, 0);
+    settle();
     assertThat(deadLetterReasons()).containsExactly("late-outcome", "orphan-outcome");
-    assertThat(compensations.readValuesToList()).as("r1 accepted again once forgotten").hasSize(4);
+    assertThat(compensations.readValuesToList()).as("r1 accepted again once forgotten").hasSize(3);
   }
 
   @Test
@@ -248,7 +315,7 @@ class CompensationTopologyTest {
     outcome("r1", T0 + 500, 1.0);
     predict("r1", T0, 0.2, "v1", 1, 0, 0, 0);
     predict("r2", T0 + 10, 0.2, "v1", 1, 0, 0, 0);
-    predict("tick", T0 + WINDOW + 1_000, 0.2, "v1", 1, 0, 0, 0);
+    tick("tick", T0 + WINDOW + 1_000);
     assertThat(publishedLabels()).containsExactlyInAnyOrderEntriesOf(Map.of("r1", 1.0, "r2", 0.0));
     assertThat(deadLetterReasons()).isEmpty();
     assertThat(compensations.readValuesToList()).hasSize(3);
@@ -270,7 +337,7 @@ class CompensationTopologyTest {
     assertThat(io.hindsight.events.EventCodec.JSON.readValue(dead.value(), Outcome.class))
         .isEqualTo(new Outcome("nobody", T0, 1.0));
     predict("nobody", T0 + GRACE + 2_000, 0.2, "v1", 1, 0, 0, 0);
-    predict("tick", T0 + GRACE + 2 * WINDOW, 0.2, "v1", 1, 0, 0, 0);
+    tick("tick", T0 + GRACE + 2 * WINDOW);
     assertThat(publishedLabels())
         .as("a prediction after the orphan's grace does not take it")
         .containsEntry("nobody", 0.0);
@@ -284,7 +351,7 @@ class CompensationTopologyTest {
     outcome("twice", T0 + WINDOW + 12, 0.0);
     predict("far", T0, 0.2, "v1", 1, 0, 0, 0);
     predict("twice", T0 + WINDOW, 0.2, "v1", 1, 0, 0, 0);
-    predict("tick", T0 + 3 * WINDOW, 0.2, "v1", 1, 0, 0, 0);
+    tick("tick", T0 + 3 * WINDOW);
     assertThat(deadLetterReasons()).containsExactly("duplicate-outcome", "late-outcome");
     assertThat(publishedLabels()).containsEntry("far", 0.0).containsEntry("twice", 1.0);
   }
@@ -294,9 +361,8 @@ class CompensationTopologyTest {
     start(Map.of(HindsightConfig.COMPENSATION_WRITE_MODE, "eager"));
     outcome("r1", T0 + 5, 1.0);
     predict("r1", T0, 0.2, "v1", 1, 0, 0, 0);
-    assertThat(samples()).isEqualTo(1);
-    predict("tick", T0 + 3 * WINDOW, 0.2, "v1", 1, 0, 0, 0);
-    assertThat(samples()).as("not written twice at close").isEqualTo(1);
+    tick("tick", T0 + 3 * WINDOW);
+    assertThat(samples()).as("r1 once, not again at its close; the tick's negative").isEqualTo(2);
   }
 
   @Test
@@ -316,7 +382,7 @@ class CompensationTopologyTest {
       predict("a" + i, T0 + i, 0.1, "v1", 1, 0, 0, 0);
       outcome("a" + i, T0 + i + 1, 1.0);
     }
-    predict("tick", T0 + 2 * WINDOW, 0.1, "v1", 1, 0, 0, 0);
+    tick("tick", T0 + 2 * WINDOW);
     compensations.readValuesToList();
     predict("old", T0 + 2 * WINDOW + 1, 0.1, "v1", 1, 0, 0, 0);
     predict("new", T0 + 2 * WINDOW + 2, 0.1, "v2", 1, 0, 0, 0);
@@ -334,7 +400,7 @@ class CompensationTopologyTest {
       predict("x" + i, T0 + i, 0.2, "v1", 0, 1, 0.1f, 0);
       outcome("x" + i, T0 + i + 1, 1.0);
     }
-    predict("tick", T0 + 2 * WINDOW, 0.2, "v1", 0, 1, 0.1f, 0);
+    tick("tick", T0 + 2 * WINDOW);
     compensations.readValuesToList();
     predict("q", T0 + 2 * WINDOW + 1, 0.2, "v1", 0, 1, 0.1f, 0);
     Compensation c = read(compensations.readValue());
@@ -365,7 +431,7 @@ class CompensationTopologyTest {
           T0 + i);
       outcome("x" + i, T0 + i + 1, 1.0);
     }
-    predict("tick", T0 + 2 * WINDOW, 0.2, "v1", 0, 0, 1, 0);
+    tick("tick", T0 + 2 * WINDOW);
     compensations.readValuesToList();
     predictions.pipeInput(
         "q",
@@ -428,13 +494,21 @@ class CompensationTopologyTest {
       if (label == 1.0) {
         outcome(id, ts + 500, 1.0);
       }
-      Compensation c = read(compensations.readValue());
+      labels[i] = label;
+      base[i] = score;
+    }
+    idle();
+    Map<String, Compensation> byId = new HashMap<>();
+    compensations.readValuesToList().stream()
+        .map(this::read)
+        .forEach(c -> byId.put(c.requestId(), c));
+    assertThat(byId).hasSize(n);
+    for (int i = 0; i < n; i++) {
+      Compensation c = byId.get("c" + i);
       assertThat(c.mode()).isEqualTo("blend");
       assertThat(c.trust()).isBetween(0.0, 1.0);
       assertThat(c.fallback()).isEqualTo(c.trust() < 1.0);
       fallbacks += c.fallback() ? 1 : 0;
-      labels[i] = label;
-      base[i] = score;
       served[i] = c.compensatedScore();
     }
     int from = n / 2;

@@ -1,0 +1,188 @@
+package io.hindsight.compensation;
+
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * Which labelled samples a memory replica may apply, so that a prediction is compensated from the
+ * samples whose effective time (window close, or outcome in eager mode) is before its own, as
+ * {@code evaluate} does, however far apart the tasks that publish them run. Per model: each
+ * publishing task's {@link ReplicaProgress}, the time through which every task has published
+ * (complete), and the samples received beyond it, held back. Samples are released in (effective
+ * time, requestId, memory) order, which depends only on the data: every replica, restart and replay
+ * applies them in the same order. A sample that arrives at or before the complete time (read late,
+ * or from a task that had not spoken yet) is due just after it, a time fixed by its position in its
+ * partition. A prediction still waiting to be compensated when its sample is due has its sample
+ * published without the blend's features, and the features later, for the blend alone: the memories
+ * take the sample in its place, the blend learns from it where the features arrive. Not
+ * thread-safe; {@link ErrorMemoryStore} guards it.
+ */
+final class ReplicaAlignment {
+  private static final int FORMAT = 1;
+
+  /** A held sample; {@code blendOnly} for features that came after their sample (see below). */
+  record Held(Sample sample, boolean blendOnly) {}
+
+  private record Key(long effective, String requestId, String memory, boolean blendOnly)
+      implements Comparable<Key> {
+    @Override
+    public int compareTo(Key o) {
+      int c = Long.compare(effective, o.effective);
+      if (c == 0) {
+        c = requestId.compareTo(o.requestId);
+      }
+      if (c == 0) {
+        c = memory.compareTo(o.memory);
+      }
+      return c != 0 ? c : Boolean.compare(blendOnly, o.blendOnly);
+    }
+  }
+
+  private static final class Model {
+    final Map<Integer, ReplicaProgress> sources = new HashMap<>();
+    long complete = Long.MIN_VALUE;
+    final TreeMap<Key, Held> held = new TreeMap<>();
+
+    void recompute() {
+      long slowest = Long.MAX_VALUE;
+      long fastest = Long.MIN_VALUE;
+      for (ReplicaProgress p : sources.values()) {
+        fastest = Math.max(fastest, p.through());
+        if (!p.idle()) {
+          slowest = Math.min(slowest, p.through());
+        }
+      }
+      // Idle tasks publish nothing new: with every task idle, all that was published is complete.
+      long candidate = slowest == Long.MAX_VALUE ? fastest : slowest;
+      complete = Math.max(complete, candidate);
+    }
+  }
+
+  private final Map<String, Model> models = new HashMap<>();
+  private long lateSamples;
+
+  /** Whether any task has published progress for this model; until then nothing is held back. */
+  boolean aligned(String modelId) {
+    Model model = models.get(modelId);
+    return model != null && !model.sources.isEmpty();
+  }
+
+  /** The time through which every task has published this model's samples. */
+  long complete(String modelId) {
+    Model model = models.get(modelId);
+    return model == null || model.sources.isEmpty() ? Long.MAX_VALUE : model.complete;
+  }
+
+  /** Holds a sample back until it is due; call only for {@link #aligned} models. */
+  void hold(Held sample, long effective) {
+    Model model = models.get(sample.sample().modelId());
+    long due = effective;
+    if (due <= model.complete) {
+      due = model.complete + 1;
+      lateSamples++;
+    }
+    model.held.put(key(due, sample), sample);
+  }
+
+  void progress(String modelId, ReplicaProgress progress) {
+    Model model = models.computeIfAbsent(modelId, m -> new Model());
+    ReplicaProgress previous = model.sources.get(progress.source());
+    long through =
+        previous == null ? progress.through() : Math.max(previous.through(), progress.through());
+    model.sources.put(
+        progress.source(), new ReplicaProgress(progress.source(), through, progress.idle()));
+    model.recompute();
+  }
+
+  /** Removes and returns, in order, the held samples due at or before {@code limit}. */
+  List<Held> release(String modelId, long limit) {
+    Model model = models.get(modelId);
+    List<Held> due = new ArrayList<>();
+    if (model == null) {
+      return due;
+    }
+    long until = Math.min(limit, model.complete);
+    while (!model.held.isEmpty() && model.held.firstKey().effective() <= until) {
+      due.add(model.held.pollFirstEntry().getValue());
+    }
+    return due;
+  }
+
+  private static Key key(long effective, Held held) {
+    return new Key(
+        effective, held.sample().requestId(), held.sample().memoryName(), held.blendOnly());
+  }
+
+  Set<String> modelIds() {
+    return models.keySet();
+  }
+
+  long held() {
+    return models.values().stream().mapToLong(m -> m.held.size()).sum();
+  }
+
+  /** Samples that arrived at or before their model's complete time, and were due just after it. */
+  long lateSamples() {
+    return lateSamples;
+  }
+
+  void save(DataOutputStream out) throws IOException {
+    out.writeInt(FORMAT);
+    out.writeLong(lateSamples);
+    out.writeInt(models.size());
+    for (Map.Entry<String, Model> entry : models.entrySet()) {
+      Model model = entry.getValue();
+      out.writeUTF(entry.getKey());
+      out.writeLong(model.complete);
+      out.writeInt(model.sources.size());
+      for (ReplicaProgress p : model.sources.values()) {
+        out.writeInt(p.source());
+        out.writeLong(p.through());
+        out.writeBoolean(p.idle());
+      }
+      out.writeInt(model.held.size());
+      for (Map.Entry<Key, Held> held : model.held.entrySet()) {
+        out.writeLong(held.getKey().effective());
+        out.writeBoolean(held.getKey().blendOnly());
+        byte[] encoded = held.getValue().sample().encode();
+        out.writeInt(encoded.length);
+        out.write(encoded);
+      }
+    }
+  }
+
+  void load(DataInputStream in) throws IOException {
+    if (in.readInt() != FORMAT) {
+      throw new IOException("Unknown alignment format");
+    }
+    models.clear();
+    lateSamples = in.readLong();
+    int count = in.readInt();
+    for (int m = 0; m < count; m++) {
+      Model model = new Model();
+      models.put(in.readUTF(), model);
+      model.complete = in.readLong();
+      int sources = in.readInt();
+      for (int s = 0; s < sources; s++) {
+        ReplicaProgress p = new ReplicaProgress(in.readInt(), in.readLong(), in.readBoolean());
+        model.sources.put(p.source(), p);
+      }
+      int held = in.readInt();
+      for (int h = 0; h < held; h++) {
+        long effective = in.readLong();
+        boolean blendOnly = in.readBoolean();
+        byte[] encoded = new byte[in.readInt()];
+        in.readFully(encoded);
+        Held sample = new Held(Sample.decode(encoded), blendOnly);
+        model.held.put(key(effective, sample), sample);
+      }
+    }
+  }
+}

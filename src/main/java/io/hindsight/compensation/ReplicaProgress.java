@@ -1,0 +1,36 @@
+package io.hindsight.compensation;
+
+import java.nio.ByteBuffer;
+
+/**
+ * A task's word on the labelled-samples topic that it has published every sample of a model whose
+ * effective time is at or before {@code through}: records of one model share a partition, so every
+ * replica reads this after those samples. {@code idle} says both of the task's inputs are idle, so
+ * replicas stop waiting for it. Binary: a format byte no sample starts with, the source task's
+ * partition, the time, the flag.
+ */
+record ReplicaProgress(int source, long through, boolean idle) {
+  static final byte FORMAT = (byte) 'P';
+  private static final int SIZE = 1 + Integer.BYTES + Long.BYTES + 1;
+
+  byte[] encode() {
+    return ByteBuffer.allocate(SIZE)
+        .put(FORMAT)
+        .putInt(source)
+        .putLong(through)
+        .put((byte) (idle ? 1 : 0))
+        .array();
+  }
+
+  static boolean isEncoded(byte[] bytes) {
+    return bytes.length == SIZE && bytes[0] == FORMAT;
+  }
+
+  static ReplicaProgress decode(byte[] bytes) {
+    ByteBuffer buffer = ByteBuffer.wrap(bytes);
+    if (buffer.get() != FORMAT) {
+      throw new IllegalArgumentException("Not a progress record");
+    }
+    return new ReplicaProgress(buffer.getInt(), buffer.getLong(), buffer.get() == 1);
+  }
+}
