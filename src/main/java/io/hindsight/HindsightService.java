@@ -112,6 +112,7 @@ public final class HindsightService implements AutoCloseable {
           props.getProperty(StreamsConfig.STATE_DIR_CONFIG),
           props.getProperty(StreamsConfig.APPLICATION_ID_CONFIG));
       KafkaStreams instance = new KafkaStreams(app.topology(), props);
+      app.running(instance);
       instance.setUncaughtExceptionHandler(new ReplaceThreadPolicy());
       instance.setStateListener((now, before) -> log.info("{}: {} -> {}", app.name(), before, now));
       if (config.getBoolean(HindsightConfig.STATE_CLEANUP_ON_START)) {

@@ -23,6 +23,9 @@ public interface StreamsApp extends AutoCloseable {
 
   default void bind(MeterRegistry registry, OperationsServer server) {}
 
+  /** Called with the Kafka Streams client that runs this topology, before it starts. */
+  default void running(org.apache.kafka.streams.KafkaStreams streams) {}
+
   /** One line for the console summary. */
   default String summary() {
     return "";

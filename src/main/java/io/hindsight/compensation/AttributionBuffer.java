@@ -43,8 +43,8 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * one stream time over both would close windows whose outcomes are still unread. A window closes
  * when the outcomes read have passed its end (and the predictions read have passed its start plus
  * the window, so no unread prediction belongs to it); an early outcome is an orphan when the
- * predictions read have passed its grace. An input that has been idle (see {@link #idle}) follows
- * the other, so a stream whose outcomes stop still closes its windows.
+ * predictions read have passed its grace. Idle inputs (see {@link #idle}) let a stream whose
+ * outcomes are sparse or stopped, and a stream's end, close their windows.
  */
 final class AttributionBuffer {
   // Renamed when its values began to carry the samples: an older buffer's state is not misread.
@@ -206,9 +206,10 @@ final class AttributionBuffer {
   }
 
   /**
-   * Which inputs have gone idle: an idle input follows the other's time, since nothing unread of it
-   * is waiting (the caller decides by the wall clock, the only thing that can tell silence from
-   * lag).
+   * Which inputs have gone idle (the caller decides, by the wall clock and the consumer's lag).
+   * Idle outcomes follow the predictions' time, so windows close in a stream whose outcomes are
+   * sparse or stopped; idle predictions follow the outcomes' only while the outcomes are idle too,
+   * at a stream's end.
    *
    * @return whether that changed anything
    */
@@ -226,7 +227,9 @@ final class AttributionBuffer {
 
   private long predictionsTime() {
     Marks m = marks();
-    return predictionsIdle ? Math.max(m.predictionsRead(), m.outcomesRead()) : m.predictionsRead();
+    // Predictions follow the outcomes only when both are idle: an outcome read early waits for
+    // its prediction however long the predictions' producer lags.
+    return idle() ? Math.max(m.predictionsRead(), m.outcomesRead()) : m.predictionsRead();
   }
 
   private long outcomesTime() {
@@ -248,9 +251,10 @@ final class AttributionBuffer {
   /**
    * Closes every window that the inputs have passed (see the class note), in event-time order,
    * handing each sample (labelled or not) to {@code closed}; hands each outcome whose grace the
-   * predictions have passed to {@code orphaned}; forgets requests closed a window ago.
+   * predictions have passed to {@code orphaned}; forgets requests closed a window ago, except those
+   * whose window closes at or after {@code retainFrom}.
    */
-  void closeDue(Closed closed, Consumer<RejectedOutcome> orphaned) {
+  void closeDue(Closed closed, Consumer<RejectedOutcome> orphaned, long retainFrom) {
     Marks previous = marks();
     long predictions = predictionsTime();
     long windowsUntil =
@@ -264,11 +268,19 @@ final class AttributionBuffer {
     // Outcomes still waiting for a prediction are never purged: orphans go when they are found.
     long purgeUntil =
         Math.min(
-            Math.min(previous.closedUntil(), windowsUntil - windowMs), previous.orphanedUntil());
+            Math.min(previous.closedUntil(), windowsUntil - windowMs),
+            Math.min(previous.orphanedUntil(), retainFrom - 1));
     for (Bytes key : due(previous.purgedUntil() + 1, purgeUntil)) {
+      if (System.getProperty("hindsight.debug") != null) {
+        byte[] w = pending.get(DerivedIndex.id(key));
+        if (w != null && !Waiting.isOutcome(w) && Sample.decode(Waiting.payload(w)).features().length == 0) {
+          System.err.println("DBG purge unscored " + DerivedIndex.id(key) + " at " + DerivedIndex.time(key) + " retainFrom=" + retainFrom + " purgeUntil=" + purgeUntil + " prev=" + previous + " windowsUntil=" + windowsUntil);
+        }
+      }
       index.delete(key);
       pending.delete(DerivedIndex.id(key));
     }
+    // The times read are persisted with the marks; a restart reads any records after them again.
     marks =
         new Marks(
             windowsUntil,
@@ -281,6 +293,19 @@ final class AttributionBuffer {
       String requestId = DerivedIndex.id(key);
       byte[] payload = Waiting.payload(pending.get(requestId));
       if (SourcedOutcome.isEncoded(payload)) {
+        if (System.getProperty("hindsight.debug") != null) {
+          System.err.println(
+              "DBG orphan "
+                  + requestId
+                  + " marks="
+                  + previous
+                  + " idle="
+                  + predictionsIdle
+                  + "/"
+                  + outcomesIdle
+                  + " orphansUntil="
+                  + orphansUntil);
+        }
         // Nothing to tell apart later: an orphan's request is forgotten at once.
         index.delete(key);
         pending.delete(requestId);
@@ -314,18 +339,15 @@ final class AttributionBuffer {
         : Sample.decode(Waiting.payload(waiting));
   }
 
+  String debug(String requestId) {
+    byte[] w = pending.get(requestId);
+    return w == null ? "missing" : (Waiting.isOutcome(w) ? "outcome" : "prediction") + " closeAt=" + Waiting.closeAt(w) + " marks=" + marks();
+  }
+
   /** Replaces a parked prediction (scored since, or labelled), keeping its close time. */
   void update(Sample sample) {
     byte[] waiting = pending.get(sample.requestId());
     pending.put(sample.requestId(), Waiting.encode(Waiting.closeAt(waiting), sample.encode()));
-  }
-
-  /**
-   * Persists the marks with the times read, so a restarted task resumes from them (windows closing
-   * persist them too).
-   */
-  void checkpoint() {
-    pending.put(MARKS, marks().encode());
   }
 
   /** Index keys whose close time is in [from, to], read before the caller changes the stores. */

@@ -27,6 +27,7 @@ public final class CompensationApp implements StreamsApp {
   private final EventCodec codec;
   private final PredictionKeys keys;
   private volatile ErrorMemoryStore store;
+  private volatile InputLag lag = InputLag.NONE;
 
   public CompensationApp(HindsightConfig config, MeterRegistry registry) {
     this.config = config;
@@ -56,7 +57,13 @@ public final class CompensationApp implements StreamsApp {
           store = settings.newStore();
           return store;
         },
-        config::keyValueStore);
+        config::keyValueStore,
+        (topic, partition) -> lag.unread(topic, partition));
+  }
+
+  @Override
+  public void running(org.apache.kafka.streams.KafkaStreams streams) {
+    lag = InputLag.of(streams);
   }
 
   @Override

@@ -18,6 +18,7 @@ final class CompensationMetrics {
   final Counter guardFallbacks;
   final Counter deferred;
   final Timer alignmentWait;
+  final Counter alignmentTimeouts;
   private final MeterRegistry registry;
   private final java.util.Set<String> trackedModels =
       java.util.concurrent.ConcurrentHashMap.newKeySet();
@@ -50,6 +51,12 @@ final class CompensationMetrics {
         Timer.builder("hindsight.compensation.alignment.wait")
             .description("Wall-clock time a deferred prediction waited for the replica")
             .publishPercentiles(0.5, 0.99)
+            .register(registry);
+    alignmentTimeouts =
+        Counter.builder("hindsight.compensation.alignment.timeouts")
+            .description(
+                "Deferred predictions compensated after compensation.alignment.max.wait.ms"
+                    + " without the replica holding every task's samples before them")
             .register(registry);
     samplesPublished =
         Counter.builder("hindsight.compensation.samples.published")

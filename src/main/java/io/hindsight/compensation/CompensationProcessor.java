@@ -56,6 +56,9 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
   private final CompensationSettings settings;
   private final CompensationMetrics metrics;
   private final PredictionKeys keys;
+  private final String predictionsTopic;
+  private final String outcomesTopic;
+  private final InputLag lag;
   private ProcessorContext<Object, Object> context;
   private AttributionBuffer buffer;
   private KeyValueStore<String, Integer> dimensions;
@@ -63,6 +66,17 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
   private ErrorMemoryStore memory;
   private int task;
   private boolean anyDeferred;
+
+  /**
+   * Event time and model of the earliest deferred prediction; meaningful while {@code anyDeferred}.
+   */
+  private long earliestDeferred;
+
+  private String earliestModel;
+
+  /** Wall-clock time the earliest deferred prediction was deferred at. */
+  private long earliestDeferredAt;
+
   private long lastPredictionAt;
   private long lastOutcomeAt;
   private ReplicaProgress published;
@@ -73,9 +87,17 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
   /** Models this task has read predictions of: it publishes its progress for each. */
   private final Set<String> models = new HashSet<>();
 
-  CompensationProcessor(CompensationSettings settings, CompensationMetrics metrics) {
+  CompensationProcessor(
+      CompensationSettings settings,
+      CompensationMetrics metrics,
+      String predictionsTopic,
+      String outcomesTopic,
+      InputLag lag) {
     this.settings = settings;
     this.metrics = metrics;
+    this.predictionsTopic = predictionsTopic;
+    this.outcomesTopic = outcomesTopic;
+    this.lag = lag;
     this.keys = new PredictionKeys(settings.featuresDimension());
   }
 
@@ -142,16 +164,28 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
         DerivedIndex.key(prediction.timestamp(), prediction.requestId()),
         ByteBuffer.allocate(Long.BYTES).putLong(context.currentSystemTimeMs()).array());
     metrics.deferred.increment();
-    if (!anyDeferred) {
+    if (!anyDeferred || prediction.timestamp() < earliestDeferred) {
       anyDeferred = true;
-      holdForEarliestDeferred();
+      earliestDeferred = prediction.timestamp();
+      earliestModel = prediction.modelId();
+      earliestDeferredAt = context.currentSystemTimeMs();
+      memory.hold(task, earliestDeferred - 1);
     }
   }
 
   /** Whether the replica holds every sample effective before the prediction, within tolerance. */
   private boolean aligned(Sample prediction) {
-    return memory.appliedThrough(prediction.modelId())
-        >= prediction.timestamp() - settings.alignmentToleranceMs();
+    return alignedAt(prediction.modelId(), prediction.timestamp());
+  }
+
+  private boolean alignedAt(String modelId, long timestamp) {
+    return memory.appliedThrough(modelId) >= timestamp - settings.alignmentToleranceMs();
+  }
+
+  /** A deferred prediction that has waited its longest is compensated from what the replica has. */
+  private boolean waitedLongEnough(byte[] deferredAt) {
+    return context.currentSystemTimeMs() - ByteBuffer.wrap(deferredAt).getLong()
+        >= settings.alignmentMaxWaitMs();
   }
 
   /**
@@ -235,32 +269,46 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
 
   /** Compensates, in event-time order, the deferred predictions the replica is aligned for. */
   private void compensateDeferred() {
-    while (anyDeferred) {
+    while (anyDeferred
+        && (alignedAt(earliestModel, earliestDeferred)
+            || context.currentSystemTimeMs() - earliestDeferredAt
+                >= settings.alignmentMaxWaitMs())) {
       List<KeyValue<Bytes, byte[]>> head = new ArrayList<>(PASS);
       try (KeyValueIterator<Bytes, byte[]> it = deferred.all()) {
         while (it.hasNext() && head.size() < PASS) {
           head.add(it.next());
         }
       }
-      if (head.isEmpty()) {
-        anyDeferred = false;
-        memory.unhold(task);
-        return;
-      }
       for (KeyValue<Bytes, byte[]> entry : head) {
-        long time = DerivedIndex.time(entry.key);
-        // Nothing from this prediction's future may reach the replica before it is compensated.
-        memory.hold(task, time - 1);
         Sample prediction = buffer.waiting(DerivedIndex.id(entry.key));
-        if (!aligned(prediction)) {
-          return;
+        if (prediction == null && System.getProperty("hindsight.debug") != null) {
+          System.err.println("DBG unbacked " + DerivedIndex.id(entry.key) + " t=" + DerivedIndex.time(entry.key) + " earliest=" + earliestDeferred + " closed=" + buffer.closedUntil() + " buffer=" + buffer.debug(DerivedIndex.id(entry.key)));
         }
-        long started = System.nanoTime();
-        compensate(prediction, started, true);
+        if (prediction == null) {
+          // Only a deferral the buffer no longer backs (state from a version that purged it).
+          deferred.delete(entry.key);
+          continue;
+        }
+        // Nothing from this prediction's future may reach the replica before it is compensated.
+        earliestDeferred = prediction.timestamp();
+        earliestModel = prediction.modelId();
+        earliestDeferredAt = ByteBuffer.wrap(entry.value).getLong();
+        memory.hold(task, earliestDeferred - 1);
+        if (!aligned(prediction)) {
+          if (!waitedLongEnough(entry.value)) {
+            return;
+          }
+          metrics.alignmentTimeouts.increment();
+        }
+        compensate(prediction, System.nanoTime(), true);
         deferred.delete(entry.key);
         metrics.alignmentWait.record(
             Math.max(0, context.currentSystemTimeMs() - ByteBuffer.wrap(entry.value).getLong()),
             TimeUnit.MILLISECONDS);
+      }
+      if (head.size() < PASS) {
+        anyDeferred = false;
+        memory.unhold(task);
       }
     }
   }
@@ -271,8 +319,16 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
       return;
     }
     try (KeyValueIterator<Bytes, byte[]> it = deferred.all()) {
-      if (it.hasNext()) {
-        memory.hold(task, DerivedIndex.time(it.next().key) - 1);
+      while (it.hasNext()) {
+        KeyValue<Bytes, byte[]> entry = it.next();
+        Sample prediction = buffer.waiting(DerivedIndex.id(entry.key));
+        if (prediction != null) {
+          earliestDeferred = prediction.timestamp();
+          earliestModel = prediction.modelId();
+          earliestDeferredAt = ByteBuffer.wrap(entry.value).getLong();
+          memory.hold(task, earliestDeferred - 1);
+          return;
+        }
       }
     }
   }
@@ -334,14 +390,28 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
     }
   }
 
+  private long lastDebug;
+
   private void onWallClock(long now) {
+    if (System.getProperty("hindsight.debug") != null && now - lastDebug > 5000) {
+      lastDebug = now;
+      System.err.println("DBG wall task " + task + " any=" + anyDeferred + " earliest=" + earliestDeferred + " model=" + earliestModel + " applied=" + (earliestModel == null ? 0 : memory.appliedThrough(earliestModel)) + " waited=" + (now - earliestDeferredAt) + " closed=" + buffer.closedUntil() + " published=" + published);
+    }
     buffer.idle(
-        now - lastPredictionAt >= settings.inputIdleMs(),
-        now - lastOutcomeAt >= settings.inputIdleMs());
+        idle(predictionsTopic, lastPredictionAt, now), idle(outcomesTopic, lastOutcomeAt, now));
     // Also on the wall clock: a stream's last outcomes move no stream time when its predictions
     // got there first.
     closeWindows();
     compensateDeferred();
+  }
+
+  /**
+   * An input is idle when it has brought nothing for the idle time and nothing of it is unread: a
+   * task that is only behind (the thread busy with other tasks, a backlog) is not idle.
+   */
+  private boolean idle(String topic, long lastReadAt, long now) {
+    return now - lastReadAt >= settings.inputIdleMs()
+        && lag.unread(topic, task).orElse(Long.MAX_VALUE) == 0;
   }
 
   /** Closes the windows the inputs have passed, then tells the replicas how far this task got. */
@@ -362,8 +432,9 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
           }
           publish(labelled, closedAt);
         },
-        this::deadLetter);
-    buffer.checkpoint();
+        this::deadLetter,
+        // A deferred prediction stays in the buffer, its window closed or not, until compensated.
+        anyDeferred ? earliestDeferred + settings.attributionWindowMs() : Long.MAX_VALUE);
     publishProgress();
   }
 

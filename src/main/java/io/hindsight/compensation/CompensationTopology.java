@@ -30,13 +30,15 @@ public final class CompensationTopology {
   /**
    * @param memory supplies the global store; called once per Kafka Streams instance
    * @param stores supplies the key-value stores (RocksDB or in-memory) by name
+   * @param lag tells the processors whether an input partition has records still unread
    */
   public static RecordedTopology build(
       Topics topics,
       CompensationSettings settings,
       MeterRegistry registry,
       java.util.function.Supplier<ErrorMemoryStore> memory,
-      java.util.function.Function<String, KeyValueBytesStoreSupplier> stores) {
+      java.util.function.Function<String, KeyValueBytesStoreSupplier> stores,
+      InputLag lag) {
     CompensationMetrics metrics = new CompensationMetrics(registry);
     EventTimeExtractor eventTime = new EventTimeExtractor();
     RecordedTopology topology = new RecordedTopology();
@@ -56,7 +58,9 @@ public final class CompensationTopology {
         topics.outcomes().name());
     topology.addProcessor(
         COMPENSATE,
-        () -> new CompensationProcessor(settings, metrics),
+        () ->
+            new CompensationProcessor(
+                settings, metrics, topics.predictions().name(), topics.outcomes().name(), lag),
         "predictions-source",
         "outcomes-source");
     topology.addStateStore(

@@ -350,6 +350,9 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
    * has a prediction waiting to be compensated after it, so none sees samples from its future.
    */
   void hold(int task, long through) {
+    if (Boolean.getBoolean("hindsight.noholds")) {
+      return;
+    }
     lock.lock();
     try {
       Long previous = holds.put(task, through);

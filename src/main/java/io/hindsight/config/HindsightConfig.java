@@ -61,6 +61,8 @@ public final class HindsightConfig extends AbstractConfig {
   public static final String COMPENSATION_INPUT_IDLE_MS = "compensation.input.idle.ms";
   public static final String COMPENSATION_ALIGNMENT_TOLERANCE_MS =
       "compensation.alignment.tolerance.ms";
+  public static final String COMPENSATION_ALIGNMENT_MAX_WAIT_MS =
+      "compensation.alignment.max.wait.ms";
   public static final String COMPENSATION_IMPLICIT_NEGATIVES = "compensation.implicit.negatives";
   public static final String COMPENSATION_WRITE_MODE = "compensation.write.mode";
   public static final String COMPENSATION_MEMORY_STORE = "compensation.memory.store";
@@ -308,10 +310,10 @@ public final class HindsightConfig extends AbstractConfig {
               2_000L,
               atLeast(1),
               MEDIUM,
-              "Wall-clock time without a record after which a task's predictions or outcomes"
-                  + " input counts as idle and follows the other input's event time, so windows"
-                  + " close, orphans are found and replicas stop waiting for a task whose traffic"
-                  + " stopped (e.g. the end of a replay).")
+              "Wall-clock time without a record (and none unread) after which a task's outcomes"
+                  + " input counts as idle and follows the predictions' event time, so windows close"
+                  + " in a stream whose outcomes are sparse or stopped; once both inputs are idle"
+                  + " (a stream's end) orphans are found and replicas stop waiting for the task.")
           .define(
               COMPENSATION_ALIGNMENT_TOLERANCE_MS,
               Type.LONG,
@@ -323,6 +325,15 @@ public final class HindsightConfig extends AbstractConfig {
                   + " until then), so live compensations match evaluate's however unevenly the"
                   + " inputs are read. Above the replica's real-time lag (punctuation, commit and"
                   + " compensation.input.idle.ms) nothing waits in real-time operation.")
+          .define(
+              COMPENSATION_ALIGNMENT_MAX_WAIT_MS,
+              Type.LONG,
+              5_000L,
+              atLeast(0),
+              MEDIUM,
+              "Wall-clock time a prediction waits at most for the replica (see"
+                  + " compensation.alignment.tolerance.ms); then it is compensated from what the"
+                  + " replica holds (counted), so a stalled task never stalls the others.")
           .define(
               COMPENSATION_IMPLICIT_NEGATIVES,
               Type.BOOLEAN,

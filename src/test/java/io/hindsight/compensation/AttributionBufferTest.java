@@ -71,7 +71,7 @@ class AttributionBufferTest {
     List<AttributionBuffer.RejectedOutcome> orphans = new ArrayList<>();
     after.predictionRead(T0 + WINDOW + GRACE + 5_000);
     after.outcomeRead(T0 + WINDOW + GRACE + 5_000);
-    after.closeDue((sample, at) -> closed.add(sample), orphans::add);
+    after.closeDue((sample, at) -> closed.add(sample), orphans::add, Long.MAX_VALUE);
     assertThat(closed)
         .extracting(Sample::requestId, Sample::label)
         .containsExactly(tuple("r1", 1.0), tuple("r2", Double.NaN));
@@ -87,7 +87,7 @@ class AttributionBufferTest {
 
   private static List<String> closedIds(AttributionBuffer buffer) {
     List<String> closed = new ArrayList<>();
-    buffer.closeDue((sample, at) -> closed.add(sample.requestId()), rejected -> {});
+    buffer.closeDue((sample, at) -> closed.add(sample.requestId()), rejected -> {}, Long.MAX_VALUE);
     return closed;
   }
 
@@ -124,7 +124,7 @@ class AttributionBufferTest {
     buffer.outcomeRead(T0);
     buffer.outcomeRead(T0 + 86_400_000);
     List<AttributionBuffer.RejectedOutcome> orphans = new ArrayList<>();
-    buffer.closeDue((sample, at) -> {}, orphans::add);
+    buffer.closeDue((sample, at) -> {}, orphans::add, Long.MAX_VALUE);
     assertThat(orphans).as("its prediction may still be unread").isEmpty();
     buffer.add(prediction("r1", T0 - 10), false, rejected -> {});
     assertThat(buffer.waiting("r1").label()).isEqualTo(1.0);

@@ -286,6 +286,30 @@ class CompensationTopologyTest {
   }
 
   @Test
+  void shouldCompensateEveryPredictionOnceWhenOutcomesAreReadFarAhead() throws Exception {
+    start(Map.of(HindsightConfig.COMPENSATION_ALIGNMENT_MAX_WAIT_MS, "100000000"));
+    int n = 60;
+    long hour = 3_600_000;
+    // The outcomes' producer ran ahead: each batch of outcomes is read before its predictions.
+    for (int batch = 0; batch < n; batch += 20) {
+      for (int i = batch; i < batch + 20; i++) {
+        outcome("r" + i, T0 + i * hour + 1_000, i % 2);
+      }
+      for (int i = batch; i < batch + 20; i++) {
+        predict("r" + i, T0 + i * hour, 0.4, "v1", 1, 0, 0, 0);
+      }
+    }
+    tick("tick", T0 + n * hour + 1);
+    idle();
+    Map<String, Integer> counts = new HashMap<>();
+    compensations.readValuesToList().stream()
+        .map(this::read)
+        .forEach(c -> counts.merge(c.requestId(), 1, Integer::sum));
+    assertThat(deadLetterReasons()).isEmpty();
+    assertThat(counts).hasSize(n + 1).allSatisfy((id, count) -> assertThat(count).isOne());
+  }
+
+  @Test
   void shouldCloseAPredictionThatArrivesAfterItsWindowAtTheNextPunctuation() throws Exception {
     start(Map.of());
     predict("r1", T0, 0.5, "v1", 1, 0, 0, 0);
