@@ -273,8 +273,22 @@ final class AttributionBuffer {
     for (Bytes key : due(previous.purgedUntil() + 1, purgeUntil)) {
       if (System.getProperty("hindsight.debug") != null) {
         byte[] w = pending.get(DerivedIndex.id(key));
-        if (w != null && !Waiting.isOutcome(w) && Sample.decode(Waiting.payload(w)).features().length == 0) {
-          System.err.println("DBG purge unscored " + DerivedIndex.id(key) + " at " + DerivedIndex.time(key) + " retainFrom=" + retainFrom + " purgeUntil=" + purgeUntil + " prev=" + previous + " windowsUntil=" + windowsUntil);
+        if (w != null
+            && !Waiting.isOutcome(w)
+            && Sample.decode(Waiting.payload(w)).features().length == 0) {
+          System.err.println(
+              "DBG purge unscored "
+                  + DerivedIndex.id(key)
+                  + " at "
+                  + DerivedIndex.time(key)
+                  + " retainFrom="
+                  + retainFrom
+                  + " purgeUntil="
+                  + purgeUntil
+                  + " prev="
+                  + previous
+                  + " windowsUntil="
+                  + windowsUntil);
         }
       }
       index.delete(key);
@@ -341,7 +355,13 @@ final class AttributionBuffer {
 
   String debug(String requestId) {
     byte[] w = pending.get(requestId);
-    return w == null ? "missing" : (Waiting.isOutcome(w) ? "outcome" : "prediction") + " closeAt=" + Waiting.closeAt(w) + " marks=" + marks();
+    return w == null
+        ? "missing"
+        : (Waiting.isOutcome(w) ? "outcome" : "prediction")
+            + " closeAt="
+            + Waiting.closeAt(w)
+            + " marks="
+            + marks();
   }
 
   /** Replaces a parked prediction (scored since, or labelled), keeping its close time. */

@@ -50,9 +50,6 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
   static final String DIMENSIONS_STORE = "compensation-model-dimensions";
   static final String DEFERRED_STORE = "compensation-deferred";
 
-  /** Deferred predictions compensated per pass, so one pass never holds a long iterator open. */
-  private static final int PASS = 1_000;
-
   private final CompensationSettings settings;
   private final CompensationMetrics metrics;
   private final PredictionKeys keys;
@@ -65,17 +62,12 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
   private KeyValueStore<Bytes, byte[]> deferred;
   private ErrorMemoryStore memory;
   private int task;
-  private boolean anyDeferred;
 
-  /**
-   * Event time and model of the earliest deferred prediction; meaningful while {@code anyDeferred}.
-   */
+  /** Predictions deferred and not yet compensated. */
+  private long deferredCount;
+
+  /** Event time of the earliest deferred prediction; meaningful while any is deferred. */
   private long earliestDeferred;
-
-  private String earliestModel;
-
-  /** Wall-clock time the earliest deferred prediction was deferred at. */
-  private long earliestDeferredAt;
 
   private long lastPredictionAt;
   private long lastOutcomeAt;
@@ -112,10 +104,7 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
     task = context.taskId().partition();
     lastPredictionAt = context.currentSystemTimeMs();
     lastOutcomeAt = lastPredictionAt;
-    try (KeyValueIterator<Bytes, byte[]> it = deferred.all()) {
-      anyDeferred = it.hasNext();
-    }
-    holdForEarliestDeferred();
+    registerDeferred();
     context.schedule(
         Duration.ofMillis(settings.punctuateIntervalMs()),
         PunctuationType.STREAM_TIME,
@@ -150,8 +139,8 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
     Sample unscored =
         unlabelled(
             prediction, key, PredictionKeys.fieldValues(prediction, settings.fields()), null);
-    if (!anyDeferred && aligned(unscored)) {
-      compensate(unscored, started, false);
+    if (deferredCount == 0 && memory.readableAt(prediction.modelId(), prediction.timestamp())) {
+      compensate(unscored, memoryScore(unscored), started, false);
       return;
     }
     // Parked unscored: a sample due before its prediction is scored goes out without the blend's
@@ -160,49 +149,35 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
     if (parked.written()) {
       publish(parked, parked.timestamp());
     }
+    long now = context.currentSystemTimeMs();
     deferred.put(
         DerivedIndex.key(prediction.timestamp(), prediction.requestId()),
-        ByteBuffer.allocate(Long.BYTES).putLong(context.currentSystemTimeMs()).array());
+        ByteBuffer.allocate(Long.BYTES).putLong(now).array());
     metrics.deferred.increment();
-    if (!anyDeferred || prediction.timestamp() < earliestDeferred) {
-      anyDeferred = true;
+    if (deferredCount++ == 0 || prediction.timestamp() < earliestDeferred) {
       earliestDeferred = prediction.timestamp();
-      earliestModel = prediction.modelId();
-      earliestDeferredAt = context.currentSystemTimeMs();
-      memory.hold(task, earliestDeferred - 1);
     }
+    memory.register(task, unscored, now);
   }
 
-  /** Whether the replica holds every sample effective before the prediction, within tolerance. */
-  private boolean aligned(Sample prediction) {
-    return alignedAt(prediction.modelId(), prediction.timestamp());
-  }
-
-  private boolean alignedAt(String modelId, long timestamp) {
-    return memory.appliedThrough(modelId) >= timestamp - settings.alignmentToleranceMs();
-  }
-
-  /** A deferred prediction that has waited its longest is compensated from what the replica has. */
-  private boolean waitedLongEnough(byte[] deferredAt) {
-    return context.currentSystemTimeMs() - ByteBuffer.wrap(deferredAt).getLong()
-        >= settings.alignmentMaxWaitMs();
+  private Optional<ErrorMemoryStore.Scored> memoryScore(Sample prediction) {
+    return memory.score(
+        prediction.modelId(),
+        prediction.modelVersion(),
+        prediction.key(),
+        prediction.score(),
+        prediction.timestamp(),
+        prediction.fieldValues(),
+        true);
   }
 
   /**
-   * Scores a prediction, publishes its compensation and parks it (or, when {@code parked}, updates
-   * the parked copy with the features it was scored with and publishes it if its outcome came and
-   * writes are eager).
+   * Publishes a prediction's compensation from what it was scored with, and parks it (or, when
+   * {@code parked}, records on the parked copy the features it was scored with, publishing them for
+   * the blend if its sample went out already).
    */
-  private void compensate(Sample prediction, long started, boolean parked) {
-    Optional<ErrorMemoryStore.Scored> scored =
-        memory.score(
-            prediction.modelId(),
-            prediction.modelVersion(),
-            prediction.key(),
-            prediction.score(),
-            prediction.timestamp(),
-            prediction.fieldValues(),
-            true);
+  private void compensate(
+      Sample prediction, Optional<ErrorMemoryStore.Scored> scored, long started, boolean parked) {
     // An empty memory passes the score through: no evidence, fully trusted.
     double compensated = prediction.score();
     double[] features = null;
@@ -267,70 +242,56 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
     metrics.latency.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
   }
 
-  /** Compensates, in event-time order, the deferred predictions the replica is aligned for. */
+  /** Publishes the compensations of the deferred predictions the replica has served. */
   private void compensateDeferred() {
-    while (anyDeferred
-        && (alignedAt(earliestModel, earliestDeferred)
-            || context.currentSystemTimeMs() - earliestDeferredAt
-                >= settings.alignmentMaxWaitMs())) {
-      List<KeyValue<Bytes, byte[]>> head = new ArrayList<>(PASS);
+    if (deferredCount == 0) {
+      return;
+    }
+    List<ErrorMemoryStore.Served> served = memory.takeServed(task);
+    for (ErrorMemoryStore.Served done : served) {
+      Sample prediction = done.read().prediction();
+      Bytes key = DerivedIndex.key(prediction.timestamp(), prediction.requestId());
+      if (deferred.get(key) == null) {
+        continue; // served before a restart of this task, and published then
+      }
+      done.scored().ifPresent(memory::announce);
+      if (done.timedOut()) {
+        metrics.alignmentTimeouts.increment();
+      }
+      compensate(prediction, done.scored(), System.nanoTime(), true);
+      deferred.delete(key);
+      deferredCount--;
+      metrics.alignmentWait.record(
+          Math.max(0, context.currentSystemTimeMs() - done.read().deferredAt()),
+          TimeUnit.MILLISECONDS);
+    }
+    if (!served.isEmpty() && deferredCount > 0) {
       try (KeyValueIterator<Bytes, byte[]> it = deferred.all()) {
-        while (it.hasNext() && head.size() < PASS) {
-          head.add(it.next());
-        }
-      }
-      for (KeyValue<Bytes, byte[]> entry : head) {
-        Sample prediction = buffer.waiting(DerivedIndex.id(entry.key));
-        if (prediction == null && System.getProperty("hindsight.debug") != null) {
-          System.err.println("DBG unbacked " + DerivedIndex.id(entry.key) + " t=" + DerivedIndex.time(entry.key) + " earliest=" + earliestDeferred + " closed=" + buffer.closedUntil() + " buffer=" + buffer.debug(DerivedIndex.id(entry.key)));
-        }
-        if (prediction == null) {
-          // Only a deferral the buffer no longer backs (state from a version that purged it).
-          deferred.delete(entry.key);
-          continue;
-        }
-        // Nothing from this prediction's future may reach the replica before it is compensated.
-        earliestDeferred = prediction.timestamp();
-        earliestModel = prediction.modelId();
-        earliestDeferredAt = ByteBuffer.wrap(entry.value).getLong();
-        memory.hold(task, earliestDeferred - 1);
-        if (!aligned(prediction)) {
-          if (!waitedLongEnough(entry.value)) {
-            return;
-          }
-          metrics.alignmentTimeouts.increment();
-        }
-        compensate(prediction, System.nanoTime(), true);
-        deferred.delete(entry.key);
-        metrics.alignmentWait.record(
-            Math.max(0, context.currentSystemTimeMs() - ByteBuffer.wrap(entry.value).getLong()),
-            TimeUnit.MILLISECONDS);
-      }
-      if (head.size() < PASS) {
-        anyDeferred = false;
-        memory.unhold(task);
+        earliestDeferred = DerivedIndex.time(it.next().key);
       }
     }
   }
 
-  private void holdForEarliestDeferred() {
-    if (!anyDeferred) {
-      memory.unhold(task);
-      return;
-    }
+  /** Registers every deferred prediction with the replica (a task that starts, or restarts). */
+  private void registerDeferred() {
+    deferredCount = 0;
+    List<Bytes> unbacked = new ArrayList<>();
     try (KeyValueIterator<Bytes, byte[]> it = deferred.all()) {
       while (it.hasNext()) {
         KeyValue<Bytes, byte[]> entry = it.next();
         Sample prediction = buffer.waiting(DerivedIndex.id(entry.key));
-        if (prediction != null) {
-          earliestDeferred = prediction.timestamp();
-          earliestModel = prediction.modelId();
-          earliestDeferredAt = ByteBuffer.wrap(entry.value).getLong();
-          memory.hold(task, earliestDeferred - 1);
-          return;
+        if (prediction == null) {
+          unbacked.add(entry.key);
+          continue;
         }
+        if (deferredCount++ == 0) {
+          earliestDeferred = prediction.timestamp();
+        }
+        memory.register(
+            task, prediction.withFeatures(null), ByteBuffer.wrap(entry.value).getLong());
       }
     }
+    unbacked.forEach(deferred::delete);
   }
 
   private void attach(Outcome outcome, String key) {
@@ -390,18 +351,13 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
     }
   }
 
-  private long lastDebug;
-
   private void onWallClock(long now) {
-    if (System.getProperty("hindsight.debug") != null && now - lastDebug > 5000) {
-      lastDebug = now;
-      System.err.println("DBG wall task " + task + " any=" + anyDeferred + " earliest=" + earliestDeferred + " model=" + earliestModel + " applied=" + (earliestModel == null ? 0 : memory.appliedThrough(earliestModel)) + " waited=" + (now - earliestDeferredAt) + " closed=" + buffer.closedUntil() + " published=" + published);
-    }
     buffer.idle(
         idle(predictionsTopic, lastPredictionAt, now), idle(outcomesTopic, lastOutcomeAt, now));
     // Also on the wall clock: a stream's last outcomes move no stream time when its predictions
     // got there first.
     closeWindows();
+    memory.serveOverdue(now);
     compensateDeferred();
   }
 
@@ -421,7 +377,7 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
           if (sample.written()) {
             return;
           }
-          Sample labelled = sample;
+          Sample labelled = sample.withLabel(sample.label(), true);
           if (!sample.labelled()) {
             if (!settings.implicitNegatives()) {
               metrics.unlabelledDropped.increment();
@@ -431,10 +387,14 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
             metrics.implicitNegatives.increment();
           }
           publish(labelled, closedAt);
+          if (labelled.features().length == 0) {
+            // Still waiting to be scored: once it is, its features follow for the blend.
+            buffer.update(labelled);
+          }
         },
         this::deadLetter,
         // A deferred prediction stays in the buffer, its window closed or not, until compensated.
-        anyDeferred ? earliestDeferred + settings.attributionWindowMs() : Long.MAX_VALUE);
+        deferredCount > 0 ? earliestDeferred + settings.attributionWindowMs() : Long.MAX_VALUE);
     publishProgress();
   }
 
@@ -493,7 +453,7 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
   @Override
   public void close() {
     if (memory != null) {
-      memory.unhold(task);
+      memory.unregister(task);
     }
   }
 }

@@ -16,6 +16,7 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -71,11 +72,6 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
   private volatile Consumer<Scored> servedListener = scored -> {};
   private volatile Consumer<Sample> appliedListener = sample -> {};
   private final ReplicaAlignment alignment = new ReplicaAlignment();
-
-  /**
-   * Per local task: the time through which it lets the replica apply samples (see {@link #hold}).
-   */
-  private final Map<Integer, Long> holds = new java.util.HashMap<>();
 
   private static final class Replica {
     final String modelId;
@@ -320,7 +316,7 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
       manifest.endApply(partition, offset);
       applied++;
       if (held) {
-        release(sample.modelId());
+        release(sample.modelId(), Long.MIN_VALUE);
       }
       return written;
     } finally {
@@ -339,69 +335,157 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
       manifest.beginApply(partition, offset);
       alignment.progress(modelId, progress);
       manifest.endApply(partition, offset);
-      release(modelId);
+      release(modelId, Long.MIN_VALUE);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** A deferred prediction's read, registered by a local task, served in event-time order. */
+  record Read(int task, Sample prediction, long deferredAt) {}
+
+  /** A served read: what the prediction was scored with (empty without a memory). */
+  record Served(Read read, Optional<Scored> scored, boolean timedOut) {}
+
+  private record ReadKey(long time, int task, String requestId) implements Comparable<ReadKey> {
+    @Override
+    public int compareTo(ReadKey o) {
+      int c = Long.compare(time, o.time);
+      if (c == 0) {
+        c = Integer.compare(task, o.task);
+      }
+      return c != 0 ? c : requestId.compareTo(o.requestId);
+    }
+  }
+
+  /** Per model: reads waiting for the replica to reach their time. */
+  private final Map<String, java.util.TreeMap<ReadKey, Read>> reads = new java.util.HashMap<>();
+
+  /** Per local task: reads served and not yet taken, in the order served. */
+  private final Map<Integer, List<Served>> served = new java.util.HashMap<>();
+
+  /**
+   * Whether a prediction of this model at {@code time} can be scored now as {@code evaluate} would
+   * score it: every task has published its samples through {@code time} minus the tolerance, and no
+   * earlier read holds the replica back.
+   */
+  boolean readableAt(String modelId, long time) {
+    lock.lock();
+    try {
+      if (!alignment.aligned(modelId)) {
+        return true;
+      }
+      java.util.TreeMap<ReadKey, Read> waiting = reads.get(modelId);
+      return (waiting == null || waiting.isEmpty())
+          && alignment.complete(modelId) >= time - settings.alignmentToleranceMs();
     } finally {
       lock.unlock();
     }
   }
 
   /**
-   * Lets this replica apply samples only through {@code through} while the local task {@code task}
-   * has a prediction waiting to be compensated after it, so none sees samples from its future.
+   * Registers a prediction to be scored when the replica reaches its time: once every sample
+   * effective before it is applied (within the tolerance), and before any at or after it. The
+   * replica serves reads itself, so no task waits for another's turn; the task takes the result
+   * with {@link #takeServed}.
    */
-  void hold(int task, long through) {
-    if (Boolean.getBoolean("hindsight.noholds")) {
-      return;
-    }
+  void register(int task, Sample prediction, long deferredAt) {
     lock.lock();
     try {
-      Long previous = holds.put(task, through);
-      if (previous == null || previous < through) {
-        alignment.modelIds().forEach(this::release);
-      }
+      reads
+          .computeIfAbsent(prediction.modelId(), m -> new java.util.TreeMap<>())
+          .put(
+              new ReadKey(prediction.timestamp(), task, prediction.requestId()),
+              new Read(task, prediction, deferredAt));
+      release(prediction.modelId(), Long.MIN_VALUE);
     } finally {
       lock.unlock();
     }
   }
 
-  /** The local task {@code task} waits for nothing any more. */
-  void unhold(int task) {
+  /** Forgets a local task's reads (the task closed; it registers them again when it reopens). */
+  void unregister(int task) {
     lock.lock();
     try {
-      if (holds.remove(task) != null) {
-        alignment.modelIds().forEach(this::release);
-      }
+      reads.values().forEach(waiting -> waiting.values().removeIf(r -> r.task() == task));
+      served.remove(task);
+      List.copyOf(reads.keySet()).forEach(m -> release(m, Long.MIN_VALUE));
     } finally {
       lock.unlock();
     }
   }
 
   /**
-   * The effective time through which this replica holds every sample of a model that every task has
-   * published; unbounded while no task publishes progress for it.
+   * Serves the reads that have waited {@code compensation.alignment.max.wait.ms} by {@code now}.
    */
-  long appliedThrough(String modelId) {
+  void serveOverdue(long now) {
     lock.lock();
     try {
-      return alignment.aligned(modelId)
-          ? Math.min(alignment.complete(modelId), lowestHold())
-          : Long.MAX_VALUE;
+      List.copyOf(reads.keySet()).forEach(m -> release(m, now));
     } finally {
       lock.unlock();
     }
   }
 
-  private long lowestHold() {
-    long lowest = Long.MAX_VALUE;
-    for (long through : holds.values()) {
-      lowest = Math.min(lowest, through);
+  /** The reads served for a local task since it last asked, in event-time order. */
+  List<Served> takeServed(int task) {
+    lock.lock();
+    try {
+      List<Served> done = served.remove(task);
+      return done == null ? List.of() : done;
+    } finally {
+      lock.unlock();
     }
-    return lowest;
   }
 
-  private void release(String modelId) {
-    for (ReplicaAlignment.Held due : alignment.release(modelId, lowestHold())) {
-      write(due.sample(), due.blendOnly());
+  /** Tells the {@link #onServed} listener what a served read was made of. */
+  void announce(Scored scored) {
+    servedListener.accept(scored);
+  }
+
+  /**
+   * Applies due samples and serves reads, interleaved in event-time order: a sample effective
+   * before the earliest read goes first; the read is served once the replica is aligned for it (or
+   * it has waited too long by {@code now}); samples at or after it wait for it.
+   */
+  private void release(String modelId, long now) {
+    java.util.TreeMap<ReadKey, Read> waiting = reads.get(modelId);
+    while (true) {
+      Map.Entry<ReadKey, Read> read =
+          waiting == null || waiting.isEmpty() ? null : waiting.firstEntry();
+      ReplicaAlignment.Held next = alignment.nextDue(modelId);
+      if (next != null && (read == null || alignment.nextDueAt(modelId) < read.getKey().time())) {
+        alignment.removeNextDue(modelId);
+        write(next.sample(), next.blendOnly());
+        continue;
+      }
+      if (read == null) {
+        return;
+      }
+      long time = read.getKey().time();
+      boolean aligned =
+          !alignment.aligned(modelId)
+              || alignment.complete(modelId) >= time - settings.alignmentToleranceMs();
+      boolean overdue =
+          now != Long.MIN_VALUE
+              && now - read.getValue().deferredAt() >= settings.alignmentMaxWaitMs();
+      if (!aligned && !overdue) {
+        return;
+      }
+      waiting.pollFirstEntry();
+      Sample p = read.getValue().prediction();
+      Optional<Scored> scored =
+          scoreLocked(
+              p.modelId(),
+              p.modelVersion(),
+              p.key(),
+              p.score(),
+              p.timestamp(),
+              p.fieldValues(),
+              true);
+      served
+          .computeIfAbsent(read.getValue().task(), t -> new ArrayList<>())
+          .add(new Served(read.getValue(), scored, !aligned));
     }
   }
 
@@ -568,30 +652,42 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
       boolean use) {
     lock.lock();
     try {
-      Replica replica = replicas.get(Sample.memoryName(modelId, modelVersion));
-      if (replica == null || replica.dimension != key.length) {
-        return Optional.empty();
+      Optional<Scored> scored =
+          scoreLocked(modelId, modelVersion, key, score, timestamp, fieldValues, use);
+      if (use && scored.isPresent()) {
+        servedListener.accept(scored.get());
       }
-      // A task that lags behind others in event time would read decayed sums backwards in time,
-      // inflating their evidence; it reads them as of the newest sample instead.
-      long readAt = Math.max(timestamp, replica.latestSample);
-      Readout readout = replica.memory.read(key, score, readAt);
-      List<String> names = settings.fields();
-      FieldEstimate[] estimates = new FieldEstimate[replica.fields.length];
-      for (int f = 0; f < estimates.length; f++) {
-        String value = fieldValues.get(names.get(f));
-        estimates[f] =
-            use ? replica.fields[f].estimate(value, readAt) : replica.fields[f].peek(value, readAt);
-      }
-      Scored scored =
-          new Scored(replica.compensator.score(score, readout, estimates), readout.evidence());
-      if (use) {
-        servedListener.accept(scored);
-      }
-      return Optional.of(scored);
+      return scored;
     } finally {
       lock.unlock();
     }
+  }
+
+  private Optional<Scored> scoreLocked(
+      String modelId,
+      String modelVersion,
+      float[] key,
+      double score,
+      long timestamp,
+      Map<String, String> fieldValues,
+      boolean use) {
+    Replica replica = replicas.get(Sample.memoryName(modelId, modelVersion));
+    if (replica == null || replica.dimension != key.length) {
+      return Optional.empty();
+    }
+    // A task that lags behind others in event time would read decayed sums backwards in time,
+    // inflating their evidence; it reads them as of the newest sample instead.
+    long readAt = Math.max(timestamp, replica.latestSample);
+    Readout readout = replica.memory.read(key, score, readAt);
+    List<String> names = settings.fields();
+    FieldEstimate[] estimates = new FieldEstimate[replica.fields.length];
+    for (int f = 0; f < estimates.length; f++) {
+      String value = fieldValues.get(names.get(f));
+      estimates[f] =
+          use ? replica.fields[f].estimate(value, readAt) : replica.fields[f].peek(value, readAt);
+    }
+    return Optional.of(
+        new Scored(replica.compensator.score(score, readout, estimates), readout.evidence()));
   }
 
   /**

@@ -101,6 +101,26 @@ final class ReplicaAlignment {
     model.recompute();
   }
 
+  /** The earliest held sample whose time every task has published through, or null. */
+  Held nextDue(String modelId) {
+    Model model = models.get(modelId);
+    if (model == null || model.held.isEmpty()) {
+      return null;
+    }
+    Map.Entry<Key, Held> first = model.held.firstEntry();
+    return first.getKey().effective() <= model.complete ? first.getValue() : null;
+  }
+
+  /** The due time of {@link #nextDue}'s sample. */
+  long nextDueAt(String modelId) {
+    return models.get(modelId).held.firstKey().effective();
+  }
+
+  /** Removes {@link #nextDue}'s sample. */
+  void removeNextDue(String modelId) {
+    models.get(modelId).held.pollFirstEntry();
+  }
+
   /** Removes and returns, in order, the held samples due at or before {@code limit}. */
   List<Held> release(String modelId, long limit) {
     Model model = models.get(modelId);

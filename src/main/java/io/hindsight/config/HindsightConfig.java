@@ -307,7 +307,7 @@ public final class HindsightConfig extends AbstractConfig {
           .define(
               COMPENSATION_INPUT_IDLE_MS,
               Type.LONG,
-              2_000L,
+              10_000L,
               atLeast(1),
               MEDIUM,
               "Wall-clock time without a record (and none unread) after which a task's outcomes"
