@@ -271,26 +271,6 @@ final class AttributionBuffer {
             Math.min(previous.closedUntil(), windowsUntil - windowMs),
             Math.min(previous.orphanedUntil(), retainFrom - 1));
     for (Bytes key : due(previous.purgedUntil() + 1, purgeUntil)) {
-      if (System.getProperty("hindsight.debug") != null) {
-        byte[] w = pending.get(DerivedIndex.id(key));
-        if (w != null
-            && !Waiting.isOutcome(w)
-            && Sample.decode(Waiting.payload(w)).features().length == 0) {
-          System.err.println(
-              "DBG purge unscored "
-                  + DerivedIndex.id(key)
-                  + " at "
-                  + DerivedIndex.time(key)
-                  + " retainFrom="
-                  + retainFrom
-                  + " purgeUntil="
-                  + purgeUntil
-                  + " prev="
-                  + previous
-                  + " windowsUntil="
-                  + windowsUntil);
-        }
-      }
       index.delete(key);
       pending.delete(DerivedIndex.id(key));
     }
@@ -307,19 +287,6 @@ final class AttributionBuffer {
       String requestId = DerivedIndex.id(key);
       byte[] payload = Waiting.payload(pending.get(requestId));
       if (SourcedOutcome.isEncoded(payload)) {
-        if (System.getProperty("hindsight.debug") != null) {
-          System.err.println(
-              "DBG orphan "
-                  + requestId
-                  + " marks="
-                  + previous
-                  + " idle="
-                  + predictionsIdle
-                  + "/"
-                  + outcomesIdle
-                  + " orphansUntil="
-                  + orphansUntil);
-        }
         // Nothing to tell apart later: an orphan's request is forgotten at once.
         index.delete(key);
         pending.delete(requestId);
@@ -351,17 +318,6 @@ final class AttributionBuffer {
     return waiting == null || Waiting.isOutcome(waiting)
         ? null
         : Sample.decode(Waiting.payload(waiting));
-  }
-
-  String debug(String requestId) {
-    byte[] w = pending.get(requestId);
-    return w == null
-        ? "missing"
-        : (Waiting.isOutcome(w) ? "outcome" : "prediction")
-            + " closeAt="
-            + Waiting.closeAt(w)
-            + " marks="
-            + marks();
   }
 
   /** Replaces a parked prediction (scored since, or labelled), keeping its close time. */
