@@ -148,7 +148,7 @@ public final class HindsightService implements AutoCloseable {
         config.getString(HindsightConfig.PROCESSING_GUARANTEE));
     props.put(
         StreamsConfig.NUM_STREAM_THREADS_CONFIG, config.getInt(HindsightConfig.NUM_STREAM_THREADS));
-    props.put(StreamsConfig.STATE_DIR_CONFIG, config.getString(HindsightConfig.STATE_DIR));
+    props.put(StreamsConfig.STATE_DIR_CONFIG, config.stateDirectory().toString());
     props.put(
         StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandler.class);
     props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandler.class);

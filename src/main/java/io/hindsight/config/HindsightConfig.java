@@ -137,6 +137,17 @@ public final class HindsightConfig extends AbstractConfig {
         }
       };
 
+  /** For {@link #STATE_DIR}: empty (derived from the data directory) or a non-blank path. */
+  private static final ConfigDef.Validator EMPTY_OR_PATH =
+      ConfigDef.LambdaValidator.with(
+          (name, value) -> {
+            String path = (String) value;
+            if (path != null && !path.isEmpty() && path.isBlank()) {
+              throw new ConfigException(name, value, "a path, or empty for DATA_DIR/state");
+            }
+          },
+          () -> "a path, or empty for DATA_DIR/state");
+
   public static final ConfigDef DEFINITION =
       new ConfigDef()
           .define(
@@ -171,10 +182,12 @@ public final class HindsightConfig extends AbstractConfig {
           .define(
               STATE_DIR,
               Type.STRING,
-              "./data/state",
-              new ConfigDef.NonEmptyString(),
+              "",
+              EMPTY_OR_PATH,
               HIGH,
-              "Kafka Streams state directory; the off-heap error memory lives under it.")
+              "Kafka Streams state directory; the off-heap error memory lives under it. Empty means"
+                  + " DATA_DIR/state. State read from another Kafka cluster (its id is kept in the"
+                  + " directory) is discarded at start and rebuilt.")
           .define(
               STATE_CLEANUP_ON_START,
               Type.BOOLEAN,
@@ -196,7 +209,9 @@ public final class HindsightConfig extends AbstractConfig {
               "./data",
               new ConfigDef.NonEmptyString(),
               MEDIUM,
-              "Directory for the embedded broker's log (DATA_DIR/kafka).")
+              "Hindsight's local data: the embedded broker's log (DATA_DIR/kafka) and, unless"
+                  + " state.dir is set, Kafka Streams state and the error memories"
+                  + " (DATA_DIR/state).")
           .define(
               BROKER_PORT,
               Type.INT,
@@ -673,6 +688,12 @@ public final class HindsightConfig extends AbstractConfig {
     return getString(STATE_STORE_TYPE).equals("in-memory")
         ? org.apache.kafka.streams.state.Stores.inMemoryKeyValueStore(name)
         : org.apache.kafka.streams.state.Stores.persistentKeyValueStore(name);
+  }
+
+  /** Kafka Streams' state directory: {@value #STATE_DIR} if set, else DATA_DIR/state. */
+  public Path stateDirectory() {
+    String explicit = getString(STATE_DIR);
+    return explicit.isEmpty() ? Path.of(getString(DATA_DIR), "state") : Path.of(explicit);
   }
 
   public boolean embeddedBroker() {
