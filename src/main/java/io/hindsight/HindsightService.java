@@ -7,6 +7,7 @@ import io.hindsight.config.Topics;
 import io.hindsight.errors.DeadLetterHandler;
 import io.hindsight.errors.ReplaceThreadPolicy;
 import io.hindsight.http.OperationsServer;
+import io.hindsight.recovery.ClusterStamp;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -16,7 +17,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -97,6 +102,9 @@ public final class HindsightService implements AutoCloseable {
     try (Admin admin =
         Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
       new TopicProvisioner(config, topics).provision(admin);
+      // Before any Kafka Streams client opens the state directory: state read from another
+      // cluster must be gone before it is read as this one's.
+      ClusterStamp.claim(config.stateDirectory(), clusterId(admin), registry);
     }
     operations =
         OperationsServer.start(
@@ -123,6 +131,18 @@ public final class HindsightService implements AutoCloseable {
       app.bind(registry, operations);
       streams.add(instance);
       instance.start();
+    }
+  }
+
+  private static String clusterId(Admin admin) {
+    try {
+      return Objects.requireNonNull(
+          admin.describeCluster().clusterId().get(60, TimeUnit.SECONDS), "cluster id");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("Interrupted while asking the cluster for its id", e);
+    } catch (ExecutionException | TimeoutException e) {
+      throw new IllegalStateException("Cannot ask the Kafka cluster for its id", e);
     }
   }
 
