@@ -43,6 +43,9 @@ public final class HindsightConfig extends AbstractConfig {
   public static final String STATE_CLEANUP_ON_START = "state.cleanup.on.start";
   public static final String STATE_STORE_TYPE = "state.store.type";
   public static final String DATA_DIR = "data.dir";
+  public static final String STREAMS_RESTART_MAX_ATTEMPTS = "streams.restart.max.attempts";
+  public static final String STREAMS_RESTART_BACKOFF_MS = "streams.restart.backoff.ms";
+  public static final String STREAMS_RESTART_BACKOFF_MAX_MS = "streams.restart.backoff.max.ms";
   public static final String BROKER_PORT = "broker.port";
   public static final String HTTP_HOST = "http.host";
   public static final String HTTP_PORT = "http.port";
@@ -212,6 +215,31 @@ public final class HindsightConfig extends AbstractConfig {
               "Hindsight's local data: the embedded broker's log (DATA_DIR/kafka) and, unless"
                   + " state.dir is set, Kafka Streams state and the error memories"
                   + " (DATA_DIR/state).")
+          .define(
+              STREAMS_RESTART_MAX_ATTEMPTS,
+              Type.INT,
+              5,
+              between(0, 1000),
+              MEDIUM,
+              "Restarts in a row of a Kafka Streams client that failed (ERROR: e.g. its global"
+                  + " thread died), each after a back-off, before the process gives up and exits"
+                  + " non-zero for its supervisor to restart it; 0 exits at the first failure. The"
+                  + " count starts again once a client has run for streams.restart.backoff.max.ms.")
+          .define(
+              STREAMS_RESTART_BACKOFF_MS,
+              Type.LONG,
+              SECOND,
+              between(0, HOUR),
+              LOW,
+              "Wait before the first restart of a failed Kafka Streams client; it doubles with"
+                  + " each further failure in a row.")
+          .define(
+              STREAMS_RESTART_BACKOFF_MAX_MS,
+              Type.LONG,
+              MINUTE,
+              between(0, HOUR),
+              LOW,
+              "Longest wait between restarts of a failed Kafka Streams client.")
           .define(
               BROKER_PORT,
               Type.INT,
