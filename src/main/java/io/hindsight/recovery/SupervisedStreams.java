@@ -199,7 +199,7 @@ public final class SupervisedStreams implements AutoCloseable {
       discardLostGlobalState(cause);
       if (wait.isEmpty()) {
         log.error(
-            "{}: Kafka Streams failed {} times in a row; giving up",
+            "{}: Kafka Streams failed, failure {} in a row: no restart left; giving up",
             app.name(),
             backoff.failuresInARow(),
             cause);
