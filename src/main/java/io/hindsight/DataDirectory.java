@@ -26,4 +26,24 @@ public final class DataDirectory {
       throw new UncheckedIOException("Cannot delete " + path, e);
     }
   }
+
+  /** Bytes in a file or a directory tree; 0 when absent. */
+  public static long size(Path path) {
+    if (!Files.exists(path)) {
+      return 0;
+    }
+    try (Stream<Path> walk = Files.walk(path)) {
+      return walk.filter(Files::isRegularFile).mapToLong(DataDirectory::sizeOf).sum();
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot measure " + path, e);
+    }
+  }
+
+  private static long sizeOf(Path file) {
+    try {
+      return Files.size(file);
+    } catch (IOException e) {
+      return 0; // deleted while we walked: it no longer counts
+    }
+  }
 }

@@ -5,18 +5,23 @@ import io.hindsight.broker.TopicProvisioner;
 import io.hindsight.config.HindsightConfig;
 import io.hindsight.config.Topics;
 import io.hindsight.errors.DeadLetterHandler;
-import io.hindsight.errors.ReplaceThreadPolicy;
 import io.hindsight.http.OperationsServer;
+import io.hindsight.recovery.ClusterStamp;
+import io.hindsight.recovery.RestartBackoff;
+import io.hindsight.recovery.SupervisedStreams;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
-import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -27,7 +32,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A running Hindsight: the broker (embedded when no bootstrap servers are configured), its topics,
- * one Kafka Streams instance per app, and the operations endpoint. {@link #close()} stops them in
+ * one Kafka Streams instance per app, and the operations endpoint. A failed Kafka Streams instance
+ * is replaced by a fresh one ({@link SupervisedStreams}); once its restarts are spent, {@link
+ * #failure()} completes and the caller should exit non-zero. {@link #close()} stops everything in
  * reverse order and is idempotent.
  */
 public final class HindsightService implements AutoCloseable {
@@ -39,8 +46,8 @@ public final class HindsightService implements AutoCloseable {
   private final String bootstrapServers;
   private final PrometheusMeterRegistry registry;
   private final List<StreamsApp> apps;
-  private final List<KafkaStreams> streams = new ArrayList<>();
-  private final List<KafkaStreamsMetrics> streamsMetrics = new ArrayList<>();
+  private final List<SupervisedStreams> streams = new ArrayList<>();
+  private final CompletableFuture<Throwable> failure = new CompletableFuture<>();
   private OperationsServer operations;
   private boolean closed;
 
@@ -97,6 +104,9 @@ public final class HindsightService implements AutoCloseable {
     try (Admin admin =
         Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
       new TopicProvisioner(config, topics).provision(admin);
+      // Before any Kafka Streams client opens the state directory: state read from another
+      // cluster must be gone before it is read as this one's.
+      ClusterStamp.claim(config.stateDirectory(), clusterId(admin), registry);
     }
     operations =
         OperationsServer.start(
@@ -107,23 +117,31 @@ public final class HindsightService implements AutoCloseable {
             this::isReady);
     announce.accept("http: " + operations.address());
     for (StreamsApp app : apps) {
-      Properties props = streamsProperties(app);
-      app.beforeStart(
-          props.getProperty(StreamsConfig.STATE_DIR_CONFIG),
-          props.getProperty(StreamsConfig.APPLICATION_ID_CONFIG));
-      KafkaStreams instance = new KafkaStreams(app.topology(), props);
-      app.running(instance);
-      instance.setUncaughtExceptionHandler(new ReplaceThreadPolicy());
-      instance.setStateListener((now, before) -> log.info("{}: {} -> {}", app.name(), before, now));
-      if (config.getBoolean(HindsightConfig.STATE_CLEANUP_ON_START)) {
-        instance.cleanUp();
-      }
-      KafkaStreamsMetrics metrics = new KafkaStreamsMetrics(instance);
-      metrics.bindTo(registry);
-      streamsMetrics.add(metrics);
       app.bind(registry, operations);
-      streams.add(instance);
-      instance.start();
+      SupervisedStreams supervised =
+          new SupervisedStreams(
+              app,
+              streamsProperties(app),
+              registry,
+              new RestartBackoff(
+                  config.getInt(HindsightConfig.STREAMS_RESTART_MAX_ATTEMPTS),
+                  config.getLong(HindsightConfig.STREAMS_RESTART_BACKOFF_MS),
+                  config.getLong(HindsightConfig.STREAMS_RESTART_BACKOFF_MAX_MS)));
+      supervised.failure().thenAccept(failure::complete);
+      streams.add(supervised);
+      supervised.start(config.getBoolean(HindsightConfig.STATE_CLEANUP_ON_START));
+    }
+  }
+
+  private static String clusterId(Admin admin) {
+    try {
+      return Objects.requireNonNull(
+          admin.describeCluster().clusterId().get(60, TimeUnit.SECONDS), "cluster id");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("Interrupted while asking the cluster for its id", e);
+    } catch (ExecutionException | TimeoutException e) {
+      throw new IllegalStateException("Cannot ask the Kafka cluster for its id", e);
     }
   }
 
@@ -149,7 +167,7 @@ public final class HindsightService implements AutoCloseable {
         config.getString(HindsightConfig.PROCESSING_GUARANTEE));
     props.put(
         StreamsConfig.NUM_STREAM_THREADS_CONFIG, config.getInt(HindsightConfig.NUM_STREAM_THREADS));
-    props.put(StreamsConfig.STATE_DIR_CONFIG, config.getString(HindsightConfig.STATE_DIR));
+    props.put(StreamsConfig.STATE_DIR_CONFIG, config.stateDirectory().toString());
     props.put(
         StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandler.class);
     props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandler.class);
@@ -172,19 +190,21 @@ public final class HindsightService implements AutoCloseable {
     return props;
   }
 
+  /** False once a topology has failed beyond its restarts (or the service is closed). */
   public boolean isLive() {
-    return !closed
-        && streams.stream()
-            .noneMatch(
-                s ->
-                    s.state() == KafkaStreams.State.ERROR
-                        || s.state() == KafkaStreams.State.NOT_RUNNING);
+    return !closed && !failure.isDone();
   }
 
   public boolean isReady() {
-    return !closed
-        && !streams.isEmpty()
-        && streams.stream().allMatch(s -> s.state() == KafkaStreams.State.RUNNING);
+    return !closed && !streams.isEmpty() && streams.stream().allMatch(SupervisedStreams::isRunning);
+  }
+
+  /**
+   * Completes with the cause when a topology has failed and its restarts are spent: the process
+   * should then exit non-zero, for its supervisor to start it afresh.
+   */
+  public CompletableFuture<Throwable> failure() {
+    return failure;
   }
 
   public HindsightConfig config() {
@@ -207,7 +227,13 @@ public final class HindsightService implements AutoCloseable {
     return apps;
   }
 
+  /** The Kafka Streams client of each app right now (a failed one is replaced by a new one). */
   public List<KafkaStreams> streams() {
+    return streams.stream().map(SupervisedStreams::current).filter(Objects::nonNull).toList();
+  }
+
+  /** Each app's supervised client, in the order of {@link #apps()}. */
+  public List<SupervisedStreams> supervisedStreams() {
     return streams;
   }
 
@@ -224,10 +250,7 @@ public final class HindsightService implements AutoCloseable {
     if (operations != null) {
       operations.close();
     }
-    for (KafkaStreams instance : streams) {
-      instance.close(Duration.ofSeconds(30));
-    }
-    streamsMetrics.forEach(KafkaStreamsMetrics::close);
+    streams.forEach(SupervisedStreams::close);
     for (StreamsApp app : apps) {
       app.close();
     }

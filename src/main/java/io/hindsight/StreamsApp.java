@@ -11,9 +11,13 @@ public interface StreamsApp extends AutoCloseable {
   /** Kebab-case name; the Streams application id is {@code application.id + "-" + name}. */
   String name();
 
+  /** A new topology; called for each Kafka Streams client (a restarted client gets its own). */
   Topology topology();
 
-  /** Runs before Kafka Streams starts: the place for local-state recovery decisions. */
+  /**
+   * Runs before each Kafka Streams client of this app starts (the first and every restart): the
+   * place for local-state recovery decisions.
+   */
   default void beforeStart(String stateDirectory, String applicationId) {}
 
   /** Extra Streams settings this topology needs. */

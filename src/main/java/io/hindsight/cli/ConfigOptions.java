@@ -33,7 +33,9 @@ public final class ConfigOptions {
   @Option(
       names = "--data-dir",
       paramLabel = "DIR",
-      description = "Embedded broker data directory parent.")
+      description =
+          "Local data: the embedded broker's log (DIR/kafka) and, unless state.dir is set,"
+              + " Kafka Streams state and error memories (DIR/state).")
   String dataDir;
 
   @Option(

@@ -58,7 +58,6 @@ public final class DemoCommand implements Callable<Integer> {
   static final Map<String, String> DEMO_DEFAULTS =
       Map.ofEntries(
           Map.entry(HindsightConfig.DATA_DIR, "./data/demo"),
-          Map.entry(HindsightConfig.STATE_DIR, "./data/demo/state"),
           Map.entry(HindsightConfig.APPLICATION_ID, "hindsight-demo"),
           Map.entry(HindsightConfig.COMPENSATION_ATTRIBUTION_WINDOW_MS, "20000"),
           Map.entry(HindsightConfig.COMPENSATION_MEMORY_HALF_LIFE_MS, "30000"),

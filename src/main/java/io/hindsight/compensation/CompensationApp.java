@@ -9,6 +9,7 @@ import io.hindsight.events.EventCodec;
 import io.hindsight.events.InvalidEventException;
 import io.hindsight.events.Prediction;
 import io.hindsight.http.OperationsServer;
+import io.hindsight.recovery.StateRebuilds;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.file.Path;
@@ -75,7 +76,9 @@ public final class CompensationApp implements StreamsApp {
 
   @Override
   public void beforeStart(String stateDirectory, String applicationId) {
-    settings.newStore().prepareRecovery(Path.of(stateDirectory, applicationId, "global"));
+    if (settings.newStore().prepareRecovery(Path.of(stateDirectory, applicationId, "global"))) {
+      StateRebuilds.count(registry, ErrorMemoryStore.NAME, StateRebuilds.UNTRUSTED_REPLICA);
+    }
   }
 
   @Override

@@ -43,6 +43,9 @@ public final class HindsightConfig extends AbstractConfig {
   public static final String STATE_CLEANUP_ON_START = "state.cleanup.on.start";
   public static final String STATE_STORE_TYPE = "state.store.type";
   public static final String DATA_DIR = "data.dir";
+  public static final String STREAMS_RESTART_MAX_ATTEMPTS = "streams.restart.max.attempts";
+  public static final String STREAMS_RESTART_BACKOFF_MS = "streams.restart.backoff.ms";
+  public static final String STREAMS_RESTART_BACKOFF_MAX_MS = "streams.restart.backoff.max.ms";
   public static final String BROKER_PORT = "broker.port";
   public static final String HTTP_HOST = "http.host";
   public static final String HTTP_PORT = "http.port";
@@ -142,6 +145,17 @@ public final class HindsightConfig extends AbstractConfig {
         }
       };
 
+  /** For {@link #STATE_DIR}: empty (derived from the data directory) or a non-blank path. */
+  private static final ConfigDef.Validator EMPTY_OR_PATH =
+      ConfigDef.LambdaValidator.with(
+          (name, value) -> {
+            String path = (String) value;
+            if (path != null && !path.isEmpty() && path.isBlank()) {
+              throw new ConfigException(name, value, "a path, or empty for DATA_DIR/state");
+            }
+          },
+          () -> "a path, or empty for DATA_DIR/state");
+
   public static final ConfigDef DEFINITION =
       new ConfigDef()
           .define(
@@ -176,10 +190,12 @@ public final class HindsightConfig extends AbstractConfig {
           .define(
               STATE_DIR,
               Type.STRING,
-              "./data/state",
-              new ConfigDef.NonEmptyString(),
+              "",
+              EMPTY_OR_PATH,
               HIGH,
-              "Kafka Streams state directory; the off-heap error memory lives under it.")
+              "Kafka Streams state directory; the off-heap error memory lives under it. Empty means"
+                  + " DATA_DIR/state. State read from another Kafka cluster (its id is kept in the"
+                  + " directory) is discarded at start and rebuilt.")
           .define(
               STATE_CLEANUP_ON_START,
               Type.BOOLEAN,
@@ -201,7 +217,34 @@ public final class HindsightConfig extends AbstractConfig {
               "./data",
               new ConfigDef.NonEmptyString(),
               MEDIUM,
-              "Directory for the embedded broker's log (DATA_DIR/kafka).")
+              "Hindsight's local data: the embedded broker's log (DATA_DIR/kafka) and, unless"
+                  + " state.dir is set, Kafka Streams state and the error memories"
+                  + " (DATA_DIR/state).")
+          .define(
+              STREAMS_RESTART_MAX_ATTEMPTS,
+              Type.INT,
+              5,
+              between(0, 1000),
+              MEDIUM,
+              "Restarts in a row of a Kafka Streams client that failed (ERROR: e.g. its global"
+                  + " thread died), each after a back-off, before the process gives up and exits"
+                  + " non-zero for its supervisor to restart it; 0 exits at the first failure. The"
+                  + " count starts again once a client has run for streams.restart.backoff.max.ms.")
+          .define(
+              STREAMS_RESTART_BACKOFF_MS,
+              Type.LONG,
+              SECOND,
+              between(0, HOUR),
+              LOW,
+              "Wait before the first restart of a failed Kafka Streams client; it doubles with"
+                  + " each further failure in a row.")
+          .define(
+              STREAMS_RESTART_BACKOFF_MAX_MS,
+              Type.LONG,
+              MINUTE,
+              between(0, HOUR),
+              LOW,
+              "Longest wait between restarts of a failed Kafka Streams client.")
           .define(
               BROKER_PORT,
               Type.INT,
@@ -705,6 +748,12 @@ public final class HindsightConfig extends AbstractConfig {
     return getString(STATE_STORE_TYPE).equals("in-memory")
         ? org.apache.kafka.streams.state.Stores.inMemoryKeyValueStore(name)
         : org.apache.kafka.streams.state.Stores.persistentKeyValueStore(name);
+  }
+
+  /** Kafka Streams' state directory: {@value #STATE_DIR} if set, else DATA_DIR/state. */
+  public Path stateDirectory() {
+    String explicit = getString(STATE_DIR);
+    return explicit.isEmpty() ? Path.of(getString(DATA_DIR), "state") : Path.of(explicit);
   }
 
   public boolean embeddedBroker() {
