@@ -128,7 +128,7 @@ class CompensationTopologyTest {
 
   /** Lets the wall clock run past the idle time: both inputs go idle, as at the end of a stream. */
   private void idle() {
-    driver.advanceWallClockTime(java.time.Duration.ofMillis(2_200));
+    driver.advanceWallClockTime(java.time.Duration.ofMillis(10_200));
     settle();
   }
 
