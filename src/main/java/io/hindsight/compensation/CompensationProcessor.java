@@ -388,7 +388,7 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
           }
           publish(labelled, closedAt);
           if (labelled.features().length == 0) {
-            // Still waiting to be scored: once it is, its features follow for the blend.
+            // Still waiting to be scored: once it is, its features follow.
             buffer.update(labelled);
           }
         },
@@ -441,10 +441,18 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
     metrics.deadLetter(rejected.reason(), sourced.topic());
   }
 
-  /** Publishes a sample effective at {@code effective}: the record's timestamp says when. */
+  /**
+   * Publishes a sample effective at {@code effective} (the record's timestamp); one whose
+   * prediction is still deferred says its features are pending.
+   */
   private void publish(Sample sample, long effective) {
+    boolean pending =
+        sample.labelled()
+            && deferredCount > 0
+            && deferred.get(DerivedIndex.key(sample.timestamp(), sample.requestId())) != null;
     context.forward(
-        CompensationTopology.sampleRecord(sample, effective), CompensationTopology.SAMPLES_SINK);
+        CompensationTopology.sampleRecord(sample, effective, pending),
+        CompensationTopology.SAMPLES_SINK);
     if (sample.labelled()) {
       metrics.samplesPublished.increment();
     }

@@ -25,6 +25,9 @@ public final class CompensationTopology {
   static final String DEAD_LETTERS_SINK = "dead-letters-sink";
   static final String COMPENSATE = "compensate";
 
+  /** Header of a labelled sample published before its prediction was scored. */
+  static final String FEATURES_PENDING = "hindsight.features.pending";
+
   private CompensationTopology() {}
 
   /**
@@ -118,8 +121,12 @@ public final class CompensationTopology {
   }
 
   /** Samples of all versions of a model share a key, hence a partition and an order. */
-  static Record<Object, Object> sampleRecord(Sample sample, long timestamp) {
-    return new Record<>(
-        sample.modelId().getBytes(StandardCharsets.UTF_8), sample.encode(), timestamp);
+  static Record<Object, Object> sampleRecord(Sample sample, long timestamp, boolean pending) {
+    Record<Object, Object> record =
+        new Record<>(sample.modelId().getBytes(StandardCharsets.UTF_8), sample.encode(), timestamp);
+    if (pending) {
+      record.headers().add(FEATURES_PENDING, new byte[0]);
+    }
+    return record;
   }
 }

@@ -271,7 +271,8 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
    * time (when its window closed, or its outcome came in eager mode), or a task's {@link
    * ReplicaProgress}, keyed by model.
    */
-  public void applyRecord(int partition, long offset, byte[] key, byte[] value, long timestamp) {
+  public void applyRecord(
+      int partition, long offset, byte[] key, byte[] value, long timestamp, boolean pending) {
     if (ReplicaProgress.isEncoded(value)) {
       applyProgress(
           partition,
@@ -279,15 +280,15 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
           new String(key, StandardCharsets.UTF_8),
           ReplicaProgress.decode(value));
     } else if (Sample.isLateFeatures(value)) {
-      apply(partition, offset, Sample.decodeLateFeatures(value), timestamp, true);
+      apply(partition, offset, Sample.decodeLateFeatures(value), timestamp, true, false);
     } else {
-      apply(partition, offset, Sample.decode(value), timestamp, false);
+      apply(partition, offset, Sample.decode(value), timestamp, false, pending);
     }
   }
 
   /** {@link #apply(int, long, Sample, long)} at the sample's own time. */
   public boolean apply(int partition, long offset, Sample sample) {
-    return apply(partition, offset, sample, sample.timestamp(), false);
+    return apply(partition, offset, sample, sample.timestamp(), false, false);
   }
 
   /**
@@ -295,10 +296,17 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
    * record was applied already; once tasks publish {@link ReplicaProgress} for its model, the
    * sample is held back until every task has published through its {@code effective} time.
    *
-   * @param blendOnly the sample was applied already without the blend's features; these are they
+   * @param blendOnly the blend's features of a sample published without them
+   * @param featuresPending a sample published before its prediction was scored: its features follow
    * @return false when skipped (already applied, or a dimension that differs from the model's)
    */
-  boolean apply(int partition, long offset, Sample sample, long effective, boolean blendOnly) {
+  boolean apply(
+      int partition,
+      long offset,
+      Sample sample,
+      long effective,
+      boolean blendOnly,
+      boolean featuresPending) {
     lock.lock();
     try {
       if (manifest.applied(partition, offset)) {
@@ -308,8 +316,13 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
       manifest.beginApply(partition, offset);
       boolean held = sample.labelled() && alignment.aligned(sample.modelId());
       boolean written = true;
-      if (held) {
-        alignment.hold(new ReplicaAlignment.Held(sample, blendOnly), effective);
+      String id = sample.memoryName() + '\u0000' + sample.requestId();
+      if (blendOnly && learnedLocally.remove(id)) {
+        held = false; // this replica scored the prediction and learned the sample with them
+      } else if (blendOnly && held && alignment.supplyFeatures(sample)) {
+        localFeatures.remove(id);
+      } else if (held) {
+        alignment.hold(new ReplicaAlignment.Held(sample, blendOnly, featuresPending), effective);
       } else {
         written = write(sample, blendOnly);
       }
@@ -360,6 +373,12 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
 
   /** Per model: reads waiting for the replica to reach their time. */
   private final Map<String, java.util.TreeMap<ReadKey, Read>> reads = new java.util.HashMap<>();
+
+  /** Features of predictions this replica scored, until their pending samples take them. */
+  private final Map<String, double[]> localFeatures = new java.util.HashMap<>();
+
+  /** Samples learned with local features, whose features still come on the topic: skipped. */
+  private final java.util.Set<String> learnedLocally = new java.util.HashSet<>();
 
   /** Per local task: reads served and not yet taken, in the order served. */
   private final Map<Integer, List<Served>> served = new java.util.HashMap<>();
@@ -486,6 +505,10 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
       served
           .computeIfAbsent(read.getValue().task(), t -> new ArrayList<>())
           .add(new Served(read.getValue(), scored, !aligned));
+      scored.ifPresent(
+          done ->
+              localFeatures.put(
+                  p.memoryName() + '\u0000' + p.requestId(), done.scores().features()));
     }
   }
 

@@ -27,6 +27,11 @@ final class MemoryWriter implements Processor<byte[], byte[], Void, Void> {
             .recordMetadata()
             .orElseThrow(() -> new IllegalStateException("labelled sample without metadata"));
     store.applyRecord(
-        metadata.partition(), metadata.offset(), record.key(), record.value(), record.timestamp());
+        metadata.partition(),
+        metadata.offset(),
+        record.key(),
+        record.value(),
+        record.timestamp(),
+        record.headers().lastHeader(CompensationTopology.FEATURES_PENDING) != null);
   }
 }

@@ -25,10 +25,21 @@ import java.util.TreeMap;
  * thread-safe; {@link ErrorMemoryStore} guards it.
  */
 final class ReplicaAlignment {
-  private static final int FORMAT = 1;
+  private static final int FORMAT = 2;
 
-  /** A held sample; {@code blendOnly} for features that came after their sample (see below). */
-  record Held(Sample sample, boolean blendOnly) {}
+  /**
+   * A held sample; {@code blendOnly} for features that came after their sample was applied, {@code
+   * featuresPending} for a sample published before its prediction was scored (see below).
+   */
+  record Held(Sample sample, boolean blendOnly, boolean featuresPending) {
+    Held(Sample sample, boolean blendOnly) {
+      this(sample, blendOnly, false);
+    }
+
+    String id() {
+      return sample.memoryName() + '\u0000' + sample.requestId();
+    }
+  }
 
   private record Key(long effective, String requestId, String memory, boolean blendOnly)
       implements Comparable<Key> {
@@ -49,6 +60,9 @@ final class ReplicaAlignment {
     final Map<Integer, ReplicaProgress> sources = new HashMap<>();
     long complete = Long.MIN_VALUE;
     final TreeMap<Key, Held> held = new TreeMap<>();
+
+    /** Held samples waiting for their features, by {@link Held#id}. */
+    final Map<String, Key> pending = new HashMap<>();
 
     void recompute() {
       long slowest = Long.MAX_VALUE;
@@ -88,7 +102,27 @@ final class ReplicaAlignment {
       due = model.complete + 1;
       lateSamples++;
     }
-    model.held.put(key(due, sample), sample);
+    Key key = key(due, sample);
+    model.held.put(key, sample);
+    if (sample.featuresPending()) {
+      model.pending.put(sample.id(), key);
+    }
+  }
+
+  /**
+   * Gives a held sample that waits for its features those features.
+   *
+   * @return false when no held sample waits for them
+   */
+  boolean supplyFeatures(Sample withFeatures) {
+    Model model = models.get(withFeatures.modelId());
+    Held wanted = new Held(withFeatures, false);
+    Key key = model == null ? null : model.pending.remove(wanted.id());
+    if (key == null) {
+      return false;
+    }
+    model.held.put(key, wanted);
+    return true;
   }
 
   void progress(String modelId, ReplicaProgress progress) {
@@ -118,7 +152,11 @@ final class ReplicaAlignment {
 
   /** Removes {@link #nextDue}'s sample. */
   void removeNextDue(String modelId) {
-    models.get(modelId).held.pollFirstEntry();
+    Model model = models.get(modelId);
+    Held removed = model.held.pollFirstEntry().getValue();
+    if (removed.featuresPending()) {
+      model.pending.remove(removed.id());
+    }
   }
 
   /** Removes and returns, in order, the held samples due at or before {@code limit}. */
@@ -171,6 +209,7 @@ final class ReplicaAlignment {
       for (Map.Entry<Key, Held> held : model.held.entrySet()) {
         out.writeLong(held.getKey().effective());
         out.writeBoolean(held.getKey().blendOnly());
+        out.writeBoolean(held.getValue().featuresPending());
         byte[] encoded = held.getValue().sample().encode();
         out.writeInt(encoded.length);
         out.write(encoded);
@@ -198,10 +237,15 @@ final class ReplicaAlignment {
       for (int h = 0; h < held; h++) {
         long effective = in.readLong();
         boolean blendOnly = in.readBoolean();
+        boolean featuresPending = in.readBoolean();
         byte[] encoded = new byte[in.readInt()];
         in.readFully(encoded);
-        Held sample = new Held(Sample.decode(encoded), blendOnly);
-        model.held.put(key(effective, sample), sample);
+        Held sample = new Held(Sample.decode(encoded), blendOnly, featuresPending);
+        Key key = key(effective, sample);
+        model.held.put(key, sample);
+        if (featuresPending) {
+          model.pending.put(sample.id(), key);
+        }
       }
     }
   }

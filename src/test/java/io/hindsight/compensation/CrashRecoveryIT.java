@@ -245,6 +245,12 @@ class CrashRecoveryIT {
     return store;
   }
 
+  private static boolean isLabelledSample(byte[] value) {
+    return !ReplicaProgress.isEncoded(value)
+        && !Sample.isLateFeatures(value)
+        && Sample.decode(value).labelled();
+  }
+
   /** Every committed labelled sample applied once to a fresh memory. */
   private ErrorMemoryStore buildFromScratch(HindsightConfig config, int predictions)
       throws Exception {
@@ -253,11 +259,19 @@ class CrashRecoveryIT {
             kafka.bootstrapServers(),
             Topics.from(config).labelledSamples().name(),
             predictions,
-            Duration.ofMinutes(1));
+            Duration.ofMinutes(1),
+            record -> isLabelledSample(record.value()));
     ErrorMemoryStore store = CompensationSettings.from(config).newStore();
     store.open(temporaryDirectory("hindsight-scratch"));
+    // Every record, as a replica applies it: samples, the tasks' progress, late features.
     for (ConsumerRecord<byte[], byte[]> record : records) {
-      store.apply(record.partition(), record.offset(), Sample.decode(record.value()));
+      store.applyRecord(
+          record.partition(),
+          record.offset(),
+          record.key(),
+          record.value(),
+          record.timestamp(),
+          record.headers().lastHeader("hindsight.features.pending") != null);
     }
     assertThat(store.samples()).isEqualTo(predictions);
     return store;

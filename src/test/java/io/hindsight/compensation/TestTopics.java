@@ -67,6 +67,18 @@ final class TestTopics {
    */
   static List<ConsumerRecord<byte[], byte[]>> readCommitted(
       String bootstrapServers, String topic, int expected, Duration timeout) {
+    return readCommitted(bootstrapServers, topic, expected, timeout, record -> true);
+  }
+
+  /**
+   * {@link #readCommitted} until {@code expected} of the records read are ones that {@code counts}.
+   */
+  static List<ConsumerRecord<byte[], byte[]>> readCommitted(
+      String bootstrapServers,
+      String topic,
+      int expected,
+      Duration timeout,
+      java.util.function.Predicate<ConsumerRecord<byte[], byte[]>> counts) {
     Properties props = new Properties();
     props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     props.put(ConsumerConfig.GROUP_ID_CONFIG, "verify-" + UUID.randomUUID());
@@ -81,7 +93,7 @@ final class TestTopics {
       consumer.subscribe(List.of(topic));
       while (System.nanoTime() < Math.min(deadline, settledAt)) {
         consumer.poll(Duration.ofMillis(200)).forEach(records::add);
-        if (records.size() >= expected && settledAt == Long.MAX_VALUE) {
+        if (records.stream().filter(counts).count() >= expected && settledAt == Long.MAX_VALUE) {
           settledAt = System.nanoTime() + SETTLE.toNanos();
         }
       }
