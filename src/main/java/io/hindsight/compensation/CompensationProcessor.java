@@ -139,7 +139,8 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
     Sample unscored =
         unlabelled(
             prediction, key, PredictionKeys.fieldValues(prediction, settings.fields()), null);
-    if (deferredCount == 0 && memory.readableAt(prediction.modelId(), prediction.timestamp())) {
+    if (deferredCount == 0
+        && memory.readableAt(prediction.modelId(), prediction.timestamp(), task, ownProgress())) {
       compensate(unscored, memoryScore(unscored), started, false);
       return;
     }
@@ -157,7 +158,7 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
     if (deferredCount++ == 0 || prediction.timestamp() < earliestDeferred) {
       earliestDeferred = prediction.timestamp();
     }
-    memory.register(task, unscored, now);
+    memory.register(task, unscored, now, ownProgress());
   }
 
   private Optional<ErrorMemoryStore.Scored> memoryScore(Sample prediction) {
@@ -242,6 +243,11 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
     metrics.latency.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
   }
 
+  /** The progress this task has published: the replica must have read it before serving it. */
+  private long ownProgress() {
+    return published == null ? Long.MIN_VALUE : published.through();
+  }
+
   /** Publishes the compensations of the deferred predictions the replica has served. */
   private void compensateDeferred() {
     if (deferredCount == 0) {
@@ -288,7 +294,10 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
           earliestDeferred = prediction.timestamp();
         }
         memory.register(
-            task, prediction.withFeatures(null), ByteBuffer.wrap(entry.value).getLong());
+            task,
+            prediction.withFeatures(null),
+            ByteBuffer.wrap(entry.value).getLong(),
+            ownProgress());
       }
     }
     unbacked.forEach(deferred::delete);

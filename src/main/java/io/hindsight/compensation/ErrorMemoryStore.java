@@ -355,7 +355,7 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
   }
 
   /** A deferred prediction's read, registered by a local task, served in event-time order. */
-  record Read(int task, Sample prediction, long deferredAt) {}
+  record Read(int task, Sample prediction, long deferredAt, long ownProgress) {}
 
   /** A served read: what the prediction was scored with (empty without a memory). */
   record Served(Read read, Optional<Scored> scored, boolean timedOut) {}
@@ -388,9 +388,13 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
    * score it: every task has published its samples through {@code time} minus the tolerance, and no
    * earlier read holds the replica back.
    */
-  boolean readableAt(String modelId, long time) {
+  boolean readableAt(String modelId, long time, int task, long ownProgress) {
     lock.lock();
     try {
+      // The task's own samples first: it may have published progress this replica has not read.
+      if (alignment.progressOf(modelId, task) < ownProgress) {
+        return false;
+      }
       if (!alignment.aligned(modelId)) {
         return true;
       }
@@ -408,14 +412,14 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
    * replica serves reads itself, so no task waits for another's turn; the task takes the result
    * with {@link #takeServed}.
    */
-  void register(int task, Sample prediction, long deferredAt) {
+  void register(int task, Sample prediction, long deferredAt, long ownProgress) {
     lock.lock();
     try {
       reads
           .computeIfAbsent(prediction.modelId(), m -> new java.util.TreeMap<>())
           .put(
               new ReadKey(prediction.timestamp(), task, prediction.requestId()),
-              new Read(task, prediction, deferredAt));
+              new Read(task, prediction, deferredAt, ownProgress));
       release(prediction.modelId(), Long.MIN_VALUE);
     } finally {
       lock.unlock();
@@ -483,8 +487,9 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
       }
       long time = read.getKey().time();
       boolean aligned =
-          !alignment.aligned(modelId)
-              || alignment.complete(modelId) >= time - settings.alignmentToleranceMs();
+          alignment.progressOf(modelId, read.getValue().task()) >= read.getValue().ownProgress()
+              && (!alignment.aligned(modelId)
+                  || alignment.complete(modelId) >= time - settings.alignmentToleranceMs());
       boolean overdue =
           now != Long.MIN_VALUE
               && now - read.getValue().deferredAt() >= settings.alignmentMaxWaitMs();

@@ -23,11 +23,13 @@ public interface InputLag {
     return (topic, partition) -> {
       OptionalLong lag = OptionalLong.empty();
       String wanted = Integer.toString(partition);
+      // The consumer's partition metrics spell a topic's dots as underscores.
+      String tagged = topic.replace('.', '_');
       for (Map.Entry<MetricName, ? extends Metric> entry : streams.metrics().entrySet()) {
         MetricName name = entry.getKey();
         if (name.name().equals("records-lag")
             && name.group().equals("consumer-fetch-manager-metrics")
-            && topic.equals(name.tags().get("topic"))
+            && (topic.equals(name.tags().get("topic")) || tagged.equals(name.tags().get("topic")))
             && wanted.equals(name.tags().get("partition"))) {
           Object value = entry.getValue().metricValue();
           if (value instanceof Double d && !d.isNaN()) {

@@ -94,6 +94,13 @@ final class ReplicaAlignment {
     return model == null || model.sources.isEmpty() ? Long.MAX_VALUE : model.complete;
   }
 
+  /** The time through which {@code source} has published this model's samples, as read here. */
+  long progressOf(String modelId, int source) {
+    Model model = models.get(modelId);
+    ReplicaProgress progress = model == null ? null : model.sources.get(source);
+    return progress == null ? Long.MIN_VALUE : progress.through();
+  }
+
   /** Holds a sample back until it is due; call only for {@link #aligned} models. */
   void hold(Held sample, long effective) {
     Model model = models.get(sample.sample().modelId());
