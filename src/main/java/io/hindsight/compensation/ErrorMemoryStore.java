@@ -314,7 +314,9 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
         return false;
       }
       manifest.beginApply(partition, offset);
-      boolean held = sample.labelled() && alignment.aligned(sample.modelId());
+      boolean held =
+          sample.labelled()
+              && (alignment.aligned(sample.modelId()) || featuresPending || blendOnly);
       boolean written = true;
       String id = sample.memoryName() + '\u0000' + sample.requestId();
       if (blendOnly && learnedLocally.remove(id)) {

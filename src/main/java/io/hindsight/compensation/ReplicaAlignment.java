@@ -103,7 +103,7 @@ final class ReplicaAlignment {
 
   /** Holds a sample back until it is due; call only for {@link #aligned} models. */
   void hold(Held sample, long effective) {
-    Model model = models.get(sample.sample().modelId());
+    Model model = models.computeIfAbsent(sample.sample().modelId(), m -> new Model());
     long due = effective;
     if (due <= model.complete) {
       due = model.complete + 1;
@@ -149,7 +149,9 @@ final class ReplicaAlignment {
       return null;
     }
     Map.Entry<Key, Held> first = model.held.firstEntry();
-    return first.getKey().effective() <= model.complete ? first.getValue() : null;
+    // Before any task speaks for the model nothing is held back for alignment (only for features).
+    long complete = model.sources.isEmpty() ? Long.MAX_VALUE : model.complete;
+    return first.getKey().effective() <= complete ? first.getValue() : null;
   }
 
   /** The due time of {@link #nextDue}'s sample. */
