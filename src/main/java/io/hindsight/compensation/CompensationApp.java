@@ -107,6 +107,18 @@ public final class CompensationApp implements StreamsApp {
             app -> app.memory().map(ErrorMemoryStore::fieldEvictions).orElse(0L))
         .description("Values evicted from this instance's field memories (least recently used)")
         .register(meters);
+    Gauge.builder(
+            "hindsight.memory.held",
+            this,
+            app -> app.memory().map(ErrorMemoryStore::heldSamples).orElse(0L))
+        .description("Labelled samples received and held until every task has published past them")
+        .register(meters);
+    Gauge.builder(
+            "hindsight.memory.late",
+            this,
+            app -> app.memory().map(ErrorMemoryStore::lateSamples).orElse(0L))
+        .description("Labelled samples that arrived after their model's progress had passed them")
+        .register(meters);
     server.route("/compensate", (method, query, body) -> compensate(method, body));
   }
 

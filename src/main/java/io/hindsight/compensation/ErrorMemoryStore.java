@@ -479,9 +479,23 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
       Map.Entry<ReadKey, Read> read =
           waiting == null || waiting.isEmpty() ? null : waiting.firstEntry();
       ReplicaAlignment.Held next = alignment.nextDue(modelId);
-      if (next != null && (read == null || alignment.nextDueAt(modelId) < read.getKey().time())) {
+      // Before any task speaks for the model, samples go in as they arrive, whatever the reads:
+      // the order every replica applies them in must not depend on its own reads.
+      if (next != null
+          && (read == null
+              || !alignment.aligned(modelId)
+              || alignment.nextDueAt(modelId) < read.getKey().time())) {
+        Sample sample = next.sample();
+        if (next.featuresPending()) {
+          double[] features = localFeatures.remove(next.id());
+          if (features == null) {
+            return; // its features come from the replica that scored its prediction
+          }
+          sample = sample.withFeatures(features);
+          learnedLocally.add(next.id());
+        }
         alignment.removeNextDue(modelId);
-        write(next.sample(), next.blendOnly());
+        write(sample, next.blendOnly());
         continue;
       }
       if (read == null) {

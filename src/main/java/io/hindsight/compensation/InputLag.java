@@ -18,9 +18,13 @@ public interface InputLag {
   /** Records not yet read from the partition; empty while its consumer does not know. */
   OptionalLong unread(String topic, int partition);
 
-  /** The lag Kafka Streams' consumers report ({@code records-lag}), unknown before a fetch. */
+  /**
+   * The lag Kafka Streams' consumers report ({@code records-lag}). A partition that never returned
+   * a record has no such metric: nothing of it was ever there to read, so it counts as read.
+   */
   static InputLag of(KafkaStreams streams) {
     return (topic, partition) -> {
+      boolean seen = false;
       OptionalLong lag = OptionalLong.empty();
       String wanted = Integer.toString(partition);
       // The consumer's partition metrics spell a topic's dots as underscores.
@@ -31,13 +35,14 @@ public interface InputLag {
             && name.group().equals("consumer-fetch-manager-metrics")
             && (topic.equals(name.tags().get("topic")) || tagged.equals(name.tags().get("topic")))
             && wanted.equals(name.tags().get("partition"))) {
+          seen = true;
           Object value = entry.getValue().metricValue();
           if (value instanceof Double d && !d.isNaN()) {
             lag = OptionalLong.of(Math.max(lag.orElse(0), d.longValue()));
           }
         }
       }
-      return lag;
+      return seen ? lag : OptionalLong.of(0);
     };
   }
 }

@@ -346,32 +346,31 @@ final class InlineTopologyDriver implements AutoCloseable {
       node.context.setCurrentSystemTimeMs(wallClock);
     }
     for (Schedule schedule : wallClockSchedules) {
-      if (schedule.due > wallClock || schedule.punctuator.cancelled()) {
-        continue;
+      if (punctuate(schedule, wallClock)) {
+        schedule.due = wallClock + schedule.interval;
+        applyProducedToGlobal();
       }
-      ProcessorNode node = schedule.node;
-      node.context.setRecordMetadata(null, -1, -1);
-      try {
-        schedule.punctuator.getPunctuator().punctuate(wallClock);
-      } catch (RuntimeException e) {
-        processingFailed(node, null, e);
-      }
-      schedule.due = wallClock + schedule.interval;
-      applyProducedToGlobal();
     }
+  }
+
+  /** Fires a punctuation if it is due at {@code time}; returns whether it was. */
+  private boolean punctuate(Schedule schedule, long time) {
+    if (schedule.due > time || schedule.punctuator.cancelled()) {
+      return false;
+    }
+    schedule.node.context.setRecordMetadata(null, -1, -1);
+    try {
+      schedule.punctuator.getPunctuator().punctuate(time);
+    } catch (RuntimeException e) {
+      processingFailed(schedule.node, null, e);
+    }
+    return true;
   }
 
   private void punctuateStreamTime() {
     for (Schedule schedule : schedules) {
-      if (schedule.due > streamTime || schedule.punctuator.cancelled()) {
+      if (!punctuate(schedule, streamTime)) {
         continue;
-      }
-      ProcessorNode node = schedule.node;
-      node.context.setRecordMetadata(null, -1, -1);
-      try {
-        schedule.punctuator.getPunctuator().punctuate(streamTime);
-      } catch (RuntimeException e) {
-        processingFailed(node, null, e);
       }
       long next = schedule.due + schedule.interval;
       if (streamTime >= next) {
