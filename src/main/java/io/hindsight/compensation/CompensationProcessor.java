@@ -128,13 +128,14 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
   private void predict(Prediction prediction) {
     long started = System.nanoTime();
     lastPredictionAt = context.currentSystemTimeMs();
+    // The input has reached this time whether or not the prediction is accepted.
+    buffer.predictionRead(prediction.timestamp());
     float[] key = keys.of(prediction);
     if (buffer.hasPrediction(prediction.requestId())) {
       throw new InvalidEventException(
           DUPLICATE_PREDICTION, "requestId " + prediction.requestId() + " seen already");
     }
     checkDimension(prediction, key);
-    buffer.predictionRead(prediction.timestamp());
     models.add(prediction.modelId());
     Sample unscored =
         unlabelled(
