@@ -119,13 +119,17 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
   public void process(Record<String, Object> record) {
     compensateDeferred();
     if (record.value() instanceof Prediction prediction) {
-      predict(prediction);
+      predict(prediction, record.timestamp());
     } else {
       attach((Outcome) record.value(), record.key());
     }
   }
 
-  private void predict(Prediction prediction) {
+  /**
+   * @param recordTimestamp the prediction record's own timestamp, which its compensation carries
+   *     (not the event time: topics keep records by their timestamps)
+   */
+  private void predict(Prediction prediction, long recordTimestamp) {
     long started = System.nanoTime();
     lastPredictionAt = context.currentSystemTimeMs();
     // The input has reached this time whether or not the prediction is accepted.
@@ -142,7 +146,7 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
             prediction, key, PredictionKeys.fieldValues(prediction, settings.fields()), null);
     if (deferredCount == 0
         && memory.readableAt(prediction.modelId(), prediction.timestamp(), task, ownProgress())) {
-      compensate(unscored, memoryScore(unscored), started, false);
+      compensate(unscored, memoryScore(unscored), recordTimestamp, started, false);
       return;
     }
     // Parked unscored: a sample due before its prediction is scored goes out without the blend's
@@ -154,7 +158,7 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
     long now = context.currentSystemTimeMs();
     deferred.put(
         DerivedIndex.key(prediction.timestamp(), prediction.requestId()),
-        ByteBuffer.allocate(Long.BYTES).putLong(now).array());
+        ByteBuffer.allocate(2 * Long.BYTES).putLong(now).putLong(recordTimestamp).array());
     metrics.deferred.increment();
     if (deferredCount++ == 0 || prediction.timestamp() < earliestDeferred) {
       earliestDeferred = prediction.timestamp();
@@ -179,7 +183,11 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
    * the blend if its sample went out already).
    */
   private void compensate(
-      Sample prediction, Optional<ErrorMemoryStore.Scored> scored, long started, boolean parked) {
+      Sample prediction,
+      Optional<ErrorMemoryStore.Scored> scored,
+      long recordTimestamp,
+      long started,
+      boolean parked) {
     // An empty memory passes the score through: no evidence, fully trusted.
     double compensated = prediction.score();
     double[] features = null;
@@ -237,7 +245,7 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
                 settings.mode().configName(),
                 trust,
                 fallback),
-            prediction.timestamp()),
+            recordTimestamp),
         CompensationTopology.COMPENSATIONS_SINK);
     metrics.compensations.increment();
     metrics.evidence.record(evidence);
@@ -258,14 +266,20 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
     for (ErrorMemoryStore.Served done : served) {
       Sample prediction = done.read().prediction();
       Bytes key = DerivedIndex.key(prediction.timestamp(), prediction.requestId());
-      if (deferred.get(key) == null) {
+      byte[] deferral = deferred.get(key);
+      if (deferral == null) {
         continue; // served before a restart of this task, and published then
       }
       done.scored().ifPresent(memory::announce);
       if (done.timedOut()) {
         metrics.alignmentTimeouts.increment();
       }
-      compensate(prediction, done.scored(), System.nanoTime(), true);
+      compensate(
+          prediction,
+          done.scored(),
+          ByteBuffer.wrap(deferral).getLong(Long.BYTES),
+          System.nanoTime(),
+          true);
       deferred.delete(key);
       deferredCount--;
       metrics.alignmentWait.record(
