@@ -126,8 +126,8 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
   }
 
   /**
-   * @param recordTimestamp the prediction record's own timestamp, which its compensation carries
-   *     (not the event time: topics keep records by their timestamps)
+   * @param recordTimestamp the prediction record's timestamp as Kafka Streams read it, which its
+   *     compensation carries also when it is published later
    */
   private void predict(Prediction prediction, long recordTimestamp) {
     long started = System.nanoTime();
