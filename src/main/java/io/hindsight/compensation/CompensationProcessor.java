@@ -410,9 +410,8 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
             labelled = sample.withLabel(0.0, true);
             metrics.implicitNegatives.increment();
           }
-          publish(labelled, closedAt);
-          if (labelled.features().length == 0) {
-            // Still waiting to be scored: once it is, its features follow.
+          if (publish(labelled, closedAt)) {
+            // Still waiting to be scored: marked written, so its features follow once it is.
             buffer.update(labelled);
           }
         },
@@ -469,7 +468,7 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
    * Publishes a sample effective at {@code effective} (the record's timestamp); one whose
    * prediction is still deferred says its features are pending.
    */
-  private void publish(Sample sample, long effective) {
+  private boolean publish(Sample sample, long effective) {
     boolean pending =
         sample.labelled()
             && deferredCount > 0
@@ -480,6 +479,7 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
     if (sample.labelled()) {
       metrics.samplesPublished.increment();
     }
+    return pending;
   }
 
   @Override

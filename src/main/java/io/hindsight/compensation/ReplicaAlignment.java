@@ -3,9 +3,7 @@ package io.hindsight.compensation;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -166,20 +164,6 @@ final class ReplicaAlignment {
     if (removed.featuresPending()) {
       model.pending.remove(removed.id());
     }
-  }
-
-  /** Removes and returns, in order, the held samples due at or before {@code limit}. */
-  List<Held> release(String modelId, long limit) {
-    Model model = models.get(modelId);
-    List<Held> due = new ArrayList<>();
-    if (model == null) {
-      return due;
-    }
-    long until = Math.min(limit, model.complete);
-    while (!model.held.isEmpty() && model.held.firstKey().effective() <= until) {
-      due.add(model.held.pollFirstEntry().getValue());
-    }
-    return due;
   }
 
   private static Key key(long effective, Held held) {
