@@ -103,7 +103,8 @@ public final class HindsightService implements AutoCloseable {
   private void startAll(java.util.function.Consumer<String> announce) {
     try (Admin admin =
         Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
-      new TopicProvisioner(config, topics).provision(admin);
+      int inputPartitions = new TopicProvisioner(config, topics).provision(admin);
+      apps.forEach(app -> app.provisioned(inputPartitions));
       // Before any Kafka Streams client opens the state directory: state read from another
       // cluster must be gone before it is read as this one's.
       ClusterStamp.claim(config.stateDirectory(), clusterId(admin), registry);

@@ -27,6 +27,9 @@ public interface StreamsApp extends AutoCloseable {
 
   default void bind(MeterRegistry registry, OperationsServer server) {}
 
+  /** Called once the topics exist, with the partitions of the joined predictions and outcomes. */
+  default void provisioned(int inputPartitions) {}
+
   /** Called with the Kafka Streams client that runs this topology, before it starts. */
   default void running(org.apache.kafka.streams.KafkaStreams streams) {}
 

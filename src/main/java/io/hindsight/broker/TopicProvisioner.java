@@ -37,7 +37,11 @@ public final class TopicProvisioner {
     this.topics = topics;
   }
 
-  public void provision(Admin admin) {
+  /**
+   * @return the number of partitions of the joined inputs (predictions and outcomes), which is the
+   *     number of compensation tasks
+   */
+  public int provision(Admin admin) {
     try {
       Set<String> existing = admin.listTopics().names().get();
       List<NewTopic> missing = new ArrayList<>();
@@ -50,7 +54,7 @@ public final class TopicProvisioner {
         admin.createTopics(missing).all().get();
         log.info("Created topics {}", missing.stream().map(NewTopic::name).toList());
       }
-      checkCompatibleOnceKnown(admin);
+      return checkCompatibleOnceKnown(admin);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("Interrupted while provisioning topics", e);
@@ -88,13 +92,12 @@ public final class TopicProvisioner {
    * A broker may answer "unknown topic" for a moment after creating it, until its metadata catches
    * up: the check is retried for a while before that answer is believed.
    */
-  private void checkCompatibleOnceKnown(Admin admin)
+  private int checkCompatibleOnceKnown(Admin admin)
       throws InterruptedException, ExecutionException {
     long deadline = System.nanoTime() + METADATA_PROPAGATION.toNanos();
     while (true) {
       try {
-        checkCompatible(admin);
-        return;
+        return checkCompatible(admin);
       } catch (ExecutionException e) {
         if (!(e.getCause() instanceof UnknownTopicOrPartitionException)
             || System.nanoTime() > deadline) {
@@ -106,7 +109,7 @@ public final class TopicProvisioner {
     }
   }
 
-  private void checkCompatible(Admin admin) throws InterruptedException, ExecutionException {
+  private int checkCompatible(Admin admin) throws InterruptedException, ExecutionException {
     Map<String, TopicDescription> descriptions =
         admin
             .describeTopics(List.of(topics.predictions().name(), topics.outcomes().name()))
@@ -139,5 +142,6 @@ public final class TopicProvisioner {
               + policy
               + "; the rule table needs cleanup.policy=compact.");
     }
+    return predictionPartitions;
   }
 }

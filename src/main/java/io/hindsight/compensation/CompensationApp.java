@@ -29,6 +29,7 @@ public final class CompensationApp implements StreamsApp {
   private final PredictionKeys keys;
   private volatile ErrorMemoryStore store;
   private volatile InputLag lag = InputLag.NONE;
+  private volatile int inputPartitions;
 
   public CompensationApp(HindsightConfig config, MeterRegistry registry) {
     this.config = config;
@@ -59,7 +60,13 @@ public final class CompensationApp implements StreamsApp {
           return store;
         },
         config::keyValueStore,
-        (topic, partition) -> lag.unread(topic, partition));
+        (topic, partition) -> lag.unread(topic, partition),
+        () -> inputPartitions);
+  }
+
+  @Override
+  public void provisioned(int inputPartitions) {
+    this.inputPartitions = inputPartitions;
   }
 
   @Override

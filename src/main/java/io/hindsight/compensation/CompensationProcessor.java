@@ -73,6 +73,12 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
   private long lastOutcomeAt;
   private ReplicaProgress published;
 
+  /** Models the current {@link #published} progress went to. */
+  private final Set<String> publishedTo = new HashSet<>();
+
+  /** How many compensation tasks there are (the inputs' partitions); 0 when unknown. */
+  private final int tasks;
+
   /** Dimensions the replicated memory has confirmed; final once confirmed, so kept on the heap. */
   private final Map<String, Integer> confirmedDimensions = new HashMap<>();
 
@@ -84,8 +90,10 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
       CompensationMetrics metrics,
       String predictionsTopic,
       String outcomesTopic,
-      InputLag lag) {
+      InputLag lag,
+      int tasks) {
     this.settings = settings;
+    this.tasks = tasks;
     this.metrics = metrics;
     this.predictionsTopic = predictionsTopic;
     this.outcomesTopic = outcomesTopic;
@@ -140,7 +148,10 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
           DUPLICATE_PREDICTION, "requestId " + prediction.requestId() + " seen already");
     }
     checkDimension(prediction, key);
-    models.add(prediction.modelId());
+    if (models.add(prediction.modelId())) {
+      // Before any sample of the model: every replica then knows how many tasks to wait for.
+      publishProgress();
+    }
     Sample unscored =
         unlabelled(
             prediction, key, PredictionKeys.fieldValues(prediction, settings.fields()), null);
@@ -423,15 +434,19 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
 
   /**
    * Publishes this task's progress to each model's partition, after the samples it covers, when it
-   * changed.
+   * changed or a model is new, also before it has closed anything (through -1): replicas then know
+   * to wait for it.
    */
   private void publishProgress() {
-    ReplicaProgress progress = new ReplicaProgress(task, buffer.closedUntil(), buffer.idle());
-    if (progress.equals(published) || progress.through() < 0) {
-      return;
+    ReplicaProgress progress =
+        new ReplicaProgress(task, buffer.closedUntil(), buffer.idle(), tasks);
+    if (!progress.equals(published)) {
+      published = progress;
+      publishedTo.clear();
     }
     Set<String> targets = new java.util.TreeSet<>(models);
     targets.addAll(memory.modelIds());
+    targets.removeAll(publishedTo);
     byte[] value = progress.encode();
     long timestamp = Math.max(0, progress.through());
     for (String model : targets) {
@@ -439,7 +454,7 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
           new Record<Object, Object>(model.getBytes(StandardCharsets.UTF_8), value, timestamp),
           CompensationTopology.SAMPLES_SINK);
     }
-    published = progress;
+    publishedTo.addAll(targets);
   }
 
   /** An outcome the buffer kept and then rejected, to the dead-letter topic as if just read. */

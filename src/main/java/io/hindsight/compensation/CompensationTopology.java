@@ -34,6 +34,7 @@ public final class CompensationTopology {
    * @param memory supplies the global store; called once per Kafka Streams instance
    * @param stores supplies the key-value stores (RocksDB or in-memory) by name
    * @param lag tells the processors whether an input partition has records still unread
+   * @param tasks how many partitions the joined inputs have (0 when unknown), read when a task starts
    */
   public static RecordedTopology build(
       Topics topics,
@@ -41,7 +42,8 @@ public final class CompensationTopology {
       MeterRegistry registry,
       java.util.function.Supplier<ErrorMemoryStore> memory,
       java.util.function.Function<String, KeyValueBytesStoreSupplier> stores,
-      InputLag lag) {
+      InputLag lag,
+      java.util.function.IntSupplier tasks) {
     CompensationMetrics metrics = new CompensationMetrics(registry);
     EventTimeExtractor eventTime = new EventTimeExtractor();
     RecordedTopology topology = new RecordedTopology();
@@ -63,7 +65,12 @@ public final class CompensationTopology {
         COMPENSATE,
         () ->
             new CompensationProcessor(
-                settings, metrics, topics.predictions().name(), topics.outcomes().name(), lag),
+                settings,
+                metrics,
+                topics.predictions().name(),
+                topics.outcomes().name(),
+                lag,
+                tasks.getAsInt()),
         "predictions-source",
         "outcomes-source");
     topology.addStateStore(

@@ -15,15 +15,15 @@ import java.util.TreeMap;
  * publishing task's {@link ReplicaProgress}, the time through which every task has published
  * (complete), and the samples received beyond it, held back. Samples are released in (effective
  * time, requestId, memory) order, which depends only on the data: every replica, restart and replay
- * applies them in the same order. A sample that arrives at or before the complete time (read late,
- * or from a task that had not spoken yet) is due just after it, a time fixed by its position in its
+ * applies them in the same order. A sample that arrives at or before the complete time (from a task
+ * that was idle, or read late) is due just after it, a time fixed by its position in its
  * partition. A prediction still waiting to be compensated when its sample is due has its sample
  * published without the blend's features, and the features later, for the blend alone: the memories
  * take the sample in its place, the blend learns from it where the features arrive. Not
  * thread-safe; {@link ErrorMemoryStore} guards it.
  */
 final class ReplicaAlignment {
-  private static final int FORMAT = 2;
+  private static final int FORMAT = 3;
 
   /**
    * A held sample; {@code blendOnly} for features that came after their sample was applied, {@code
@@ -56,6 +56,10 @@ final class ReplicaAlignment {
 
   private static final class Model {
     final Map<Integer, ReplicaProgress> sources = new HashMap<>();
+
+    /** How many tasks publish: one that has not spoken yet holds the complete time back. */
+    int tasks;
+
     long complete = Long.MIN_VALUE;
     final TreeMap<Key, Held> held = new TreeMap<>();
 
@@ -63,6 +67,11 @@ final class ReplicaAlignment {
     final Map<String, Key> pending = new HashMap<>();
 
     void recompute() {
+      for (int task = 0; task < tasks; task++) {
+        if (!sources.containsKey(task)) {
+          return;
+        }
+      }
       long slowest = Long.MAX_VALUE;
       long fastest = Long.MIN_VALUE;
       for (ReplicaProgress p : sources.values()) {
@@ -136,7 +145,9 @@ final class ReplicaAlignment {
     long through =
         previous == null ? progress.through() : Math.max(previous.through(), progress.through());
     model.sources.put(
-        progress.source(), new ReplicaProgress(progress.source(), through, progress.idle()));
+        progress.source(),
+        new ReplicaProgress(progress.source(), through, progress.idle(), progress.tasks()));
+    model.tasks = Math.max(model.tasks, progress.tasks());
     model.recompute();
   }
 
@@ -192,6 +203,7 @@ final class ReplicaAlignment {
       Model model = entry.getValue();
       out.writeUTF(entry.getKey());
       out.writeLong(model.complete);
+      out.writeInt(model.tasks);
       out.writeInt(model.sources.size());
       for (ReplicaProgress p : model.sources.values()) {
         out.writeInt(p.source());
@@ -211,8 +223,9 @@ final class ReplicaAlignment {
   }
 
   void load(DataInputStream in) throws IOException {
-    if (in.readInt() != FORMAT) {
-      throw new IOException("Unknown alignment format");
+    int format = in.readInt();
+    if (format != FORMAT && format != 2) {
+      throw new IOException("Unknown alignment format " + format);
     }
     models.clear();
     lateSamples = in.readLong();
@@ -221,9 +234,11 @@ final class ReplicaAlignment {
       Model model = new Model();
       models.put(in.readUTF(), model);
       model.complete = in.readLong();
+      model.tasks = format == 2 ? 0 : in.readInt();
       int sources = in.readInt();
       for (int s = 0; s < sources; s++) {
-        ReplicaProgress p = new ReplicaProgress(in.readInt(), in.readLong(), in.readBoolean());
+        ReplicaProgress p =
+            new ReplicaProgress(in.readInt(), in.readLong(), in.readBoolean(), model.tasks);
         model.sources.put(p.source(), p);
       }
       int held = in.readInt();

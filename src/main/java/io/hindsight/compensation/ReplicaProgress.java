@@ -6,12 +6,15 @@ import java.nio.ByteBuffer;
  * A task's word on the labelled-samples topic that it has published every sample of a model whose
  * effective time is at or before {@code through}: records of one model share a partition, so every
  * replica reads this after those samples. {@code idle} says both of the task's inputs are idle, so
- * replicas stop waiting for it. Binary: a format byte no sample starts with, the source task's
- * partition, the time, the flag.
+ * replicas stop waiting for it. {@code tasks} is how many tasks publish (the joined inputs'
+ * partitions), so that a replica waits also for a task that has not spoken yet; 0 when unknown.
+ * Binary: a format byte no sample starts with, the source task's partition, the time, the flag, the
+ * task count (absent in the first format).
  */
-record ReplicaProgress(int source, long through, boolean idle) {
+record ReplicaProgress(int source, long through, boolean idle, int tasks) {
   static final byte FORMAT = (byte) 'P';
-  private static final int SIZE = 1 + Integer.BYTES + Long.BYTES + 1;
+  private static final int FIRST_SIZE = 1 + Integer.BYTES + Long.BYTES + 1;
+  private static final int SIZE = FIRST_SIZE + Integer.BYTES;
 
   byte[] encode() {
     return ByteBuffer.allocate(SIZE)
@@ -19,11 +22,12 @@ record ReplicaProgress(int source, long through, boolean idle) {
         .putInt(source)
         .putLong(through)
         .put((byte) (idle ? 1 : 0))
+        .putInt(tasks)
         .array();
   }
 
   static boolean isEncoded(byte[] bytes) {
-    return bytes.length == SIZE && bytes[0] == FORMAT;
+    return (bytes.length == SIZE || bytes.length == FIRST_SIZE) && bytes[0] == FORMAT;
   }
 
   static ReplicaProgress decode(byte[] bytes) {
@@ -31,6 +35,10 @@ record ReplicaProgress(int source, long through, boolean idle) {
     if (buffer.get() != FORMAT) {
       throw new IllegalArgumentException("Not a progress record");
     }
-    return new ReplicaProgress(buffer.getInt(), buffer.getLong(), buffer.get() == 1);
+    return new ReplicaProgress(
+        buffer.getInt(),
+        buffer.getLong(),
+        buffer.get() == 1,
+        buffer.remaining() >= Integer.BYTES ? buffer.getInt() : 0);
   }
 }

@@ -428,6 +428,7 @@ public final class TopologyEvaluation {
                   Long.toString(Long.MAX_VALUE / 4)));
       topics = Topics.from(local);
       compensationApp = new CompensationApp(local, new SimpleMeterRegistry());
+      compensationApp.provisioned(1); // one task reads the whole log
       rewriteApp = new RewriteApp(local);
       compensation = driver(local, compensationApp, compensationApp.topology(), stateDir);
       rewrite = driver(local, rewriteApp, rewriteApp.topology(), stateDir);

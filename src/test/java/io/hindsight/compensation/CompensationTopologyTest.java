@@ -67,6 +67,7 @@ class CompensationTopologyTest {
     values.putAll(overrides);
     HindsightConfig config = HindsightConfig.load(null, Map.of(), values);
     app = new CompensationApp(config, new SimpleMeterRegistry());
+    app.provisioned(1);
     Properties props = new Properties();
     props.putAll(HindsightService.streamsSettings(config, app));
     driver = new TopologyTestDriver(app.topology(), props);
@@ -148,6 +149,8 @@ class CompensationTopologyTest {
   void shouldPassTheScoreThroughWithNoEvidenceWhileTheMemoryIsEmpty() throws Exception {
     start(Map.of());
     predict("r1", T0, 0.3, "v1", 1, 0, 0, 0);
+    // The model's first prediction waits until its task has closed through it: here, idle inputs.
+    idle();
     Compensation c = read(compensations.readValue());
     assertThat(c.requestId()).isEqualTo("r1");
     assertThat(c.compensatedScore()).isEqualTo(0.3);
@@ -395,6 +398,7 @@ class CompensationTopologyTest {
     predict("r1", T0, 0.5, "v1", 1, 0, 0, 0);
     predict("r2", T0, 0.5, "v1", 1, 0, 0);
     predict("r3", T0, 0.5, "v2", 1, 0, 0);
+    idle();
     assertThat(deadLetterReasons()).containsExactly("embedding-dimension-mismatch");
     assertThat(compensations.readValuesToList()).hasSize(2);
   }
