@@ -242,6 +242,15 @@ final class AttributionBuffer {
     return marks().closedUntil();
   }
 
+  /**
+   * Event time through which replicas may apply this task's samples: every sample due by then has
+   * been handed on, and no prediction before it is still to be read (a partition is read in time
+   * order), so none of the task's reads would see a sample effective after the read.
+   */
+  long replicaThrough() {
+    return Math.min(closedUntil(), predictionsTime());
+  }
+
   /** Receives a sample whose window has closed, with the time it closed at. */
   @FunctionalInterface
   interface Closed {

@@ -439,7 +439,7 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
    */
   private void publishProgress() {
     ReplicaProgress progress =
-        new ReplicaProgress(task, buffer.closedUntil(), buffer.idle(), tasks);
+        new ReplicaProgress(task, buffer.replicaThrough(), buffer.idle(), tasks);
     if (!progress.equals(published)) {
       published = progress;
       publishedTo.clear();

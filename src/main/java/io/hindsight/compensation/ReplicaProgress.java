@@ -4,7 +4,8 @@ import java.nio.ByteBuffer;
 
 /**
  * A task's word on the labelled-samples topic that it has published every sample of a model whose
- * effective time is at or before {@code through}: records of one model share a partition, so every
+ * effective time is at or before {@code through}, and has no prediction before it left to read
+ * (see {@link AttributionBuffer#replicaThrough}): records of one model share a partition, so every
  * replica reads this after those samples. {@code idle} says both of the task's inputs are idle, so
  * replicas stop waiting for it. {@code tasks} is how many tasks publish (the joined inputs'
  * partitions), so that a replica waits also for a task that has not spoken yet; 0 when unknown.

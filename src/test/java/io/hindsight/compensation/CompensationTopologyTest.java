@@ -175,9 +175,14 @@ class CompensationTopologyTest {
     start(Map.of(HindsightConfig.COMPENSATION_WRITE_MODE, "eager"));
     predict("r1", T0, 0.2, "v1", 1, 0, 0, 0);
     outcome("r1", T0 + 1_000, 1.0);
+    assertThat(publishedLabels()).as("published at its outcome").containsEntry("r1", 1.0);
+    // Replicas apply it once no prediction before its outcome can still be read.
+    predict("r2", T0 + 2_000, 0.2, "v1", 1, 0, 0, 0);
     assertThat(samples()).isEqualTo(1);
-    tick("r2", T0 + 3 * WINDOW);
-    assertThat(samples()).as("r1 not written twice at close; r2's negative at once").isEqualTo(2);
+    tick("r3", T0 + 3 * WINDOW);
+    assertThat(samples())
+        .as("r1 not written twice at close; r2 closed as a negative, r3's negative at once")
+        .isEqualTo(3);
   }
 
   @Test
