@@ -440,13 +440,28 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
     }
   }
 
+  /** Per model: the complete time last seen by {@link #serveOverdue}, and since when. */
+  private record Stall(long complete, long since) {}
+
+  private final Map<String, Stall> stalls = new java.util.HashMap<>();
+
   /**
-   * Serves the reads that have waited {@code compensation.alignment.max.wait.ms} by {@code now}.
+   * Serves the reads that have waited {@code compensation.alignment.max.wait.ms} by {@code now}
+   * while their model's alignment stood still: a task that has stopped (a crash, a long rebalance)
+   * holds reads back no longer than that, one that is only behind (a backlog) holds them back until
+   * it catches up.
    */
   void serveOverdue(long now) {
     lock.lock();
     try {
-      List.copyOf(reads.keySet()).forEach(m -> release(m, now));
+      for (String modelId : List.copyOf(reads.keySet())) {
+        long complete = alignment.complete(modelId);
+        Stall stall = stalls.get(modelId);
+        if (stall == null || stall.complete() != complete) {
+          stalls.put(modelId, new Stall(complete, now));
+        }
+        release(modelId, now);
+      }
     } finally {
       lock.unlock();
     }
@@ -508,7 +523,8 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
                   || alignment.complete(modelId) >= time - settings.alignmentToleranceMs());
       boolean overdue =
           now != Long.MIN_VALUE
-              && now - read.getValue().deferredAt() >= settings.alignmentMaxWaitMs();
+              && now - Math.max(read.getValue().deferredAt(), stalls.get(modelId).since())
+                  >= settings.alignmentMaxWaitMs();
       if (!aligned && !overdue) {
         return;
       }

@@ -374,9 +374,11 @@ public final class HindsightConfig extends AbstractConfig {
               5_000L,
               atLeast(0),
               MEDIUM,
-              "Wall-clock time a prediction waits at most for the replica (see"
-                  + " compensation.alignment.tolerance.ms); then it is compensated from what the"
-                  + " replica holds (counted), so a stalled task never stalls the others.")
+              "Wall-clock time a prediction waits for the replica (see"
+                  + " compensation.alignment.tolerance.ms) while the replica's alignment stands"
+                  + " still; then it is compensated from what the replica holds (counted), so a"
+                  + " stopped task never stalls the others. A task that is only behind (a backlog)"
+                  + " is waited for.")
           .define(
               COMPENSATION_IMPLICIT_NEGATIVES,
               Type.BOOLEAN,

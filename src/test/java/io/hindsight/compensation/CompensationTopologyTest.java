@@ -42,6 +42,9 @@ class CompensationTopologyTest {
   private TestOutputTopic<byte[], byte[]> deadLetters;
   private TestOutputTopic<byte[], byte[]> samplesTopic;
 
+  /** How many compensation tasks the topology is told of; the driver runs task 0 alone. */
+  private int tasks = 1;
+
   @AfterEach
   void close() {
     if (driver != null) {
@@ -67,7 +70,7 @@ class CompensationTopologyTest {
     values.putAll(overrides);
     HindsightConfig config = HindsightConfig.load(null, Map.of(), values);
     app = new CompensationApp(config, new SimpleMeterRegistry());
-    app.provisioned(1);
+    app.provisioned(tasks);
     Properties props = new Properties();
     props.putAll(HindsightService.streamsSettings(config, app));
     driver = new TopologyTestDriver(app.topology(), props);
@@ -194,7 +197,8 @@ class CompensationTopologyTest {
     idle();
     assertThat(samples()).as("the idle outcomes input follows the predictions").isEqualTo(1);
     Compensation second = read(compensations.readValuesToList().get(1));
-    assertThat(second.evidence()).isZero(); // r2 read before r1's window closed
+    // r2 waited for r1's window, which ended before r2's time, as evaluate would
+    assertThat(second.evidence()).isPositive();
     predict("r3", T0 + 2 * WINDOW + 1, 0.9, "v1", 1, 0, 0, 0);
     Compensation third = read(compensations.readValue());
     assertThat(third.evidence()).isPositive();
@@ -291,6 +295,22 @@ class CompensationTopologyTest {
     assertThat(byId.get("q0").evidence()).as("r1's window closed after q0").isZero();
     assertThat(byId.get("q1").evidence()).as("r1's window closed before q1").isPositive();
     assertThat(byId.get("q1").compensatedScore()).isGreaterThan(0.2);
+  }
+
+  @Test
+  void shouldStopWaitingForATaskThatNeverSpeaksOnceTheAlignmentStoodStillForTheMaxWait()
+      throws Exception {
+    tasks = 2; // task 1 never runs here
+    start(Map.of());
+    predict("r1", T0, 0.3, "v1", 1, 0, 0, 0);
+    for (int ms = 0; ms < 4_500; ms += 500) {
+      driver.advanceWallClockTime(java.time.Duration.ofMillis(500));
+    }
+    assertThat(compensations.isEmpty()).as("waiting for task 1").isTrue();
+    for (int ms = 0; ms < 1_500; ms += 500) {
+      driver.advanceWallClockTime(java.time.Duration.ofMillis(500));
+    }
+    assertThat(read(compensations.readValue()).requestId()).isEqualTo("r1");
   }
 
   @Test
