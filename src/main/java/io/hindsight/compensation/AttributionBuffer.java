@@ -244,11 +244,11 @@ final class AttributionBuffer {
 
   /**
    * Event time through which replicas may apply this task's samples: every sample due by then has
-   * been handed on, and no prediction before it is still to be read (a partition is read in time
-   * order), so none of the task's reads would see a sample effective after the read.
+   * been handed on, and no prediction at or before it is still to be read (a partition is read in
+   * time order), so none of the task's reads would see a sample effective at or after the read.
    */
   long replicaThrough() {
-    return Math.min(closedUntil(), predictionsTime());
+    return Math.min(closedUntil(), predictionsTime() - 1);
   }
 
   /** Receives a sample whose window has closed, with the time it closed at. */

@@ -29,6 +29,9 @@ public final class CompensationApp implements StreamsApp {
   private final PredictionKeys keys;
   private volatile ErrorMemoryStore store;
   private volatile InputLag lag = InputLag.NONE;
+
+  /** Asks the cluster for the lag of partitions the consumers have not fetched yet. */
+  private org.apache.kafka.clients.admin.Admin admin;
   private volatile int inputPartitions;
 
   public CompensationApp(HindsightConfig config, MeterRegistry registry) {
@@ -70,8 +73,29 @@ public final class CompensationApp implements StreamsApp {
   }
 
   @Override
-  public void running(org.apache.kafka.streams.KafkaStreams streams) {
-    lag = InputLag.of(streams);
+  public synchronized void running(org.apache.kafka.streams.KafkaStreams streams) {
+    closeAdmin();
+    Map<String, Object> settings = new java.util.HashMap<>(config.kafkaOverrides());
+    settings.keySet().retainAll(org.apache.kafka.clients.admin.AdminClientConfig.configNames());
+    settings.put(
+        org.apache.kafka.clients.admin.AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+        config.getString(HindsightConfig.BOOTSTRAP_SERVERS));
+    admin = org.apache.kafka.clients.admin.Admin.create(settings);
+    lag =
+        InputLag.of(
+            streams, admin, config.getString(HindsightConfig.APPLICATION_ID) + "-" + NAME);
+  }
+
+  private void closeAdmin() {
+    if (admin != null) {
+      admin.close(java.time.Duration.ofSeconds(1));
+      admin = null;
+    }
+  }
+
+  @Override
+  public synchronized void close() {
+    closeAdmin();
   }
 
   @Override

@@ -112,6 +112,7 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
     task = context.taskId().partition();
     lastPredictionAt = context.currentSystemTimeMs();
     lastOutcomeAt = lastPredictionAt;
+    memory.claim(task);
     registerDeferred();
     context.schedule(
         Duration.ofMillis(settings.punctuateIntervalMs()),
@@ -302,6 +303,9 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
         earliestDeferred = DerivedIndex.time(it.next().key);
       }
     }
+    if (!served.isEmpty()) {
+      publishProgress(); // the reads served held every replica back
+    }
   }
 
   /** Registers every deferred prediction with the replica (a task that starts, or restarts). */
@@ -439,7 +443,12 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
    */
   private void publishProgress() {
     ReplicaProgress progress =
-        new ReplicaProgress(task, buffer.replicaThrough(), buffer.idle(), tasks);
+        new ReplicaProgress(
+            task,
+            buffer.replicaThrough(),
+            buffer.idle(),
+            tasks,
+            deferredCount > 0 ? earliestDeferred : Long.MAX_VALUE);
     if (!progress.equals(published)) {
       published = progress;
       publishedTo.clear();

@@ -71,7 +71,10 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
   private volatile boolean open;
   private volatile Consumer<Scored> servedListener = scored -> {};
   private volatile Consumer<Sample> appliedListener = sample -> {};
-  private final ReplicaAlignment alignment = new ReplicaAlignment();
+  private final ReplicaAlignment alignment = new ReplicaAlignment(this::earliestRead);
+
+  /** The tasks running here, which register their reads with this replica. */
+  private final java.util.Set<Integer> localTasks = new java.util.HashSet<>();
 
   private static final class Replica {
     final String modelId;
@@ -376,6 +379,10 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
   /** Per model: reads waiting for the replica to reach their time. */
   private final Map<String, java.util.TreeMap<ReadKey, Read>> reads = new java.util.HashMap<>();
 
+  /** The same reads per model and task, for {@link #earliestRead}. */
+  private final Map<String, Map<Integer, java.util.TreeSet<ReadKey>>> readsByTask =
+      new java.util.HashMap<>();
+
   /** Features of predictions this replica scored, until their pending samples take them. */
   private final Map<String, double[]> localFeatures = new java.util.HashMap<>();
 
@@ -422,18 +429,39 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
           .put(
               new ReadKey(prediction.timestamp(), task, prediction.requestId()),
               new Read(task, prediction, deferredAt, ownProgress));
+      readsByTask
+          .computeIfAbsent(prediction.modelId(), m -> new java.util.HashMap<>())
+          .computeIfAbsent(task, t -> new java.util.TreeSet<>())
+          .add(new ReadKey(prediction.timestamp(), task, prediction.requestId()));
+      alignment.refresh(prediction.modelId());
       release(prediction.modelId(), Long.MIN_VALUE);
     } finally {
       lock.unlock();
     }
   }
 
-  /** Forgets a local task's reads (the task closed; it registers them again when it reopens). */
+  /** A task that runs here from now on; it registers its deferred reads next. */
+  void claim(int task) {
+    lock.lock();
+    try {
+      localTasks.add(task);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Forgets a local task's reads (the task closed; it registers them again when it reopens, here or
+   * elsewhere): the task's published progress holds the replica back from then on.
+   */
   void unregister(int task) {
     lock.lock();
     try {
+      localTasks.remove(task);
       reads.values().forEach(waiting -> waiting.values().removeIf(r -> r.task() == task));
+      readsByTask.values().forEach(byTask -> byTask.remove(task));
       served.remove(task);
+      alignment.refresh();
       List.copyOf(reads.keySet()).forEach(m -> release(m, Long.MIN_VALUE));
     } finally {
       lock.unlock();
@@ -529,6 +557,8 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
         return;
       }
       waiting.pollFirstEntry();
+      readsByTask.get(modelId).get(read.getKey().task()).remove(read.getKey());
+      alignment.refresh(modelId); // the task's next read, if any, holds the replica back now
       Sample p = read.getValue().prediction();
       Optional<Scored> scored =
           scoreLocked(
@@ -547,6 +577,17 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
               localFeatures.put(
                   p.memoryName() + '\u0000' + p.requestId(), done.scores().features()));
     }
+  }
+
+  /** See {@link ReplicaAlignment.LocalReads}; called with the lock held. */
+  private java.util.OptionalLong earliestRead(String modelId, int task) {
+    if (!localTasks.contains(task)) {
+      return java.util.OptionalLong.empty();
+    }
+    java.util.TreeSet<ReadKey> waiting =
+        readsByTask.getOrDefault(modelId, Map.of()).get(task);
+    return java.util.OptionalLong.of(
+        waiting == null || waiting.isEmpty() ? Long.MAX_VALUE : waiting.first().time());
   }
 
   /** Models this replica has memories or progress for. */

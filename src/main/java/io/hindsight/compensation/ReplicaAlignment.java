@@ -23,7 +23,7 @@ import java.util.TreeMap;
  * thread-safe; {@link ErrorMemoryStore} guards it.
  */
 final class ReplicaAlignment {
-  private static final int FORMAT = 3;
+  private static final int FORMAT = 4;
 
   /**
    * A held sample; {@code blendOnly} for features that came after their sample was applied, {@code
@@ -66,7 +66,7 @@ final class ReplicaAlignment {
     /** Held samples waiting for their features, by {@link Held#id}. */
     final Map<String, Key> pending = new HashMap<>();
 
-    void recompute() {
+    void recompute(String modelId, LocalReads local) {
       for (int task = 0; task < tasks; task++) {
         if (!sources.containsKey(task)) {
           return;
@@ -74,20 +74,57 @@ final class ReplicaAlignment {
       }
       long slowest = Long.MAX_VALUE;
       long fastest = Long.MIN_VALUE;
+      long deferred = Long.MAX_VALUE;
       for (ReplicaProgress p : sources.values()) {
         fastest = Math.max(fastest, p.through());
         if (!p.idle()) {
           slowest = Math.min(slowest, p.through());
         }
+        // A task run here holds the replica back by the reads it has registered here, which are
+        // newer than what it has published; another's by what it published.
+        long from = local.earliestRead(modelId, p.source()).orElse(p.deferredFrom());
+        if (from != Long.MAX_VALUE) {
+          deferred = Math.min(deferred, from - 1);
+        }
       }
       // Idle tasks publish nothing new: with every task idle, all that was published is complete.
-      long candidate = slowest == Long.MAX_VALUE ? fastest : slowest;
+      long candidate = Math.min(slowest == Long.MAX_VALUE ? fastest : slowest, deferred);
       complete = Math.max(complete, candidate);
     }
   }
 
+  /** The reads registered with this replica by the tasks it runs. */
+  interface LocalReads {
+    /**
+     * The time of the task's earliest read of the model registered here ({@link Long#MAX_VALUE}
+     * for none), or empty when the task does not run here.
+     */
+    java.util.OptionalLong earliestRead(String modelId, int task);
+  }
+
   private final Map<String, Model> models = new HashMap<>();
+  private final LocalReads local;
   private long lateSamples;
+
+  ReplicaAlignment(LocalReads local) {
+    this.local = local;
+  }
+
+  ReplicaAlignment() {
+    this((modelId, task) -> java.util.OptionalLong.empty());
+  }
+
+  /** Recomputes the complete times after this replica's local reads changed. */
+  void refresh() {
+    models.forEach((modelId, model) -> model.recompute(modelId, local));
+  }
+
+  void refresh(String modelId) {
+    Model model = models.get(modelId);
+    if (model != null) {
+      model.recompute(modelId, local);
+    }
+  }
 
   /** Whether any task has published progress for this model; until then nothing is held back. */
   boolean aligned(String modelId) {
@@ -146,9 +183,14 @@ final class ReplicaAlignment {
         previous == null ? progress.through() : Math.max(previous.through(), progress.through());
     model.sources.put(
         progress.source(),
-        new ReplicaProgress(progress.source(), through, progress.idle(), progress.tasks()));
+        new ReplicaProgress(
+            progress.source(),
+            through,
+            progress.idle(),
+            progress.tasks(),
+            progress.deferredFrom()));
     model.tasks = Math.max(model.tasks, progress.tasks());
-    model.recompute();
+    model.recompute(modelId, local);
   }
 
   /** The earliest held sample whose time every task has published through, or null. */
@@ -209,6 +251,7 @@ final class ReplicaAlignment {
         out.writeInt(p.source());
         out.writeLong(p.through());
         out.writeBoolean(p.idle());
+        out.writeLong(p.deferredFrom());
       }
       out.writeInt(model.held.size());
       for (Map.Entry<Key, Held> held : model.held.entrySet()) {
@@ -224,7 +267,7 @@ final class ReplicaAlignment {
 
   void load(DataInputStream in) throws IOException {
     int format = in.readInt();
-    if (format != FORMAT && format != 2) {
+    if (format < 2 || format > FORMAT) {
       throw new IOException("Unknown alignment format " + format);
     }
     models.clear();
@@ -238,7 +281,12 @@ final class ReplicaAlignment {
       int sources = in.readInt();
       for (int s = 0; s < sources; s++) {
         ReplicaProgress p =
-            new ReplicaProgress(in.readInt(), in.readLong(), in.readBoolean(), model.tasks);
+            new ReplicaProgress(
+                in.readInt(),
+                in.readLong(),
+                in.readBoolean(),
+                model.tasks,
+                format >= 4 ? in.readLong() : Long.MAX_VALUE);
         model.sources.put(p.source(), p);
       }
       int held = in.readInt();

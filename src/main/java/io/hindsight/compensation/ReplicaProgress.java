@@ -4,18 +4,24 @@ import java.nio.ByteBuffer;
 
 /**
  * A task's word on the labelled-samples topic that it has published every sample of a model whose
- * effective time is at or before {@code through}, and has no prediction before it left to read
- * (see {@link AttributionBuffer#replicaThrough}): records of one model share a partition, so every
- * replica reads this after those samples. {@code idle} says both of the task's inputs are idle, so
- * replicas stop waiting for it. {@code tasks} is how many tasks publish (the joined inputs'
+ * effective time is at or before {@code through}, and has no prediction at or before it left to
+ * read (see {@link AttributionBuffer#replicaThrough}): records of one model share a partition, so
+ * every replica reads this after those samples. {@code idle} says both of the task's inputs are
+ * idle, so replicas stop waiting for it. {@code tasks} is how many tasks publish (the joined inputs'
  * partitions), so that a replica waits also for a task that has not spoken yet; 0 when unknown.
- * Binary: a format byte no sample starts with, the source task's partition, the time, the flag, the
- * task count (absent in the first format).
+ * {@code deferredFrom} is the time of the task's earliest prediction still waiting for a replica
+ * (none: {@link Long#MAX_VALUE}): a replica that takes the task over reads it again, so no replica
+ * applies samples due at or after it. Binary: a format byte no sample starts with, then the fields
+ * (the first format ends after {@code idle}).
  */
-record ReplicaProgress(int source, long through, boolean idle, int tasks) {
+record ReplicaProgress(int source, long through, boolean idle, int tasks, long deferredFrom) {
   static final byte FORMAT = (byte) 'P';
   private static final int FIRST_SIZE = 1 + Integer.BYTES + Long.BYTES + 1;
-  private static final int SIZE = FIRST_SIZE + Integer.BYTES;
+  private static final int SIZE = FIRST_SIZE + Integer.BYTES + Long.BYTES;
+
+  ReplicaProgress(int source, long through, boolean idle, int tasks) {
+    this(source, through, idle, tasks, Long.MAX_VALUE);
+  }
 
   byte[] encode() {
     return ByteBuffer.allocate(SIZE)
@@ -24,6 +30,7 @@ record ReplicaProgress(int source, long through, boolean idle, int tasks) {
         .putLong(through)
         .put((byte) (idle ? 1 : 0))
         .putInt(tasks)
+        .putLong(deferredFrom)
         .array();
   }
 
@@ -36,10 +43,11 @@ record ReplicaProgress(int source, long through, boolean idle, int tasks) {
     if (buffer.get() != FORMAT) {
       throw new IllegalArgumentException("Not a progress record");
     }
-    return new ReplicaProgress(
-        buffer.getInt(),
-        buffer.getLong(),
-        buffer.get() == 1,
-        buffer.remaining() >= Integer.BYTES ? buffer.getInt() : 0);
+    int source = buffer.getInt();
+    long through = buffer.getLong();
+    boolean idle = buffer.get() == 1;
+    return buffer.hasRemaining()
+        ? new ReplicaProgress(source, through, idle, buffer.getInt(), buffer.getLong())
+        : new ReplicaProgress(source, through, idle, 0);
   }
 }

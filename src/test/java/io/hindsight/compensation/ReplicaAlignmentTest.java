@@ -57,6 +57,27 @@ class ReplicaAlignmentTest {
   }
 
   @Test
+  void aReadStillDeferredHoldsEveryReplicaBackUntilItIsServed() {
+    ReplicaAlignment alignment = new ReplicaAlignment();
+    alignment.progress(MODEL, new ReplicaProgress(0, 1_000, false, 1, 600));
+
+    assertEquals(599, alignment.complete(MODEL), "a replica taking the task over reads 600 again");
+  }
+
+  @Test
+  void aTaskRunHereHoldsItsReplicaBackByTheReadsRegisteredHere() {
+    long[] earliest = {800};
+    ReplicaAlignment alignment =
+        new ReplicaAlignment((model, task) -> java.util.OptionalLong.of(earliest[0]));
+    alignment.progress(MODEL, new ReplicaProgress(0, 1_000, false, 1, 600));
+    assertEquals(799, alignment.complete(MODEL), "600 was served here, not yet published");
+
+    earliest[0] = Long.MAX_VALUE;
+    alignment.refresh(MODEL);
+    assertEquals(1_000, alignment.complete(MODEL));
+  }
+
+  @Test
   void theTaskCountSurvivesASaveAndLoad() throws Exception {
     ReplicaAlignment alignment = new ReplicaAlignment();
     alignment.progress(MODEL, new ReplicaProgress(0, 1_000, false, 2));
