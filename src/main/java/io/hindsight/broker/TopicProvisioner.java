@@ -13,8 +13,10 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,9 +52,22 @@ public final class TopicProvisioner {
           missing.add(newTopic(topic));
         }
       }
-      if (!missing.isEmpty()) {
-        admin.createTopics(missing).all().get();
-        log.info("Created topics {}", missing.stream().map(NewTopic::name).toList());
+      List<String> created = new ArrayList<>();
+      for (Map.Entry<String, KafkaFuture<Void>> creation :
+          admin.createTopics(missing).values().entrySet()) {
+        try {
+          creation.getValue().get();
+          created.add(creation.getKey());
+        } catch (ExecutionException e) {
+          // Another instance of the application, starting at the same moment, created it first;
+          // its configuration is checked below like any existing topic's.
+          if (!(e.getCause() instanceof TopicExistsException)) {
+            throw e;
+          }
+        }
+      }
+      if (!created.isEmpty()) {
+        log.info("Created topics {}", created);
       }
       return checkCompatibleOnceKnown(admin);
     } catch (InterruptedException e) {

@@ -123,6 +123,32 @@ final class ChildJvm implements AutoCloseable {
     return process.isAlive();
   }
 
+  /** The exit status, or -1 while it runs. */
+  int exitStatus() {
+    return process.isAlive() ? -1 : process.exitValue();
+  }
+
+  /** SIGKILL: no shutdown hook runs, nothing is flushed or committed; waits until it is gone. */
+  void kill() throws InterruptedException {
+    process.destroyForcibly().waitFor();
+  }
+
+  /** SIGSTOP or SIGCONT: the process freezes or resumes, its sockets open, its timers stopped. */
+  void signal(String name) throws InterruptedException {
+    try {
+      int status =
+          new ProcessBuilder("kill", "-" + name, Long.toString(process.pid()))
+              .inheritIO()
+              .start()
+              .waitFor();
+      if (status != 0) {
+        throw new IllegalStateException("kill -" + name + " " + process.pid() + ": " + status);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   /** Resident set size from /proc (Linux); -1 elsewhere. */
   long residentBytes() {
     try {

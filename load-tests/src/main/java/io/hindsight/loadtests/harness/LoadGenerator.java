@@ -17,6 +17,7 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongConsumer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 
 /**
  * Sends a scenario's traffic open loop: every event has an intended send time fixed in advance by
@@ -65,6 +66,14 @@ final class LoadGenerator {
   final AtomicLong turns = new AtomicLong();
   final AtomicLong bad = new AtomicLong();
   final AtomicLong maxLagMicros = new AtomicLong();
+
+  /** Records the producer gave up on: with any, what reached the topics is not what was sent. */
+  final AtomicLong sendFailures = new AtomicLong();
+
+  /** Request ids of the outcomes sent (the fault verifier accounts for each). */
+  final Set<String> outcomeIds = ConcurrentHashMap.newKeySet();
+
+  private volatile long stopAtNanos = Long.MAX_VALUE;
   final ConcurrentMap<String, LongAdder> badByKind = new ConcurrentHashMap<>();
 
   /** Normalized failing utterance → epoch ms of the turn that completed its rule's evidence. */
@@ -98,14 +107,15 @@ final class LoadGenerator {
    * to the producer. Events scheduled past the end (late outcomes, rephrases) are not sent.
    */
   void run(Scenario shape, long startNanos, Window window, boolean withProbes) {
-    long end = startNanos + shape.durationS() * 1_000_000_000L;
+    long planned = startNanos + shape.durationS() * 1_000_000_000L;
     long nextPrediction = startNanos;
     long nextSession = shape.hasInteractions() ? startNanos : Long.MAX_VALUE;
     long nextProbe =
         withProbes && shape.probeIntervalMs() > 0 ? startNanos + 1_000_000_000L : Long.MAX_VALUE;
-    long lastProbeStart = end - (shape.attributionWindowMs() + 3000) * 1_000_000L;
+    long lastProbeStart = planned - (shape.attributionWindowMs() + 3000) * 1_000_000L;
     scheduled.clear();
     while (true) {
+      long end = Math.min(planned, stopAtNanos);
       long due = Math.min(Math.min(nextPrediction, nextSession), nextProbe);
       Scheduled first = scheduled.peek();
       if (first != null && first.atNanos < due) {
@@ -139,6 +149,11 @@ final class LoadGenerator {
         nextProbe += (long) (shape.probeIntervalMs() * 1e6 * (0.5 + probeTiming.nextDouble()));
       }
     }
+  }
+
+  /** Ends a {@link #run} in progress (from another thread) at {@code nanos} on the load clock. */
+  void stopAt(long nanos) {
+    stopAtNanos = nanos;
   }
 
   private void prediction(Scenario shape, long intended, double secondsIn, Window window) {
@@ -178,6 +193,7 @@ final class LoadGenerator {
           intended + delayMs * 1_000_000L,
           at -> {
             send(topics.outcomes().name(), id, ts + delayMs, outcomeJson(id, ts + delayMs, 1));
+            outcomeIds.add(id);
             outcomes.incrementAndGet();
           });
     }
@@ -303,7 +319,8 @@ final class LoadGenerator {
         value[prefix.length + 2] = '"';
         value[prefix.length + 3] = '}';
         producer.send(
-            new ProducerRecord<>(topics.predictions().name(), null, ts, key.getBytes(UTF8), value));
+            new ProducerRecord<>(topics.predictions().name(), null, ts, key.getBytes(UTF8), value),
+            this::sent);
       }
       case "predictions/timestamp-negative" ->
           send(
@@ -337,7 +354,14 @@ final class LoadGenerator {
   }
 
   private void send(String topic, String key, long ts, String json) {
-    producer.send(new ProducerRecord<>(topic, null, ts, key.getBytes(UTF8), json.getBytes(UTF8)));
+    producer.send(
+        new ProducerRecord<>(topic, null, ts, key.getBytes(UTF8), json.getBytes(UTF8)), this::sent);
+  }
+
+  private void sent(RecordMetadata metadata, Exception failure) {
+    if (failure != null) {
+      sendFailures.incrementAndGet();
+    }
   }
 
   static String predictionJson(

@@ -44,7 +44,11 @@ public final class LoadTest {
   public static void main(String[] args) throws Exception {
     Path result = run(args, System.out);
     System.out.println("result: " + result.toAbsolutePath());
-    System.exit(0);
+    List<String> failures = Report.failures(result);
+    if (!failures.isEmpty()) {
+      System.out.println("FAILED: " + String.join("; ", failures));
+    }
+    System.exit(failures.isEmpty() ? 0 : 1);
   }
 
   /** Runs a load test as the command line says and returns the result file. */
@@ -67,6 +71,9 @@ public final class LoadTest {
     result.put("machine", Report.machine());
     result.put("guarantee", scenario.guarantee());
     result.put("scenario_settings", scenarioFigures(scenario));
+    if (options.faults != null) {
+      return faults(scenario, started, loadStart, workDir, result);
+    }
     ChildJvm broker = null;
     try {
       String bootstrap = options.bootstrapServers;
@@ -114,6 +121,46 @@ public final class LoadTest {
     }
     if (!options.keepWorkDir) {
       deleteQuietly(workDir);
+    }
+    return file;
+  }
+
+  /**
+   * The fault-injection run ({@code --faults}): see {@link FaultRun}. The result file lists every
+   * failure of the verification under {@code failures}; a run that could not finish is one.
+   */
+  private Path faults(
+      Scenario scenario, Instant started, String loadStart, Path workDir, Map<String, Object> result)
+      throws Exception {
+    if (options.bootstrapServers != null) {
+      throw new IllegalArgumentException("--faults restarts its own broker: no --bootstrap-servers");
+    }
+    FaultPlan plan =
+        FaultPlan.parse(
+            options.faults, options.faultSeed, options.faultGapMs[0], options.faultGapMs[1], 2);
+    List<String> failures = new ArrayList<>();
+    try {
+      new FaultRun(scenario, plan, options.quietSeconds, options.classpaths, workDir, out)
+          .run(result, failures);
+    } catch (Exception e) {
+      failures.add("the run did not finish: " + e);
+      e.printStackTrace(out);
+    }
+    result.put("verdict", failures.isEmpty() ? "passed" : "failed");
+    result.put("failures", failures);
+    result.put("load_average", loadStart + " → " + Report.loadAverage());
+    result.put("elapsed_seconds", Duration.between(started, Instant.now()).toSeconds());
+    Path file =
+        options.resultsDir.resolve(
+            scenario.name() + "-faults-" + scenario.guarantee() + "-" + FILE_DATE.format(started)
+                + ".json");
+    Report.writeJson(result, file);
+    out.printf("faults: %s, %s%n", result.get("verdict"), failures);
+    // Kept when the run failed: the instances' and the broker's logs are the diagnosis.
+    if (!options.keepWorkDir && failures.isEmpty()) {
+      deleteQuietly(workDir);
+    } else {
+      out.println("logs kept in " + workDir);
     }
     return file;
   }
@@ -378,7 +425,7 @@ public final class LoadTest {
     return args;
   }
 
-  private static Map<String, Object> scenarioFigures(Scenario s) {
+  static Map<String, Object> scenarioFigures(Scenario s) {
     Map<String, Object> figures = new LinkedHashMap<>();
     figures.put("rate", s.rate());
     figures.put("duration_s", s.durationS());
@@ -443,6 +490,10 @@ public final class LoadTest {
     boolean baseline = true;
     boolean keepWorkDir;
     boolean startTogether;
+    String faults;
+    long faultSeed = 1;
+    long[] faultGapMs = {5_000, 20_000};
+    int quietSeconds = 15;
     long objectiveP99Ms = 250;
     int stepSeconds = 30;
     int primeSeconds = 20;
@@ -478,6 +529,14 @@ public final class LoadTest {
           case "--no-baseline" -> o.baseline = false;
           case "--keep-work-dir" -> o.keepWorkDir = true;
           case "--start-together" -> o.startTogether = true;
+          case "--faults" -> o.faults = args[++i];
+          case "--fault-seed" -> o.faultSeed = Long.parseLong(args[++i]);
+          case "--fault-gap-seconds" -> {
+            String[] range = args[++i].split(":");
+            o.faultGapMs =
+                new long[] {Long.parseLong(range[0]) * 1000, Long.parseLong(range[1]) * 1000};
+          }
+          case "--quiet-seconds" -> o.quietSeconds = Integer.parseInt(args[++i]);
           case "--scenarios" -> o.scenariosDir = Path.of(args[++i]);
           case "--results" -> o.resultsDir = Path.of(args[++i]);
           case "--readme" -> {
@@ -521,6 +580,8 @@ public final class LoadTest {
             + " [--duration S] [--rate N] [--saturation [--start-rate N] [--step-seconds S]"
             + " [--objective-p99-ms MS] [--max-steps N] [--refine-steps N]] [--no-baseline]"
             + " [--start-together] [--results DIR]"
+            + " [--faults kill=N,restart=N,broker=N,pause=N,delete=N [--fault-seed N]"
+            + " [--fault-gap-seconds MIN:MAX] [--quiet-seconds S]]"
             + " [--readme FILE|none]"
             + " [--service-jar JAR] [--set key=value]...";
   }

@@ -40,6 +40,10 @@ final class OutputObserver implements Runnable {
   private volatile boolean stopped;
 
   final AtomicLong compensations = new AtomicLong();
+
+  /** Every prediction numbered below this has its compensation (no gap before it). */
+  volatile long compensatedPrefix;
+
   final AtomicLong duplicates = new AtomicLong();
   final AtomicLong deadLetteredBad = new AtomicLong();
   final AtomicLong deadLetteredOther = new AtomicLong();
@@ -104,6 +108,7 @@ final class OutputObserver implements Runnable {
             deadLetter(record);
           }
         }
+        compensatedPrefix = seen.nextClearBit((int) compensatedPrefix);
       }
     }
   }

@@ -73,6 +73,13 @@ final class Report {
     }
   }
 
+  /** The {@code failures} a result file lists (a fault run's verification); none for others. */
+  static List<String> failures(Path file) throws IOException {
+    List<String> failures = new ArrayList<>();
+    new ObjectMapper().readTree(file.toFile()).path("failures").forEach(f -> failures.add(f.asText()));
+    return failures;
+  }
+
   static void writeJson(Map<String, Object> result, Path file) {
     try {
       Files.createDirectories(file.getParent());

@@ -53,7 +53,34 @@ final class ServiceUnderTest implements AutoCloseable {
       Classpaths classpaths,
       Path workDir)
       throws InterruptedException {
-    Path stateDir = workDir.resolve(prefix + "state");
+    return start(
+        kind,
+        kind.label,
+        workDir.resolve(prefix + "state"),
+        bootstrapServers,
+        prefix,
+        scenario,
+        withRewrites,
+        classpaths,
+        workDir);
+  }
+
+  /**
+   * One instance of an application (several share {@code prefix}, hence the application id and
+   * the work), with its own state directory; {@code name} names its log, so that a restarted
+   * instance keeps its state but not its predecessor's log.
+   */
+  static ServiceUnderTest start(
+      Kind kind,
+      String name,
+      Path stateDir,
+      String bootstrapServers,
+      String prefix,
+      Scenario scenario,
+      boolean withRewrites,
+      Classpaths classpaths,
+      Path workDir)
+      throws InterruptedException {
     Map<String, String> settings = new LinkedHashMap<>(scenario.settings());
     settings.put("topic.prefix", prefix);
     settings.put("application.id", prefix + "app");
@@ -86,23 +113,41 @@ final class ServiceUnderTest implements AutoCloseable {
     jvmArgs.add("-Xmx" + scenario.serviceHeap());
     jvmArgs.add("-Xms" + scenario.serviceHeap());
     jvmArgs.addAll(scenario.jvmOptionList());
-    ChildJvm jvm = ChildJvm.start(kind.label, jvmArgs, classpath, main, args, workDir);
+    ChildJvm jvm = ChildJvm.start(name, jvmArgs, classpath, main, args, workDir);
     try {
       String http = jvm.await("http", Duration.ofMinutes(3));
-      long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
-      while (!PrometheusText.ready(http)) {
-        if (System.nanoTime() > deadline || !jvm.isAlive()) {
-          throw new IllegalStateException(kind.label + " never became ready; see " + jvm.log());
-        }
-        // The service only answers readiness over HTTP; a few polls a second suffice for a
-        // start-up of seconds.
-        Thread.sleep(200);
-      }
-      return new ServiceUnderTest(kind, prefix, http, jvm, stateDir);
+      ServiceUnderTest service = new ServiceUnderTest(kind, prefix, http, jvm, stateDir);
+      service.awaitReady(Duration.ofMinutes(3));
+      return service;
     } catch (RuntimeException | InterruptedException e) {
       jvm.close();
       throw e;
     }
+  }
+
+  /** Waits until {@code /health/ready} answers 200; fails if the process exits first. */
+  void awaitReady(Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!PrometheusText.ready(http)) {
+      if (System.nanoTime() > deadline || !jvm.isAlive()) {
+        throw new IllegalStateException(kind.label + " never became ready; see " + jvm.log());
+      }
+      // The service only answers readiness over HTTP; a few polls a second suffice for a
+      // start-up of seconds.
+      Thread.sleep(200);
+    }
+  }
+
+  boolean isReady() {
+    return jvm.isAlive() && PrometheusText.ready(http);
+  }
+
+  ChildJvm jvm() {
+    return jvm;
+  }
+
+  Path stateDir() {
+    return stateDir;
   }
 
   /** Scrapes once, keeping the largest heap and resident size seen (the progress line calls it). */
