@@ -53,6 +53,7 @@ public final class HindsightConfig extends AbstractConfig {
   public static final String HTTP_MAX_CONNECTIONS = "http.max.connections";
   public static final String HTTP_MAX_CONCURRENT_REQUESTS = "http.max.concurrent.requests";
   public static final String HTTP_MAX_REQUEST_BYTES = "http.max.request.bytes";
+  public static final String HTTP_MAX_QUEUED_REQUESTS = "http.max.queued.requests";
   public static final String HTTP_RETRY_AFTER_SECONDS = "http.retry.after.seconds";
   public static final String TOPIC_PREFIX = "topic.prefix";
   public static final String TOPIC_PARTITIONS = "topic.partitions";
@@ -293,8 +294,9 @@ public final class HindsightConfig extends AbstractConfig {
               64,
               between(1, 100_000),
               MEDIUM,
-              "Lookups (/compensate, /rewrite) in flight at once; one more is answered 503 with"
-                  + " Retry-After at once, never queued. /metrics and /health are not counted.")
+              "Lookups (/compensate, /rewrite) in flight at once, bodies being read included; one"
+                  + " more is answered 503 with Retry-After at once. /metrics and /health are not"
+                  + " counted.")
           .define(
               HTTP_MAX_REQUEST_BYTES,
               Type.INT,
@@ -303,6 +305,14 @@ public final class HindsightConfig extends AbstractConfig {
               MEDIUM,
               "Largest request body accepted; a larger one is answered 413 without being read"
                   + " (a declared Content-Length at once, a chunked body when it passes the bound).")
+          .define(
+              HTTP_MAX_QUEUED_REQUESTS,
+              Type.INT,
+              64,
+              between(0, 1_000_000),
+              MEDIUM,
+              "Requests waiting for an HTTP thread (the CPU is saturated) beyond which a lookup is"
+                  + " answered 503 with Retry-After at once instead of late.")
           .define(
               HTTP_RETRY_AFTER_SECONDS,
               Type.INT,

@@ -30,7 +30,8 @@ import org.slf4j.LoggerFactory;
  * The HTTP endpoint: {@code /metrics} (Prometheus text), {@code /health/live}, {@code
  * /health/ready}, plus the lookups the loops register, on Jetty's core handler API (no servlets).
  * Lookups are bounded: a body over {@link Settings#maxRequestBytes()} gets 413 unread, a lookup
- * beyond {@link Settings#maxConcurrentRequests()} in flight gets 503 with {@code Retry-After} at
+ * beyond {@link Settings#maxConcurrentRequests()} in flight, or one that finds over {@link
+ * Settings#maxQueuedRequests()} requests waiting for a thread, gets 503 with {@code Retry-After} at
  * once; operations routes are never refused, so health stays answerable under a flood. Every error
  * is JSON {@code {error, reason}}. Thread-safe; {@link #close()} is idempotent.
  */
@@ -69,6 +70,7 @@ public final class OperationsServer implements AutoCloseable {
       int maxConnections,
       int maxConcurrentRequests,
       int maxRequestBytes,
+      int maxQueuedRequests,
       int retryAfterSeconds) {
     public static Settings from(HindsightConfig config) {
       return new Settings(
@@ -78,6 +80,7 @@ public final class OperationsServer implements AutoCloseable {
           config.getInt(HindsightConfig.HTTP_MAX_CONNECTIONS),
           config.getInt(HindsightConfig.HTTP_MAX_CONCURRENT_REQUESTS),
           config.getInt(HindsightConfig.HTTP_MAX_REQUEST_BYTES),
+          config.getInt(HindsightConfig.HTTP_MAX_QUEUED_REQUESTS),
           config.getInt(HindsightConfig.HTTP_RETRY_AFTER_SECONDS));
     }
   }
@@ -88,6 +91,7 @@ public final class OperationsServer implements AutoCloseable {
   private final Server server;
   private final ServerConnector connector;
   private final Semaphore permits;
+  private final QueuedThreadPool threads;
   private final HttpField retryAfter;
   private final Map<String, Entry> routes = new ConcurrentHashMap<>();
   private boolean closed;
@@ -100,8 +104,7 @@ public final class OperationsServer implements AutoCloseable {
     // Jetty's job queue holds at most a job or two per connection, so the connection limit bounds
     // it (a bounded queue would make Jetty drop its own jobs); past the limit connections wait in
     // the kernel's accept backlog.
-    QueuedThreadPool threads =
-        new QueuedThreadPool(settings.threads(), Math.min(4, settings.threads()));
+    this.threads = new QueuedThreadPool(settings.threads(), Math.min(4, settings.threads()));
     threads.setName("hindsight-http");
     threads.setDaemon(true);
     this.server = new Server(threads);
@@ -173,7 +176,9 @@ public final class OperationsServer implements AutoCloseable {
       if (!entry.limited()) {
         return serve(entry.route(), request, response, cb);
       }
-      if (!permits.tryAcquire()) {
+      // Requests waiting for a thread are the sign of a saturated CPU (lookups compute, they do not
+      // block): refusing at once drains the queue, where serving late would only lengthen it.
+      if (threads.getQueueSize() > settings.maxQueuedRequests() || !permits.tryAcquire()) {
         response.getHeaders().put(retryAfter);
         return answer(
             response,
@@ -334,6 +339,11 @@ public final class OperationsServer implements AutoCloseable {
         .getNodeFactory()
         .textNode(String.valueOf(s))
         .toString();
+  }
+
+  /** Requests waiting for a server thread now. */
+  public int queuedRequests() {
+    return threads.getQueueSize();
   }
 
   public int port() {

@@ -14,28 +14,39 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /** The HTTP endpoint's bounds and error shapes, on a real server with a test route. */
 class OperationsServerTest {
   private static final int MAX_BYTES = 64 * 1024;
+  private static final int MAX_QUEUED = 4;
 
   private final PrometheusMeterRegistry registry =
       new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final HttpClient http = HttpClient.newHttpClient();
+  private final CountDownLatch release = new CountDownLatch(1);
   private OperationsServer server;
 
   private OperationsServer start(int maxConcurrent) {
     server =
         OperationsServer.start(
-            new OperationsServer.Settings("127.0.0.1", 0, 8, 64, maxConcurrent, MAX_BYTES, 2),
+            new OperationsServer.Settings(
+                "127.0.0.1", 0, 8, 64, maxConcurrent, MAX_BYTES, MAX_QUEUED, 2),
             registry,
             () -> true,
             () -> true);
     server.route(
         "/echo",
         (method, query, body) -> {
+          if ("wait".equals(query)) {
+            release.await(30, TimeUnit.SECONDS);
+          }
           if ("bad".equals(query)) {
             throw new IllegalArgumentException("query: not this");
           }
@@ -47,6 +58,7 @@ class OperationsServerTest {
 
   @AfterEach
   void stop() {
+    release.countDown();
     if (server != null) {
       server.close();
     }
@@ -169,6 +181,33 @@ class OperationsServerTest {
     assertThat(post("/echo", "application/json", "{}").statusCode())
         .as("the permit is back")
         .isEqualTo(200);
+  }
+
+  @Test
+  void shouldAnswer503ToLookupsThatFindTooManyWaitingForAThread() throws Exception {
+    start(64);
+    // More lookups than the pool has threads, each holding its thread: the rest wait in the queue.
+    List<CompletableFuture<HttpResponse<String>>> held = new ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      held.add(
+          http.sendAsync(
+              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/echo?wait"))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString()));
+    }
+    await("lookups waiting for a thread")
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> server.queuedRequests() > MAX_QUEUED);
+    release.countDown();
+    List<Integer> statuses = new ArrayList<>();
+    for (CompletableFuture<HttpResponse<String>> f : held) {
+      HttpResponse<String> response = f.get(30, TimeUnit.SECONDS);
+      statuses.add(response.statusCode());
+      if (response.statusCode() == 503) {
+        assertThat(response.body()).contains("\"reason\":\"saturated\"");
+      }
+    }
+    assertThat(statuses).contains(200, 503).containsOnly(200, 503);
   }
 
   @Test
