@@ -28,7 +28,10 @@ batch = dict(modelId=one["modelId"], modelVersion=one["modelVersion"],
              candidates=[cand(preds[i % len(preds)]) for i in range(100)])
 json.dump(batch, open(d + "/batch.json", "w"))
 PY
-until curl -sf "127.0.0.1:$port/metrics" | grep -E '^hindsight_memory_samples [1-9]' > /dev/null; do sleep 1; done
+# Measure once the replica has taken every sample (the count stops moving), not while it writes.
+samples() { curl -sf "127.0.0.1:$port/metrics" | awk '/^hindsight_memory_samples / {print $2}'; }
+last=-1; now=$(samples)
+until [ "$now" = "$last" ] && [ "${now%.*}" -gt 0 ]; do sleep 3; last=$now; now=$(samples); done
 echo "memory: $(curl -s "127.0.0.1:$port/metrics" | grep -E '^hindsight_memory_samples ')"
 echo "one:    $(curl -s -H 'Content-Type: application/json' --data-binary @"$dir/one.json" "127.0.0.1:$port/compensate")"
 url="http://127.0.0.1:$port"
