@@ -341,11 +341,6 @@ public final class OperationsServer implements AutoCloseable {
         .toString();
   }
 
-  /** Requests waiting for a server thread now. */
-  public int queuedRequests() {
-    return threads.getQueueSize();
-  }
-
   public int port() {
     return connector.getLocalPort();
   }
