@@ -45,3 +45,19 @@ else
   echo "== no batch form"
 fi
 run "GET /rewrite, 16 connections" -t1 -c16 -d"$duration" -s "$here/get.lua" "$url/rewrite?utterance=play%20some%20jazz"
+# A 100 MB body is refused unread: with curl's Expect: 100-continue, and without it (sent at once).
+head -c 100000000 /dev/zero > "$dir/100mb.bin"
+for expect in "Expect: 100-continue" "Expect:"; do
+  echo "== 100 MB body ($expect): $(curl -s -o /dev/null -w '%{http_code} in %{time_total} s' -H "$expect" \
+    -H 'Content-Type: application/json' --data-binary @"$dir/100mb.bin" "$url/compensate" || true)"
+done
+# A flood of 100-candidate batches on 512 connections; /health/live is timed meanwhile.
+BODY="$dir/batch.json" wrk -t1 -c512 -d10s -s "$here/post.lua" "$url/compensate" > "$dir/flood.txt" &
+flood=$!
+sleep 4
+for i in 1 2 3 4 5; do
+  echo "   /health/live during the flood: $(curl -s -o /dev/null -w '%{http_code} in %{time_total} s' "$url/health/live")"
+  sleep 1
+done
+wait $flood
+echo "== flood, 100 candidates, 512 connections (non2xx = 503s)"; tail -1 "$dir/flood.txt"
