@@ -111,11 +111,7 @@ public final class HindsightService implements AutoCloseable {
     }
     operations =
         OperationsServer.start(
-            config.getString(HindsightConfig.HTTP_HOST),
-            config.getInt(HindsightConfig.HTTP_PORT),
-            registry,
-            this::isLive,
-            this::isReady);
+            OperationsServer.Settings.from(config), registry, this::isLive, this::isReady);
     announce.accept("http: " + operations.address());
     for (StreamsApp app : apps) {
       app.bind(registry, operations);

@@ -1,13 +1,11 @@
 package io.hindsight.compensation;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.hindsight.RecordedTopology;
 import io.hindsight.StreamsApp;
 import io.hindsight.config.HindsightConfig;
 import io.hindsight.config.Topics;
 import io.hindsight.events.EventCodec;
 import io.hindsight.events.InvalidEventException;
-import io.hindsight.events.Prediction;
 import io.hindsight.http.OperationsServer;
 import io.hindsight.recovery.StateRebuilds;
 import io.micrometer.core.instrument.Gauge;
@@ -17,7 +15,10 @@ import java.util.Map;
 import java.util.Optional;
 import org.apache.kafka.streams.StreamsConfig;
 
-/** The compensation topology as a deployable app, with its {@code POST /compensate} lookup. */
+/**
+ * The compensation topology as a deployable app, with its {@code POST /compensate} lookup (one
+ * prediction or a batch, {@link CompensationLookup}).
+ */
 public final class CompensationApp implements StreamsApp {
   public static final String NAME = "compensation";
 
@@ -25,8 +26,7 @@ public final class CompensationApp implements StreamsApp {
   private final Topics topics;
   private final CompensationSettings settings;
   private final MeterRegistry registry;
-  private final EventCodec codec;
-  private final PredictionKeys keys;
+  private final CompensationLookup lookup;
   private volatile ErrorMemoryStore store;
   private volatile InputLag lag = InputLag.NONE;
 
@@ -38,12 +38,15 @@ public final class CompensationApp implements StreamsApp {
     this.config = config;
     this.topics = Topics.from(config);
     this.settings = CompensationSettings.from(config);
-    this.keys = new PredictionKeys(settings.featuresDimension());
     this.registry = registry;
-    this.codec =
-        new EventCodec(
-            config.getInt(HindsightConfig.VALIDATION_MAX_RECORD_BYTES),
-            config.getLong(HindsightConfig.VALIDATION_MAX_FUTURE_SKEW_MS),
+    this.lookup =
+        new CompensationLookup(
+            new EventCodec(
+                config.getInt(HindsightConfig.VALIDATION_MAX_RECORD_BYTES),
+                config.getLong(HindsightConfig.VALIDATION_MAX_FUTURE_SKEW_MS),
+                System::currentTimeMillis),
+            settings,
+            this::memory,
             System::currentTimeMillis);
   }
 
@@ -153,50 +156,17 @@ public final class CompensationApp implements StreamsApp {
     server.route("/compensate", (method, query, body) -> compensate(method, body));
   }
 
-  private OperationsServer.Response compensate(String method, byte[] body) throws Exception {
+  private OperationsServer.Response compensate(String method, byte[] body) {
     if (!method.equals("POST")) {
-      return OperationsServer.Response.json(405, "{\"error\":\"POST a prediction\"}");
+      return OperationsServer.Response.error(
+          405, "method-not-allowed", "POST a prediction, or {modelId, modelVersion, candidates}");
     }
-    Prediction prediction;
     try {
-      ObjectNode request = (ObjectNode) codec.parse(body);
-      request.putIfAbsent("requestId", request.textNode("lookup"));
-      request.putIfAbsent("timestamp", request.numberNode(System.currentTimeMillis()));
-      prediction = codec.prediction(EventCodec.JSON.writeValueAsBytes(request));
-    } catch (InvalidEventException e) {
       return OperationsServer.Response.json(
-          400,
-          "{\"error\":"
-              + EventCodec.JSON.getNodeFactory().textNode(e.getMessage())
-              + ",\"reason\":\""
-              + e.reason().code()
-              + "\"}");
+          200, lookup.answer(EventCodec.parseObject(body)).toString());
+    } catch (InvalidEventException e) {
+      return OperationsServer.Response.error(400, e.reason().code(), e.detail());
     }
-    float[] key = keys.of(prediction);
-    // A lookup peeks: it must not change which field values the replica retains.
-    Optional<ErrorMemoryStore.Scored> scored =
-        memory()
-            .flatMap(
-                m ->
-                    m.score(
-                        prediction.modelId(),
-                        prediction.modelVersion(),
-                        key,
-                        prediction.score(),
-                        prediction.timestamp(),
-                        PredictionKeys.fieldValues(prediction, settings.fields()),
-                        false));
-    ObjectNode answer = EventCodec.JSON.createObjectNode();
-    double compensated = scored.map(s -> s.scores().finalScore()).orElse(prediction.score());
-    answer.put("modelId", prediction.modelId());
-    answer.put("modelVersion", prediction.modelVersion());
-    answer.put("score", prediction.score());
-    answer.put("compensatedScore", compensated);
-    answer.put("delta", compensated - prediction.score());
-    answer.put("evidence", scored.map(ErrorMemoryStore.Scored::evidence).orElse(0));
-    answer.put("mode", settings.mode().configName());
-    answer.put("trust", scored.map(s -> s.scores().trust()).orElse(1.0));
-    return OperationsServer.Response.json(200, answer.toString());
   }
 
   /** This instance's memory replica, once Kafka Streams has built it. */

@@ -764,6 +764,29 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
     }
   }
 
+  /** A prediction to score: its key, base score, event time and declared fields' values. */
+  public record Query(float[] key, double score, long timestamp, Map<String, String> fieldValues) {}
+
+  /**
+   * Scores predictions of one model version against one state of the replica (no sample is applied
+   * between them), as a lookup: the reads do not count as uses of the field values. Each answer is
+   * what {@link #score} with {@code use} false would give; empty where that would be empty.
+   */
+  public List<Optional<Scored>> peek(String modelId, String modelVersion, List<Query> queries) {
+    List<Optional<Scored>> answers = new ArrayList<>(queries.size());
+    lock.lock();
+    try {
+      for (Query q : queries) {
+        answers.add(
+            scoreLocked(
+                modelId, modelVersion, q.key(), q.score(), q.timestamp(), q.fieldValues(), false));
+      }
+    } finally {
+      lock.unlock();
+    }
+    return answers;
+  }
+
   private Optional<Scored> scoreLocked(
       String modelId,
       String modelVersion,

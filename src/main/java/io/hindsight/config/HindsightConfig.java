@@ -49,6 +49,12 @@ public final class HindsightConfig extends AbstractConfig {
   public static final String BROKER_PORT = "broker.port";
   public static final String HTTP_HOST = "http.host";
   public static final String HTTP_PORT = "http.port";
+  public static final String HTTP_THREADS = "http.threads";
+  public static final String HTTP_MAX_CONNECTIONS = "http.max.connections";
+  public static final String HTTP_MAX_CONCURRENT_REQUESTS = "http.max.concurrent.requests";
+  public static final String HTTP_MAX_REQUEST_BYTES = "http.max.request.bytes";
+  public static final String HTTP_MAX_QUEUED_REQUESTS = "http.max.queued.requests";
+  public static final String HTTP_RETRY_AFTER_SECONDS = "http.retry.after.seconds";
   public static final String TOPIC_PREFIX = "topic.prefix";
   public static final String TOPIC_PARTITIONS = "topic.partitions";
   public static final String TOPIC_REPLICATION_FACTOR = "topic.replication.factor";
@@ -267,6 +273,53 @@ public final class HindsightConfig extends AbstractConfig {
               MEDIUM,
               "Operations endpoint port (/metrics, /health/live, /health/ready, /compensate,"
                   + " /rewrite); 0 picks a free port.")
+          .define(
+              HTTP_THREADS,
+              Type.INT,
+              16,
+              between(8, 1024),
+              LOW,
+              "Threads of the HTTP server, its acceptor and selector included.")
+          .define(
+              HTTP_MAX_CONNECTIONS,
+              Type.INT,
+              1024,
+              between(1, 1_000_000),
+              LOW,
+              "Open HTTP connections at most; past it new ones wait in the kernel's accept"
+                  + " backlog. Bounds the server's work queue (a job per connection).")
+          .define(
+              HTTP_MAX_CONCURRENT_REQUESTS,
+              Type.INT,
+              64,
+              between(1, 100_000),
+              MEDIUM,
+              "Lookups (/compensate, /rewrite) in flight at once, bodies being read included; one"
+                  + " more is answered 503 with Retry-After at once. /metrics and /health are not"
+                  + " counted.")
+          .define(
+              HTTP_MAX_REQUEST_BYTES,
+              Type.INT,
+              4 * 1024 * 1024,
+              between(1024, Integer.MAX_VALUE - 8),
+              MEDIUM,
+              "Largest request body accepted; a larger one is answered 413 without being read"
+                  + " (a declared Content-Length at once, a chunked body when it passes the bound).")
+          .define(
+              HTTP_MAX_QUEUED_REQUESTS,
+              Type.INT,
+              64,
+              between(0, 1_000_000),
+              MEDIUM,
+              "Requests waiting for an HTTP thread (the CPU is saturated) beyond which a lookup is"
+                  + " answered 503 with Retry-After at once instead of late.")
+          .define(
+              HTTP_RETRY_AFTER_SECONDS,
+              Type.INT,
+              1,
+              between(1, 3600),
+              LOW,
+              "Retry-After (seconds) sent with a 503 when the lookups are saturated.")
           .define(
               TOPIC_PREFIX,
               Type.STRING,

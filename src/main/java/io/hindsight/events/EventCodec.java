@@ -58,7 +58,11 @@ public final class EventCodec {
   }
 
   public Prediction prediction(byte[] bytes) {
-    JsonNode node = parse(bytes);
+    return prediction(parse(bytes));
+  }
+
+  /** Validates a prediction already parsed (a lookup's candidate, say) as one read from bytes. */
+  public Prediction prediction(JsonNode node) {
     float[] embedding = optionalVector(node, "embedding");
     Map<String, Object> features = optionalFeatures(node, "features");
     if (embedding == null && features == null) {
@@ -147,6 +151,11 @@ public final class EventCodec {
       throw new InvalidEventException(
           RECORD_TOO_LARGE, bytes.length + " bytes > " + maxRecordBytes);
     }
+    return parseObject(bytes);
+  }
+
+  /** The UTF-8 and JSON checks of {@link #parse}, without its size bound: the caller has one. */
+  public static JsonNode parseObject(byte[] bytes) {
     JsonNode node;
     try {
       // Pure ASCII is valid UTF-8 and cannot start with a byte-order mark: parse the bytes as they

@@ -1,5 +1,7 @@
 package io.hindsight.rewrite;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.hindsight.RecordedTopology;
 import io.hindsight.StreamsApp;
@@ -7,6 +9,8 @@ import io.hindsight.config.HindsightConfig;
 import io.hindsight.config.Topics;
 import io.hindsight.events.EventCodec;
 import io.hindsight.events.EventTimeExtractor;
+import io.hindsight.events.InvalidEventException;
+import io.hindsight.events.RejectionReason;
 import io.hindsight.http.OperationsServer;
 import io.hindsight.markov.RewriteRule;
 import io.hindsight.markov.UtteranceNormalizer;
@@ -18,7 +22,10 @@ import java.util.Map;
 import java.util.Optional;
 import org.apache.kafka.streams.StreamsConfig;
 
-/** The rewrite topology as a deployable app, with its {@code GET /rewrite} lookup. */
+/**
+ * The rewrite topology as a deployable app, with its lookups: {@code GET /rewrite?utterance=} and
+ * {@code POST /rewrite} with a list of utterances.
+ */
 public final class RewriteApp implements StreamsApp {
   public static final String NAME = "rewrites";
 
@@ -69,30 +76,55 @@ public final class RewriteApp implements StreamsApp {
             app -> app.replica().map(r -> r.liveRules().size()).orElse(0))
         .description("Live rewrite rules")
         .register(registry);
-    server.route("/rewrite", (method, query, body) -> lookup(query));
+    server.route("/rewrite", this::lookup);
   }
 
-  private OperationsServer.Response lookup(String query) {
-    String utterance = null;
-    if (query != null) {
-      for (String pair : query.split("&")) {
-        int eq = pair.indexOf('=');
-        if (eq > 0 && pair.substring(0, eq).equals("utterance")) {
-          utterance = URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
-        }
+  private OperationsServer.Response lookup(String method, String query, byte[] body) {
+    if (method.equals("GET")) {
+      String utterance = queryParameter(query, "utterance");
+      if (utterance == null) {
+        return OperationsServer.Response.error(
+            400, RejectionReason.MISSING_FIELD.code(), "utterance: GET /rewrite?utterance=...");
       }
+      ObjectNode answer = answer(utterance);
+      return OperationsServer.Response.json(
+          answer.get("target").isNull() ? 404 : 200, answer.toString());
     }
-    if (utterance == null) {
-      throw new IllegalArgumentException("GET /rewrite?utterance=...");
+    if (!method.equals("POST")) {
+      return OperationsServer.Response.error(
+          405, "method-not-allowed", "GET /rewrite?utterance=... or POST {utterances: [...]}");
     }
-    String asked = utterance;
+    JsonNode utterances;
+    try {
+      utterances = EventCodec.parseObject(body).get("utterances");
+    } catch (InvalidEventException e) {
+      return OperationsServer.Response.error(400, e.reason().code(), e.detail());
+    }
+    if (utterances == null || !utterances.isArray()) {
+      return OperationsServer.Response.error(
+          400, RejectionReason.MISSING_FIELD.code(), "utterances: a list of strings");
+    }
     ObjectNode answer = EventCodec.JSON.createObjectNode();
-    answer.put("utterance", asked);
-    answer.put("normalized", UtteranceNormalizer.normalize(asked));
-    Optional<RewriteRule> rule = replica().flatMap(r -> r.rule(asked));
+    ArrayNode results = answer.putArray("results");
+    for (int i = 0; i < utterances.size(); i++) {
+      if (!utterances.get(i).isTextual()) {
+        return OperationsServer.Response.error(
+            400, RejectionReason.WRONG_TYPE.code(), "utterances[" + i + "] must be a string");
+      }
+      results.add(answer(utterances.get(i).asText()));
+    }
+    return OperationsServer.Response.json(200, answer.toString());
+  }
+
+  /** The live rule for an utterance, or {@code target: null} when it has none. */
+  private ObjectNode answer(String utterance) {
+    ObjectNode answer = EventCodec.JSON.createObjectNode();
+    answer.put("utterance", utterance);
+    answer.put("normalized", UtteranceNormalizer.normalize(utterance));
+    Optional<RewriteRule> rule = replica().flatMap(r -> r.rule(utterance));
     if (rule.isEmpty()) {
       answer.putNull("target");
-      return OperationsServer.Response.json(404, answer.toString());
+      return answer;
     }
     RewriteRule r = rule.get();
     answer.put("target", r.target());
@@ -102,7 +134,19 @@ public final class RewriteApp implements StreamsApp {
     answer.put("support", r.support());
     answer.put("version", r.version());
     answer.put("updatedAt", r.updatedAt());
-    return OperationsServer.Response.json(200, answer.toString());
+    return answer;
+  }
+
+  private static String queryParameter(String query, String name) {
+    if (query != null) {
+      for (String pair : query.split("&")) {
+        int eq = pair.indexOf('=');
+        if (eq > 0 && pair.substring(0, eq).equals(name)) {
+          return URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+        }
+      }
+    }
+    return null;
   }
 
   public Optional<RewriteReplica> replica() {

@@ -3,6 +3,7 @@ package io.hindsight.compensation;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.hindsight.HindsightService;
 import io.hindsight.config.HindsightConfig;
 import io.hindsight.events.EventCodec;
@@ -13,6 +14,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -88,6 +90,37 @@ class TwoInstanceCompensationIT {
       }
     }
     assertThat(withEvidence).as("lookups that found neighbours").isPositive();
+
+    // A batch of one model version answers as its candidates do one by one.
+    String model = workload.modelOf(0);
+    List<Map<String, Object>> candidates = new ArrayList<>();
+    List<JsonNode> singles = new ArrayList<>();
+    for (int probe = 0; probe < 40; probe++) {
+      if (workload.modelOf(probe).equals(model)) {
+        float[] embedding = workload.probe(model, 1000 + probe);
+        candidates.add(Map.of("score", 0.05 + probe / 50.0, "embedding", embedding));
+        singles.add(
+            EventCodec.JSON.readTree(
+                post(http, second.httpPort(), lookup(model, 0.05 + probe / 50.0, embedding))));
+      }
+    }
+    Map<String, Object> batch = new LinkedHashMap<>();
+    batch.put("modelId", model);
+    batch.put("modelVersion", "v1");
+    batch.put("timestamp", 1_000L);
+    batch.put("candidates", candidates);
+    JsonNode results =
+        EventCodec.JSON
+            .readTree(post(http, first.httpPort(), EventCodec.JSON.writeValueAsString(batch)))
+            .get("results");
+    assertThat(results).hasSize(singles.size());
+    for (int i = 0; i < singles.size(); i++) {
+      for (String field : List.of("score", "compensatedScore", "delta", "evidence", "trust")) {
+        assertThat(results.get(i).get(field))
+            .as("candidate %d %s", i, field)
+            .isEqualTo(singles.get(i).get(field));
+      }
+    }
 
     HttpResponse<String> malformed = send(http, first.httpPort(), "{\"modelId\": ");
     assertThat(malformed.statusCode()).isEqualTo(400);

@@ -3,6 +3,7 @@ package io.hindsight.rewrite;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.hindsight.HindsightService;
 import io.hindsight.cli.Apps;
 import io.hindsight.config.HindsightConfig;
@@ -11,6 +12,11 @@ import io.hindsight.events.Interaction;
 import io.hindsight.markov.RewriteRule;
 import io.hindsight.testing.KafkaBroker;
 import io.hindsight.testing.TestServices;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -120,6 +126,45 @@ class TwoInstanceRewriteIT {
             });
     for (String[] pair : pairs) {
       assertThat(firstRules).containsEntry(pair[0], pair[1]);
+    }
+
+    // Over HTTP, from either instance: a batch answers as its utterances do one by one.
+    HttpClient http = HttpClient.newHttpClient();
+    List<String> utterances = new ArrayList<>();
+    for (String[] pair : pairs) {
+      utterances.add(pair[0].toUpperCase() + "!");
+    }
+    utterances.add("what time is it");
+    for (HindsightService service : started) {
+      String base = "http://127.0.0.1:" + service.httpPort() + "/rewrite";
+      JsonNode batch =
+          EventCodec.JSON.readTree(
+              http.send(
+                      HttpRequest.newBuilder(URI.create(base))
+                          .header("Content-Type", "application/json")
+                          .POST(
+                              HttpRequest.BodyPublishers.ofString(
+                                  EventCodec.JSON.writeValueAsString(
+                                      Map.of("utterances", utterances))))
+                          .build(),
+                      HttpResponse.BodyHandlers.ofString())
+                  .body());
+      for (int i = 0; i < utterances.size(); i++) {
+        HttpResponse<String> one =
+            http.send(
+                HttpRequest.newBuilder(
+                        URI.create(
+                            base
+                                + "?utterance="
+                                + URLEncoder.encode(utterances.get(i), StandardCharsets.UTF_8)))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(one.statusCode()).isEqualTo(i < pairs.length ? 200 : 404);
+        assertThat(batch.get("results").get(i)).isEqualTo(EventCodec.JSON.readTree(one.body()));
+        if (i < pairs.length) {
+          assertThat(batch.get("results").get(i).get("target").asText()).isEqualTo(pairs[i][1]);
+        }
+      }
     }
   }
 

@@ -265,7 +265,7 @@ public final class LoadTest {
 
   private Map<String, Object> phase(ServiceUnderTest service, Scenario scenario, String bootstrap)
       throws InterruptedException {
-    try (TrafficRun run = new TrafficRun(service, bootstrap, scenario, clock, out)) {
+    try (TrafficRun run = new TrafficRun(service, bootstrap, scenario, clock, out, options.serving)) {
       run.prime(scenario.rate(), options.primeSeconds);
       TrafficRun.Step step = run.step(scenario, options.drain);
       Map<String, Object> phase = new LinkedHashMap<>();
@@ -307,7 +307,7 @@ public final class LoadTest {
                   scenario.hasInteractions(),
                   options.classpaths,
                   workDir);
-          TrafficRun run = new TrafficRun(service, bootstrap, scenario, clock, out)) {
+          TrafficRun run = new TrafficRun(service, bootstrap, scenario, clock, out, options.serving)) {
         double rate = options.startRate != null ? options.startRate : scenario.rate() / 2;
         run.prime(rate, options.primeSeconds);
         Search stepper = new Search(kind, run, scenario, steps);
@@ -504,6 +504,7 @@ public final class LoadTest {
     Path resultsDir = Path.of("results");
     Path readme = Path.of("README.md");
     Map<String, String> settings = new LinkedHashMap<>();
+    ServingLoad.Settings serving;
     ServiceUnderTest.Classpaths classpaths;
 
     static Options parse(String[] args) {
@@ -519,6 +520,14 @@ public final class LoadTest {
           case "--duration" -> o.durationS = Integer.parseInt(args[++i]);
           case "--rate" -> o.rate = Double.parseDouble(args[++i]);
           case "--saturation" -> o.saturation = true;
+          case "--serving-rate" ->
+              o.serving =
+                  new ServingLoad.Settings(
+                      Double.parseDouble(args[++i]), o.serving == null ? 1 : o.serving.batch());
+          case "--serving-batch" ->
+              o.serving =
+                  new ServingLoad.Settings(
+                      o.serving == null ? 100 : o.serving.rate(), Integer.parseInt(args[++i]));
           case "--start-rate" -> o.startRate = Double.parseDouble(args[++i]);
           case "--objective-p99-ms" -> o.objectiveP99Ms = Long.parseLong(args[++i]);
           case "--step-seconds" -> o.stepSeconds = Integer.parseInt(args[++i]);
@@ -579,7 +588,7 @@ public final class LoadTest {
         "usage: LoadTest --scenario NAME|FILE [--bootstrap-servers H:P] [--guarantee G]"
             + " [--duration S] [--rate N] [--saturation [--start-rate N] [--step-seconds S]"
             + " [--objective-p99-ms MS] [--max-steps N] [--refine-steps N]] [--no-baseline]"
-            + " [--start-together] [--results DIR]"
+            + " [--start-together] [--serving-rate N [--serving-batch B]] [--results DIR]"
             + " [--faults kill=N,restart=N,broker=N,pause=N,delete=N [--fault-seed N]"
             + " [--fault-gap-seconds MIN:MAX] [--quiet-seconds S]]"
             + " [--readme FILE|none]"

@@ -34,6 +34,8 @@ final class TrafficRun implements AutoCloseable {
   private final OutputObserver observer;
   private final Thread observerThread;
   private final LoadGenerator generator;
+  private final ServingLoad serving;
+  private Map<String, Object> lastServing;
 
   /** One measured interval: what was offered, what came out, how late. */
   record Step(
@@ -56,7 +58,8 @@ final class TrafficRun implements AutoCloseable {
       String bootstrapServers,
       Scenario scenario,
       LoadClock clock,
-      PrintStream out) {
+      PrintStream out,
+      ServingLoad.Settings servingSettings) {
     this.service = service;
     this.scenario = scenario;
     this.clock = clock;
@@ -87,6 +90,10 @@ final class TrafficRun implements AutoCloseable {
     observerThread.setDaemon(true);
     observerThread.start();
     this.generator = new LoadGenerator(scenario, topics, producer, clock, probes, 42);
+    this.serving =
+        servingSettings == null || service.kind != ServiceUnderTest.Kind.HINDSIGHT
+            ? null
+            : new ServingLoad(service.http, servingSettings, scenario.dimension());
   }
 
   /**
@@ -108,7 +115,14 @@ final class TrafficRun implements AutoCloseable {
     ticker.scheduleAtFixedRate(
         () -> progress(shape, start, last), PROGRESS_SECONDS, PROGRESS_SECONDS, TimeUnit.SECONDS);
     try {
+      if (serving != null) {
+        serving.start();
+      }
       generator.run(shape, start, window, withProbes);
+      if (serving != null) {
+        lastServing = serving.stop();
+        out.printf("[%s] lookups: %s%n", service.kind.label, lastServing);
+      }
       producer.flush();
       awaitCondition(() -> window.received.get() >= window.offered.get(), drain);
     } finally {
@@ -206,6 +220,9 @@ final class TrafficRun implements AutoCloseable {
     if (service.kind == ServiceUnderTest.Kind.HINDSIGHT) {
       summary.put("freshness", freshness());
     }
+    if (lastServing != null) {
+      summary.put("serving", lastServing);
+    }
     summary.put("memory", service.memory(scenario));
     summary.put("service_log", service.log().toString());
     return summary;
@@ -261,6 +278,9 @@ final class TrafficRun implements AutoCloseable {
 
   @Override
   public void close() {
+    if (serving != null) {
+      serving.close();
+    }
     observer.stop();
     producer.close(Duration.ofSeconds(10));
     try {

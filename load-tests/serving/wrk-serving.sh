@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Measures the serving endpoints with wrk against `hindsight run --app all` on its embedded broker,
+# after EVENTS lines of a MovieLens event log have been replayed (so the memory has samples).
+# Usage: load-tests/serving/wrk-serving.sh JAR LOG WORKDIR [EVENTS] [DURATION]   (needs wrk, curl, python3)
+# Client and server share the machine: on 2 cores, wrk takes one of them.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+jar=$1; log=$2; dir=$3; events=${4:-2000}; duration=${5:-15s}
+java=(java -Dchronicle.analytics.disable=true -Dchronicle.announcer.disable=true -jar "$jar")
+rm -rf "$dir"; mkdir -p "$dir"
+head -n "$events" "$log" > "$dir/events.jsonl"
+"${java[@]}" run --app all --data-dir "$dir/data" > "$dir/run.out" 2> "$dir/run.err" &
+service=$!
+trap 'kill $service 2>/dev/null; wait $service 2>/dev/null' EXIT
+until grep -q '^ready' "$dir/run.out" 2>/dev/null; do sleep 1; done
+broker=$(awk '/^broker:/ {print $2}' "$dir/run.out")
+port=$(awk -F: '/^http:/ {print $3}' "$dir/run.out")
+"${java[@]}" replay --input "$dir/events.jsonl" --bootstrap-servers "$broker" 2>/dev/null | tail -1
+# Bodies: one prediction of the log (without requestId and timestamp), and a batch of 100.
+python3 - "$dir" <<'PY'
+import json, sys
+d = sys.argv[1]
+preds = [e for e in map(json.loads, open(d + "/events.jsonl")) if e["type"] == "prediction"]
+def cand(p): return {k: p[k] for k in ("score", "embedding", "userId", "itemId") if k in p}
+one = dict(modelId=preds[0]["modelId"], modelVersion=preds[0]["modelVersion"], **cand(preds[0]))
+json.dump(one, open(d + "/one.json", "w"))
+batch = dict(modelId=one["modelId"], modelVersion=one["modelVersion"],
+             candidates=[cand(preds[i % len(preds)]) for i in range(100)])
+json.dump(batch, open(d + "/batch.json", "w"))
+PY
+# Measure once the replica has taken every sample (the count stops moving), not while it writes.
+samples() { curl -sf "127.0.0.1:$port/metrics" | awk '/^hindsight_memory_samples / {print $2}'; }
+last=-1; now=$(samples)
+until [ "$now" = "$last" ] && [ "${now%.*}" -gt 0 ]; do sleep 3; last=$now; now=$(samples); done
+echo "memory: $(curl -s "127.0.0.1:$port/metrics" | grep -E '^hindsight_memory_samples ')"
+echo "one:    $(curl -s -H 'Content-Type: application/json' --data-binary @"$dir/one.json" "127.0.0.1:$port/compensate")"
+url="http://127.0.0.1:$port"
+run() { echo "== $1"; shift; wrk "$@" | tail -1; }
+BODY="$dir/one.json" wrk -t1 -c1 -d3s -s "$here/post.lua" "$url/compensate" > /dev/null  # warm-up (JIT)
+BODY="$dir/one.json" run "POST /compensate one candidate, 1 connection" -t1 -c1 -d"$duration" -s "$here/post.lua" "$url/compensate"
+BODY="$dir/one.json" run "POST /compensate one candidate, 16 connections" -t1 -c16 -d"$duration" -s "$here/post.lua" "$url/compensate"
+if curl -s -H 'Content-Type: application/json' --data-binary @"$dir/batch.json" "$url/compensate" | grep '"results"' > /dev/null; then
+  BODY="$dir/batch.json" run "POST /compensate 100 candidates, 4 connections (x100 for candidates/s)" -t1 -c4 -d"$duration" -s "$here/post.lua" "$url/compensate"
+else
+  echo "== no batch form"
+fi
+run "GET /rewrite, 16 connections" -t1 -c16 -d"$duration" -s "$here/get.lua" "$url/rewrite?utterance=play%20some%20jazz"
+# A 100 MB body is refused unread: with curl's Expect: 100-continue, and without it (sent at once).
+head -c 100000000 /dev/zero > "$dir/100mb.bin"
+for expect in "Expect: 100-continue" "Expect:"; do
+  echo "== 100 MB body ($expect): $(curl -s -o /dev/null -w '%{http_code} in %{time_total} s' -H "$expect" \
+    -H 'Content-Type: application/json' --data-binary @"$dir/100mb.bin" "$url/compensate" || true)"
+done
+# A flood of 100-candidate batches on 512 connections; /health/live is timed meanwhile.
+BODY="$dir/batch.json" wrk -t1 -c512 -d10s -s "$here/post.lua" "$url/compensate" > "$dir/flood.txt" &
+flood=$!
+sleep 4
+for i in 1 2 3 4 5; do
+  echo "   /health/live during the flood: $(curl -s -o /dev/null -w '%{http_code} in %{time_total} s' "$url/health/live")"
+  sleep 1
+done
+wait $flood
+echo "== flood, 100 candidates, 512 connections (non2xx = 503s)"; tail -1 "$dir/flood.txt"

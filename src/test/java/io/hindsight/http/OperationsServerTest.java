@@ -1,0 +1,251 @@
+package io.hindsight.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The HTTP endpoint's bounds and error shapes, on a real server with a test route. */
+class OperationsServerTest {
+  private static final int MAX_BYTES = 64 * 1024;
+  private static final int MAX_QUEUED = 64;
+
+  private final PrometheusMeterRegistry registry =
+      new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final HttpClient http = HttpClient.newHttpClient();
+  private OperationsServer server;
+
+  private OperationsServer start(int maxConcurrent) {
+    server =
+        OperationsServer.start(
+            new OperationsServer.Settings(
+                "127.0.0.1", 0, 8, 64, maxConcurrent, MAX_BYTES, MAX_QUEUED, 2),
+            registry,
+            () -> true,
+            () -> true);
+    server.route(
+        "/echo",
+        (method, query, body) -> {
+          if ("bad".equals(query)) {
+            throw new IllegalArgumentException("query: not this");
+          }
+          return OperationsServer.Response.json(
+              200, "{\"bytes\":" + body.length + ",\"method\":\"" + method + "\"}");
+        });
+    return server;
+  }
+
+  @AfterEach
+  void stop() {
+    if (server != null) {
+      server.close();
+    }
+  }
+
+  private HttpResponse<String> get(String path) throws Exception {
+    return http.send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path)).build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  private HttpResponse<String> post(String path, String contentType, String body) throws Exception {
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path))
+            .POST(HttpRequest.BodyPublishers.ofString(body));
+    if (contentType != null) {
+      request.header("Content-Type", contentType);
+    }
+    return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void shouldAnswerJsonBodiesAndBodiesWithoutAType() throws Exception {
+    start(4);
+    assertThat(post("/echo", "application/json; charset=utf-8", "{\"a\":1}").body())
+        .isEqualTo("{\"bytes\":7,\"method\":\"POST\"}");
+    assertThat(post("/echo", null, "{}").statusCode()).isEqualTo(200);
+    assertThat(get("/health/live").body()).isEqualTo("{\"status\":\"UP\"}");
+  }
+
+  @Test
+  void shouldRefuseOtherContentTypesWith415() throws Exception {
+    start(4);
+    HttpResponse<String> response = post("/echo", "application/x-www-form-urlencoded", "a=1");
+    assertThat(response.statusCode()).isEqualTo(415);
+    assertThat(response.body()).contains("\"reason\":\"unsupported-media-type\"");
+  }
+
+  @Test
+  void shouldAnswerErrorsAsJsonNamingTheReason() throws Exception {
+    start(4);
+    HttpResponse<String> unknown = get("/nowhere");
+    assertThat(unknown.statusCode()).isEqualTo(404);
+    assertThat(unknown.headers().firstValue("Content-Type")).hasValue("application/json");
+    assertThat(unknown.body()).contains("\"reason\":\"not-found\"");
+    HttpResponse<String> bad = get("/echo?bad");
+    assertThat(bad.statusCode()).isEqualTo(400);
+    assertThat(bad.body()).isEqualTo("{\"error\":\"query: not this\",\"reason\":\"bad-request\"}");
+  }
+
+  @Test
+  void shouldAnswer413AtOnceWithoutReadingADeclaredOversizeBody() throws Exception {
+    start(4);
+    try (Socket socket = new Socket("127.0.0.1", server.port())) {
+      socket.setSoTimeout(5_000);
+      OutputStream out = socket.getOutputStream();
+      long started = System.nanoTime();
+      // 100 MB announced, 1 KB sent: the answer must not wait for the rest.
+      out.write(
+          ("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                  + "Content-Length: 104857600\r\n\r\n")
+              .getBytes(StandardCharsets.US_ASCII));
+      out.write(new byte[1024]);
+      out.flush();
+      String response = readResponse(socket.getInputStream());
+      assertThat(response).startsWith("HTTP/1.1 413");
+      assertThat(response).contains("\"reason\":\"request-too-large\"", "Connection: close");
+      assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(2));
+    }
+  }
+
+  @Test
+  void shouldAnswer413WhenAChunkedBodyPassesTheBound() throws Exception {
+    start(4);
+    try (Socket socket = new Socket("127.0.0.1", server.port())) {
+      socket.setSoTimeout(5_000);
+      OutputStream out = socket.getOutputStream();
+      out.write(
+          ("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                  + "Transfer-Encoding: chunked\r\n\r\n")
+              .getBytes(StandardCharsets.US_ASCII));
+      byte[] chunk = new byte[16 * 1024];
+      for (int i = 0; i < 5; i++) {
+        out.write((Integer.toHexString(chunk.length) + "\r\n").getBytes(StandardCharsets.US_ASCII));
+        out.write(chunk);
+        out.write("\r\n".getBytes(StandardCharsets.US_ASCII));
+      }
+      out.flush();
+      assertThat(readResponse(socket.getInputStream())).startsWith("HTTP/1.1 413");
+    }
+  }
+
+  @Test
+  void shouldAnswer503WithRetryAfterWhenSaturatedWhileHealthStaysUp() throws Exception {
+    start(1);
+    try (Socket slow = new Socket("127.0.0.1", server.port())) {
+      slow.setSoTimeout(5_000);
+      // A lookup whose body is still coming holds the only permit.
+      OutputStream out = slow.getOutputStream();
+      out.write(
+          ("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                  + "Content-Length: 4\r\n\r\n{}")
+              .getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      HttpResponse<String> refused =
+          await()
+              .atMost(Duration.ofSeconds(10))
+              .until(() -> post("/echo", "application/json", "{}"), r -> r.statusCode() == 503);
+      assertThat(refused.headers().firstValue("Retry-After")).hasValue("2");
+      assertThat(refused.body()).contains("\"reason\":\"saturated\"");
+      long started = System.nanoTime();
+      assertThat(post("/echo", "application/json", "{}").statusCode()).isEqualTo(503);
+      assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(2));
+      assertThat(get("/health/live").statusCode()).isEqualTo(200);
+
+      out.write("  ".getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      assertThat(readResponse(slow.getInputStream())).startsWith("HTTP/1.1 200");
+    }
+    assertThat(post("/echo", "application/json", "{}").statusCode())
+        .as("the permit is back")
+        .isEqualTo(200);
+  }
+
+  @Test
+  void shouldAnswer503ToLookupsThatFindOthersWaitingForAThread() throws Exception {
+    server =
+        OperationsServer.start(
+            new OperationsServer.Settings("127.0.0.1", 0, 8, 1024, 1024, MAX_BYTES, 0, 2),
+            registry,
+            () -> true,
+            () -> true);
+    server.route("/echo", (method, query, body) -> OperationsServer.Response.json(200, "{}"));
+    // A flood: requests on 200 connections at once; those that find others queued are refused.
+    List<Socket> sockets = new ArrayList<>();
+    try {
+      for (int i = 0; i < 200; i++) {
+        Socket socket = new Socket("127.0.0.1", server.port());
+        socket.setSoTimeout(10_000);
+        sockets.add(socket);
+      }
+      byte[] request = "GET /echo HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+      for (Socket socket : sockets) {
+        socket.getOutputStream().write(request);
+      }
+      List<String> statuses = new ArrayList<>();
+      for (Socket socket : sockets) {
+        String response = readResponse(socket.getInputStream());
+        statuses.add(response.substring(9, 12));
+        if (response.startsWith("HTTP/1.1 503")) {
+          assertThat(response).contains("Retry-After: 2", "\"reason\":\"saturated\"");
+        }
+      }
+      assertThat(statuses).contains("503").containsOnly("200", "503");
+    } finally {
+      for (Socket socket : sockets) {
+        socket.close();
+      }
+    }
+  }
+
+  @Test
+  void shouldKeepTheConnectionAliveBetweenRequests() throws Exception {
+    start(4);
+    try (Socket socket = new Socket("127.0.0.1", server.port())) {
+      socket.setSoTimeout(5_000);
+      for (int i = 0; i < 3; i++) {
+        socket
+            .getOutputStream()
+            .write(
+                ("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                        + "Content-Length: 2\r\n\r\n{}")
+                    .getBytes(StandardCharsets.US_ASCII));
+        String response = readResponse(socket.getInputStream());
+        assertThat(response).startsWith("HTTP/1.1 200").doesNotContain("Connection: close");
+      }
+    }
+  }
+
+  /** One response: its head and a body of the Content-Length it states. */
+  private static String readResponse(InputStream in) throws Exception {
+    StringBuilder head = new StringBuilder();
+    while (!head.toString().endsWith("\r\n\r\n")) {
+      int b = in.read();
+      if (b < 0) {
+        break;
+      }
+      head.append((char) b);
+    }
+    int length = 0;
+    for (String line : head.toString().split("\r\n")) {
+      if (line.toLowerCase().startsWith("content-length:")) {
+        length = Integer.parseInt(line.substring(15).trim());
+      }
+    }
+    return head + new String(in.readNBytes(length), StandardCharsets.UTF_8);
+  }
+}
