@@ -331,6 +331,9 @@ class LiveEqualsEvaluateIT {
     final double liveLogloss;
     final double[] gaps;
 
+    /** Where the largest gaps are: "requestId base/evaluate/live", largest first. */
+    final List<String> largest;
+
     Comparison(Map<String, Evaluated> evaluated, Map<String, List<Double>> live) {
       int n = evaluated.size();
       double[] labels = new double[n];
@@ -354,6 +357,24 @@ class LiveEqualsEvaluateIT {
         movedCount += Math.abs(e.compensated() - e.score()) > 1e-9 ? 1 : 0;
         i++;
       }
+      Integer[] order = new Integer[n];
+      Arrays.setAll(order, k -> k);
+      Arrays.sort(order, (a, b) -> Double.compare(gaps[b], gaps[a]));
+      List<String> ids = new ArrayList<>(evaluated.keySet());
+      largest =
+          Arrays.stream(order)
+              .limit(5)
+              .filter(k -> gaps[k] > 0)
+              .map(
+                  k ->
+                      String.format(
+                          Locale.ROOT,
+                          "%s %.4f/%.4f/%.4f",
+                          ids.get(k),
+                          base[k],
+                          evaluate[k],
+                          served[k]))
+              .toList();
       Arrays.sort(gaps);
       missing = missingCount;
       moved = movedCount;
@@ -395,6 +416,7 @@ class LiveEqualsEvaluateIT {
           gaps[gaps.length - 1],
           gaps.length - beyond(0),
           beyond(0.01));
+      System.out.println("largest gaps (base/evaluate/live): " + String.join(", ", largest));
     }
   }
 }
