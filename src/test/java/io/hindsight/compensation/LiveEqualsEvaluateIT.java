@@ -64,10 +64,10 @@ class LiveEqualsEvaluateIT {
   private static final long MAX_OUTCOME_DELAY_MS = 20_000;
 
   private static final double METRIC_TOLERANCE = 0.005;
-  // A read waits for the replica to hold every sample effective before its prediction's time minus
-  // compensation.alignment.tolerance.ms (3 s), not up to the prediction's time as evaluate reads:
-  // samples that become effective within those 3 s may or may not be applied when the live read
-  // happens. So a few scores differ by what such a sample moves them; most are equal to rounding.
+  // A read is served once the replica holds every sample effective before its prediction's time
+  // minus compensation.alignment.tolerance.ms (3 s); samples effective within those 3 s may or may
+  // not be applied by then, depending on when the tasks' progress reaches the replica, in evaluate
+  // as live. So a few scores may differ by what such samples move them; most are equal to rounding.
   private static final double P99_TOLERANCE = 0.01;
 
   @RegisterExtension final TestServices services = new TestServices(kafka);
