@@ -32,6 +32,7 @@ public final class CompensationApp implements StreamsApp {
 
   /** Asks the cluster for the lag of partitions the consumers have not fetched yet. */
   private org.apache.kafka.clients.admin.Admin admin;
+
   private volatile int inputPartitions;
 
   public CompensationApp(HindsightConfig config, MeterRegistry registry) {
@@ -85,8 +86,7 @@ public final class CompensationApp implements StreamsApp {
         config.getString(HindsightConfig.BOOTSTRAP_SERVERS));
     admin = org.apache.kafka.clients.admin.Admin.create(settings);
     lag =
-        InputLag.of(
-            streams, admin, config.getString(HindsightConfig.APPLICATION_ID) + "-" + NAME);
+        InputLag.of(streams, admin, config.getString(HindsightConfig.APPLICATION_ID) + "-" + NAME);
   }
 
   private void closeAdmin() {

@@ -34,7 +34,8 @@ public final class CompensationTopology {
    * @param memory supplies the global store; called once per Kafka Streams instance
    * @param stores supplies the key-value stores (RocksDB or in-memory) by name
    * @param lag tells the processors whether an input partition has records still unread
-   * @param tasks how many partitions the joined inputs have (0 when unknown), read when a task starts
+   * @param tasks how many partitions the joined inputs have (0 when unknown), read when a task
+   *     starts
    */
   public static RecordedTopology build(
       Topics topics,

@@ -76,6 +76,12 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
   /** The tasks running here, which register their reads with this replica. */
   private final java.util.Set<Integer> localTasks = new java.util.HashSet<>();
 
+  /**
+   * Tasks that closed here and have published nothing since: a task that reopens (here after an
+   * aborted transaction, or elsewhere) reads again from its last published deferred read.
+   */
+  private final java.util.Set<Integer> departedTasks = new java.util.HashSet<>();
+
   private static final class Replica {
     final String modelId;
     final Path directory;
@@ -351,6 +357,7 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
         return;
       }
       manifest.beginApply(partition, offset);
+      departedTasks.remove(progress.source());
       alignment.progress(modelId, progress);
       manifest.endApply(partition, offset);
       release(modelId, Long.MIN_VALUE);
@@ -445,6 +452,7 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
     lock.lock();
     try {
       localTasks.add(task);
+      departedTasks.remove(task);
     } finally {
       lock.unlock();
     }
@@ -458,6 +466,7 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
     lock.lock();
     try {
       localTasks.remove(task);
+      departedTasks.add(task);
       reads.values().forEach(waiting -> waiting.values().removeIf(r -> r.task() == task));
       readsByTask.values().forEach(byTask -> byTask.remove(task));
       served.remove(task);
@@ -579,13 +588,21 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
     }
   }
 
-  /** See {@link ReplicaAlignment.LocalReads}; called with the lock held. */
+  /**
+   * See {@link ReplicaAlignment.LocalReads}; called with the lock held. A task running here holds
+   * the replica back by the reads it registered here (newer than what it published); one that just
+   * closed here by what it published; any other not at all: its reads are served by its own
+   * replica, and holding every replica back by every task's reads would let a backlog advance one
+   * commit interval at a time.
+   */
   private java.util.OptionalLong earliestRead(String modelId, int task) {
-    if (!localTasks.contains(task)) {
+    if (departedTasks.contains(task)) {
       return java.util.OptionalLong.empty();
     }
-    java.util.TreeSet<ReadKey> waiting =
-        readsByTask.getOrDefault(modelId, Map.of()).get(task);
+    if (!localTasks.contains(task)) {
+      return java.util.OptionalLong.of(Long.MAX_VALUE);
+    }
+    java.util.TreeSet<ReadKey> waiting = readsByTask.getOrDefault(modelId, Map.of()).get(task);
     return java.util.OptionalLong.of(
         waiting == null || waiting.isEmpty() ? Long.MAX_VALUE : waiting.first().time());
   }

@@ -16,8 +16,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * How many records of an input partition are still unread: what tells an input that is silent
- * from one that is only behind. Thread-safe.
+ * How many records of an input partition are still unread: what tells an input that is silent from
+ * one that is only behind. Thread-safe.
  */
 @FunctionalInterface
 public interface InputLag {
@@ -94,7 +94,8 @@ public interface InputLag {
                 .partitionsToOffsetAndMetadata()
                 .get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
                 .get(partition);
-        long from = committed != null ? committed.offset() : offset(partition, OffsetSpec.earliest());
+        long from =
+            committed != null ? committed.offset() : offset(partition, OffsetSpec.earliest());
         return Math.max(0, end - from);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();

@@ -16,11 +16,11 @@ import java.util.TreeMap;
  * (complete), and the samples received beyond it, held back. Samples are released in (effective
  * time, requestId, memory) order, which depends only on the data: every replica, restart and replay
  * applies them in the same order. A sample that arrives at or before the complete time (from a task
- * that was idle, or read late) is due just after it, a time fixed by its position in its
- * partition. A prediction still waiting to be compensated when its sample is due has its sample
- * published without the blend's features, and the features later, for the blend alone: the memories
- * take the sample in its place, the blend learns from it where the features arrive. Not
- * thread-safe; {@link ErrorMemoryStore} guards it.
+ * that was idle, or read late) is due just after it, a time fixed by its position in its partition.
+ * A prediction still waiting to be compensated when its sample is due has its sample published
+ * without the blend's features, and the features later, for the blend alone: the memories take the
+ * sample in its place, the blend learns from it where the features arrive. Not thread-safe; {@link
+ * ErrorMemoryStore} guards it.
  */
 final class ReplicaAlignment {
   private static final int FORMAT = 4;
@@ -80,8 +80,6 @@ final class ReplicaAlignment {
         if (!p.idle()) {
           slowest = Math.min(slowest, p.through());
         }
-        // A task run here holds the replica back by the reads it has registered here, which are
-        // newer than what it has published; another's by what it published.
         long from = local.earliestRead(modelId, p.source()).orElse(p.deferredFrom());
         if (from != Long.MAX_VALUE) {
           deferred = Math.min(deferred, from - 1);
@@ -93,11 +91,12 @@ final class ReplicaAlignment {
     }
   }
 
-  /** The reads registered with this replica by the tasks it runs. */
+  /** The reads that hold this replica back, as the replica knows them. */
   interface LocalReads {
     /**
-     * The time of the task's earliest read of the model registered here ({@link Long#MAX_VALUE}
-     * for none), or empty when the task does not run here.
+     * The time of the task's earliest read of the model that holds this replica back ({@link
+     * Long#MAX_VALUE} for none), or empty to go by the task's published {@link
+     * ReplicaProgress#deferredFrom}.
      */
     java.util.OptionalLong earliestRead(String modelId, int task);
   }

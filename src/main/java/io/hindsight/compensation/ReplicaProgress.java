@@ -7,12 +7,12 @@ import java.nio.ByteBuffer;
  * effective time is at or before {@code through}, and has no prediction at or before it left to
  * read (see {@link AttributionBuffer#replicaThrough}): records of one model share a partition, so
  * every replica reads this after those samples. {@code idle} says both of the task's inputs are
- * idle, so replicas stop waiting for it. {@code tasks} is how many tasks publish (the joined inputs'
- * partitions), so that a replica waits also for a task that has not spoken yet; 0 when unknown.
- * {@code deferredFrom} is the time of the task's earliest prediction still waiting for a replica
- * (none: {@link Long#MAX_VALUE}): a replica that takes the task over reads it again, so no replica
- * applies samples due at or after it. Binary: a format byte no sample starts with, then the fields
- * (the first format ends after {@code idle}).
+ * idle, so replicas stop waiting for it. {@code tasks} is how many tasks publish (the joined
+ * inputs' partitions), so that a replica waits also for a task that has not spoken yet; 0 when
+ * unknown. {@code deferredFrom} is the time of the task's earliest prediction still waiting for a
+ * replica (none: {@link Long#MAX_VALUE}): a replica that takes the task over reads it again, so no
+ * replica applies samples due at or after it. Binary: a format byte no sample starts with, then the
+ * fields (the first format ends after {@code idle}).
  */
 record ReplicaProgress(int source, long through, boolean idle, int tasks, long deferredFrom) {
   static final byte FORMAT = (byte) 'P';
