@@ -197,6 +197,7 @@ final class FaultRun {
         label += " " + NAMES[target];
         faultsByTime.put(at, label);
         instances[target].jvm().signal("STOP");
+        // The fault itself: the instance stays stopped past its session timeout.
         Thread.sleep(pauseMs());
         instances[target].jvm().signal("CONT");
         record.put("paused_ms", pauseMs());
@@ -599,6 +600,7 @@ final class FaultRun {
       if (System.nanoTime() > deadline) {
         throw new IllegalStateException("Timed out after " + timeout + " waiting for: " + what);
       }
+      // The conditions are read off child JVMs and topics: nothing to block on but a poll.
       Thread.sleep(poll.toMillis());
     }
   }

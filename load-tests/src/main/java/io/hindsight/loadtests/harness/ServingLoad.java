@@ -154,6 +154,7 @@ final class ServingLoad {
     sender.join();
     long deadline = System.nanoTime() + 10_000_000_000L;
     while (inFlight.get() > 0 && System.nanoTime() < deadline) {
+      // Answers complete on the HTTP client's threads; a short, bounded poll until they are in.
       Thread.sleep(20);
     }
     Map<String, Object> report = new LinkedHashMap<>();
