@@ -7,6 +7,7 @@ import io.hindsight.config.Topics;
 import io.hindsight.errors.DeadLetterHandler;
 import io.hindsight.http.OperationsServer;
 import io.hindsight.recovery.ClusterStamp;
+import io.hindsight.recovery.HangingTransactions;
 import io.hindsight.recovery.RestartBackoff;
 import io.hindsight.recovery.SupervisedStreams;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -20,6 +21,8 @@ import java.util.Objects;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
@@ -49,6 +52,8 @@ public final class HindsightService implements AutoCloseable {
   private final List<SupervisedStreams> streams = new ArrayList<>();
   private final CompletableFuture<Throwable> failure = new CompletableFuture<>();
   private OperationsServer operations;
+  private ScheduledExecutorService transactionChecks;
+  private Admin transactionAdmin;
   private boolean closed;
 
   private HindsightService(
@@ -128,6 +133,61 @@ public final class HindsightService implements AutoCloseable {
       streams.add(supervised);
       supervised.start(config.getBoolean(HindsightConfig.STATE_CLEANUP_ON_START));
     }
+    long checkMs = config.getLong(HindsightConfig.RECOVERY_HANGING_TRANSACTION_CHECK_MS);
+    if (checkMs > 0
+        && config
+            .getString(HindsightConfig.PROCESSING_GUARANTEE)
+            .equals(HindsightConfig.EXACTLY_ONCE_V2)) {
+      checkHangingTransactions(checkMs);
+    }
+  }
+
+  /**
+   * Looks for transactions the cluster will never finish on this deployment's topics and groups.
+   */
+  private void checkHangingTransactions(long intervalMs) {
+    List<String> applicationIds =
+        apps.stream()
+            .map(
+                app ->
+                    (String) streamsSettings(config, app).get(StreamsConfig.APPLICATION_ID_CONFIG))
+            .toList();
+    java.util.Set<String> declared =
+        topics.all().stream()
+            .map(topic -> topic.name())
+            .collect(java.util.stream.Collectors.toSet());
+    Admin admin =
+        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers));
+    HangingTransactions hanging =
+        new HangingTransactions(
+            admin,
+            // Hindsight's topics, and its apps' internal ones (changelogs), named after the app.
+            name ->
+                declared.contains(name)
+                    || applicationIds.stream().anyMatch(id -> name.startsWith(id + "-")),
+            applicationIds,
+            registry);
+    transactionChecks =
+        Executors.newSingleThreadScheduledExecutor(
+            runnable -> {
+              Thread thread = new Thread(runnable, "hindsight-hanging-transactions");
+              thread.setDaemon(true);
+              return thread;
+            });
+    transactionChecks.scheduleWithFixedDelay(
+        () -> {
+          try {
+            hanging.check();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          } catch (RuntimeException e) {
+            log.warn("The check for hanging transactions failed; it runs again", e);
+          }
+        },
+        intervalMs,
+        intervalMs,
+        TimeUnit.MILLISECONDS);
+    transactionAdmin = admin;
   }
 
   private static String clusterId(Admin admin) {
@@ -246,6 +306,10 @@ public final class HindsightService implements AutoCloseable {
     closed = true;
     if (operations != null) {
       operations.close();
+    }
+    if (transactionChecks != null) {
+      transactionChecks.shutdownNow();
+      transactionAdmin.close(java.time.Duration.ofSeconds(5));
     }
     streams.forEach(SupervisedStreams::close);
     for (StreamsApp app : apps) {

@@ -46,6 +46,8 @@ public final class HindsightConfig extends AbstractConfig {
   public static final String STREAMS_RESTART_MAX_ATTEMPTS = "streams.restart.max.attempts";
   public static final String STREAMS_RESTART_BACKOFF_MS = "streams.restart.backoff.ms";
   public static final String STREAMS_RESTART_BACKOFF_MAX_MS = "streams.restart.backoff.max.ms";
+  public static final String RECOVERY_HANGING_TRANSACTION_CHECK_MS =
+      "recovery.hanging.transaction.check.ms";
   public static final String BROKER_PORT = "broker.port";
   public static final String HTTP_HOST = "http.host";
   public static final String HTTP_PORT = "http.port";
@@ -251,6 +253,16 @@ public final class HindsightConfig extends AbstractConfig {
               between(0, HOUR),
               LOW,
               "Longest wait between restarts of a failed Kafka Streams client.")
+          .define(
+              RECOVERY_HANGING_TRANSACTION_CHECK_MS,
+              Type.LONG,
+              30 * SECOND,
+              between(0, HOUR),
+              LOW,
+              "Under exactly_once_v2, how often to look for transactions the cluster will never"
+                  + " finish (left open by a broker killed mid-transaction) on Hindsight's topics and"
+                  + " its groups' offsets; one open at the same offset in two looks in a row, unknown"
+                  + " to its coordinator, is aborted and counted. 0 turns the check off.")
           .define(
               BROKER_PORT,
               Type.INT,

@@ -133,7 +133,7 @@ final class ChildJvm implements AutoCloseable {
     process.destroyForcibly().waitFor();
   }
 
-  /** SIGSTOP or SIGCONT: the process freezes or resumes, its sockets open, its timers stopped. */
+  /** Sends a signal: STOP freezes it (sockets open, timers stopped), CONT resumes, QUIT dumps threads. */
   void signal(String name) throws InterruptedException {
     try {
       int status =

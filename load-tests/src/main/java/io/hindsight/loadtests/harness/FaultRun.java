@@ -2,6 +2,7 @@ package io.hindsight.loadtests.harness;
 
 import io.hindsight.config.Topics;
 import io.hindsight.events.EventCodec;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -9,6 +10,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -155,6 +157,9 @@ final class FaultRun {
         failures.addAll(verifier.failures());
         result.put("memory_replicas", compareReplicas(failures));
       }
+    } catch (Exception e) {
+      recordStall();
+      throw e;
     } finally {
       result.put("faults", faults);
       result.put("supervisor_restarts", selfExits);
@@ -166,6 +171,30 @@ final class FaultRun {
       }
       if (broker != null) {
         broker.close();
+      }
+    }
+  }
+
+  /**
+   * A run that cannot finish leaves what it waits on: every live child's thread dump in its log, the
+   * broker's open transactions in {@code transactions.txt}.
+   */
+  private void recordStall() throws InterruptedException {
+    for (ServiceUnderTest instance : instances) {
+      if (instance != null && instance.jvm().isAlive()) {
+        instance.jvm().signal("QUIT");
+      }
+    }
+    if (broker != null && broker.isAlive()) {
+      broker.signal("QUIT");
+    }
+    // The JVMs write their dumps asynchronously.
+    Thread.sleep(1_000);
+    if (broker != null && broker.isAlive()) {
+      try {
+        Files.writeString(workDir.resolve("transactions.txt"), OpenTransactions.describe(bootstrap));
+      } catch (IOException e) {
+        out.printf("faults: cannot write the open transactions: %s%n", e);
       }
     }
   }
@@ -460,7 +489,7 @@ final class FaultRun {
                   .build(),
               HttpResponse.BodyHandlers.ofString());
       return response.statusCode() == 404 ? null : response.body();
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       return "unanswered: " + e;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -474,7 +503,7 @@ final class FaultRun {
     }
     try {
       return EventCodec.JSON.readTree(json).path("target").asText(null);
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       return json;
     }
   }
