@@ -28,16 +28,18 @@ public interface InputLag {
   OptionalLong unread(String topic, int partition);
 
   /**
-   * The lag Kafka Streams' consumers report ({@code records-lag}), as the consumer last heard from
-   * the broker. A partition the consumer has returned no records of has no such metric: then the
-   * group's committed offset against the log's end, asked of the cluster ({@code admin}, at most
-   * once a second). Not knowing is not idle: a task whose consumer has not fetched yet (a backlog
-   * read partition by partition) must not count as having nothing to read.
+   * The lag Kafka Streams' consumers report ({@code records-lag}) when it shows records unread. A
+   * lag of 0 is only as fresh as the consumer's last fetch of that partition (a partition whose
+   * leader is not back after a broker restart keeps its old 0 while its producers' records wait),
+   * and a partition the consumer has returned no records of has no such metric: then the group's
+   * committed offset against the log's end, asked of the cluster ({@code admin}, at most once a
+   * second) decides. Not knowing is not idle: a task whose consumer has not fetched yet (a backlog
+   * read partition by partition), or a cluster that does not answer, must not count as having
+   * nothing to read.
    */
   static InputLag of(KafkaStreams streams, Admin admin, String groupId) {
     CommittedLag committed = new CommittedLag(admin, groupId);
     return (topic, partition) -> {
-      boolean seen = false;
       OptionalLong lag = OptionalLong.empty();
       String wanted = Integer.toString(partition);
       // The consumer's partition metrics spell a topic's dots as underscores.
@@ -48,14 +50,13 @@ public interface InputLag {
             && name.group().equals("consumer-fetch-manager-metrics")
             && (topic.equals(name.tags().get("topic")) || tagged.equals(name.tags().get("topic")))
             && wanted.equals(name.tags().get("partition"))) {
-          seen = true;
           Object value = entry.getValue().metricValue();
           if (value instanceof Double d && !d.isNaN()) {
             lag = OptionalLong.of(Math.max(lag.orElse(0), d.longValue()));
           }
         }
       }
-      return seen ? lag : committed.unread(new TopicPartition(topic, partition));
+      return lag.orElse(0) > 0 ? lag : committed.unread(new TopicPartition(topic, partition));
     };
   }
 

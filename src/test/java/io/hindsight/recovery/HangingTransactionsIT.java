@@ -37,7 +37,8 @@ class HangingTransactionsIT {
     String group = "watched-group";
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     try (Admin admin =
-        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
+        Admin.create(
+            Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
       admin.createTopics(List.of(new NewTopic(topic, 2, (short) 1))).all().get();
       HangingTransactions check =
           new HangingTransactions(admin, topic::equals, List.of(group), registry);

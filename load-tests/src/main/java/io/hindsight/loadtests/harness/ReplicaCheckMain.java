@@ -29,6 +29,42 @@ public final class ReplicaCheckMain {
 
   private ReplicaCheckMain() {}
 
+  /** Per memory that differs: which of its parts (the sketch, a field memory, blend and guard). */
+  private static Map<String, List<String>> differences(
+      Map<String, ErrorMemoryStore.Fingerprint> replica,
+      Map<String, ErrorMemoryStore.Fingerprint> scratch) {
+    Map<String, List<String>> differs = new java.util.TreeMap<>();
+    java.util.Set<String> names = new java.util.TreeSet<>(replica.keySet());
+    names.addAll(scratch.keySet());
+    for (String name : names) {
+      ErrorMemoryStore.Fingerprint mine = replica.get(name);
+      ErrorMemoryStore.Fingerprint theirs = scratch.get(name);
+      List<String> parts = new ArrayList<>();
+      if (mine == null || theirs == null) {
+        parts.add(mine == null ? "missing in the replica" : "missing in the rebuild");
+      } else {
+        if (mine.samples() != theirs.samples()) {
+          parts.add("samples " + mine.samples() + " vs " + theirs.samples());
+        }
+        if (mine.contentHash() != theirs.contentHash()) {
+          parts.add("sketch");
+        }
+        for (int f = 0; f < Math.min(mine.fieldHashes().size(), theirs.fieldHashes().size()); f++) {
+          if (!mine.fieldHashes().get(f).equals(theirs.fieldHashes().get(f))) {
+            parts.add("field " + f);
+          }
+        }
+        if (mine.compensatorHash() != theirs.compensatorHash()) {
+          parts.add("blend or guard");
+        }
+      }
+      if (!parts.isEmpty()) {
+        differs.put(name, parts);
+      }
+    }
+    return differs;
+  }
+
   public static void main(String[] args) throws Exception {
     String bootstrap = args[0];
     Properties settingsFile = new Properties();
@@ -67,6 +103,7 @@ public final class ReplicaCheckMain {
           replica.put("samples", stored.samples());
           replica.put("equal_to_scratch", stored.sameContents(scratch));
           replica.put("fingerprint_equal", stored.fingerprint().equals(scratch.fingerprint()));
+          replica.put("differs_in", differences(stored.fingerprint(), scratch.fingerprint()));
           fingerprints.add(stored.fingerprint());
         }
         replicas.add(replica);
