@@ -163,6 +163,7 @@ final class FaultRun {
     } finally {
       result.put("faults", faults);
       result.put("supervisor_restarts", selfExits);
+      result.put("hanging_transactions_aborted", linesInLogs("Aborted a hanging transaction"));
       result.put("fault_summary", summary(faults));
       for (ServiceUnderTest instance : instances) {
         if (instance != null) {
@@ -172,6 +173,21 @@ final class FaultRun {
       if (broker != null) {
         broker.close();
       }
+    }
+  }
+
+  /** Lines of every instance's logs that contain {@code text}: what the instances did by themselves. */
+  private long linesInLogs(String text) {
+    try (var logs = Files.newDirectoryStream(workDir, "hindsight-*.log")) {
+      long count = 0;
+      for (Path log : logs) {
+        try (var lines = Files.lines(log, StandardCharsets.UTF_8)) {
+          count += lines.filter(line -> line.contains(text)).count();
+        }
+      }
+      return count;
+    } catch (IOException | java.io.UncheckedIOException e) {
+      return -1;
     }
   }
 
