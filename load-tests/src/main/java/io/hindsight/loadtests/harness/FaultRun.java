@@ -181,12 +181,12 @@ final class FaultRun {
     try (var logs = Files.newDirectoryStream(workDir, "hindsight-*.log")) {
       long count = 0;
       for (Path log : logs) {
-        try (var lines = Files.lines(log, StandardCharsets.UTF_8)) {
+        try (var lines = Files.lines(log, StandardCharsets.ISO_8859_1)) {
           count += lines.filter(line -> line.contains(text)).count();
         }
       }
       return count;
-    } catch (IOException | java.io.UncheckedIOException e) {
+    } catch (IOException e) {
       return -1;
     }
   }
