@@ -6,6 +6,7 @@ import static org.apache.kafka.common.config.ConfigDef.Importance.MEDIUM;
 import static org.apache.kafka.common.config.ConfigDef.Range.atLeast;
 import static org.apache.kafka.common.config.ConfigDef.Range.between;
 
+import io.hindsight.memory.EmbeddingSlice;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.file.Files;
@@ -99,6 +100,12 @@ public final class HindsightConfig extends AbstractConfig {
   public static final String COMPENSATION_GUARD_HALF_LIFE_MS = "compensation.guard.half.life.ms";
   public static final String COMPENSATION_GUARD_MIN_WEIGHT = "compensation.guard.min.weight";
   public static final String COMPENSATION_GUARD_TOLERANCE = "compensation.guard.tolerance";
+  public static final String COMPENSATION_ENTITY_EMBEDDING = "compensation.entity.embedding";
+  public static final String EVALUATION_FINETUNE_ENTITY_FIELD = "evaluation.finetune.entity.field";
+  public static final String EVALUATION_FINETUNE_ITEM_FIELD = "evaluation.finetune.item.field";
+  public static final String EVALUATION_FINETUNE_LEARNING_RATE =
+      "evaluation.finetune.learning.rate";
+  public static final String EVALUATION_FINETUNE_L2 = "evaluation.finetune.l2";
   public static final String COMPENSATION_PUNCTUATE_INTERVAL_MS =
       "compensation.punctuate.interval.ms";
 
@@ -161,6 +168,28 @@ public final class HindsightConfig extends AbstractConfig {
             }
           },
           () -> "a path, or empty for DATA_DIR/state");
+
+  /** For {@link #COMPENSATION_ENTITY_EMBEDDING}: what {@link EmbeddingSlice#parse} accepts. */
+  private static final ConfigDef.Validator EMBEDDING_SLICE =
+      ConfigDef.LambdaValidator.with(
+          (name, value) -> {
+            try {
+              EmbeddingSlice.parse((String) value);
+            } catch (IllegalArgumentException e) {
+              throw new ConfigException(name, value, e.getMessage());
+            }
+          },
+          () -> "all, first-half, second-half or FROM:TO");
+
+  /** A field name of at most 200 characters, or empty. */
+  private static final ConfigDef.Validator MEDIUM_TEXT =
+      ConfigDef.LambdaValidator.with(
+          (name, value) -> {
+            if (value != null && ((String) value).length() > 200) {
+              throw new ConfigException(name, value, "at most 200 characters");
+            }
+          },
+          () -> "empty, or a field name of at most 200 characters");
 
   public static final ConfigDef DEFINITION =
       new ConfigDef()
@@ -543,6 +572,45 @@ public final class HindsightConfig extends AbstractConfig {
               LOW,
               "How often (stream time) attribution windows are checked for closing: a closed"
                   + " window's sample waits up to this long before it reaches the memory.")
+          .define(
+              COMPENSATION_ENTITY_EMBEDDING,
+              Type.STRING,
+              "all",
+              EMBEDDING_SLICE,
+              MEDIUM,
+              "Embedding components an entity-conditioned correction regresses on (evaluate's"
+                  + " online-finetune reference): all, first-half, second-half or FROM:TO (0-based,"
+                  + " TO exclusive). The entity's own half of a concatenated embedding is constant"
+                  + " per entity and only repeats its bias, so all is safe; a half saves memory.")
+          .define(
+              EVALUATION_FINETUNE_ENTITY_FIELD,
+              Type.STRING,
+              "userId",
+              new ConfigDef.NonEmptyString(),
+              LOW,
+              "evaluate's online-finetune reference: field whose values get a vector and a bias.")
+          .define(
+              EVALUATION_FINETUNE_ITEM_FIELD,
+              Type.STRING,
+              "itemId",
+              MEDIUM_TEXT,
+              LOW,
+              "evaluate's online-finetune reference: field whose values get a bias; empty for"
+                  + " none.")
+          .define(
+              EVALUATION_FINETUNE_LEARNING_RATE,
+              Type.DOUBLE,
+              0.1,
+              between(1e-9, 10.0),
+              LOW,
+              "evaluate's online-finetune reference: SGD step size.")
+          .define(
+              EVALUATION_FINETUNE_L2,
+              Type.DOUBLE,
+              0.01,
+              between(0.0, 10.0),
+              LOW,
+              "evaluate's online-finetune reference: L2 penalty on the parameters a step touches.")
           .define(
               COMPENSATION_MODE,
               Type.STRING,
