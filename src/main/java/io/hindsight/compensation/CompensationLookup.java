@@ -118,6 +118,13 @@ public final class CompensationLookup {
     answer.put("modelId", modelId);
     answer.put("modelVersion", modelVersion);
     answer.put("mode", settings.mode().configName());
+    answer.put(
+        "writeMode",
+        memory
+            .get()
+            .map(m -> m.writeMode(modelId, modelVersion))
+            .orElse(settings.writeMode() == WriteMode.EAGER ? WriteMode.EAGER : WriteMode.ON_CLOSE)
+            .configName());
     return answer;
   }
 

@@ -49,6 +49,7 @@ import org.apache.kafka.streams.state.KeyValueStore;
 final class CompensationProcessor implements Processor<String, Object, Object, Object> {
   static final String DIMENSIONS_STORE = "compensation-model-dimensions";
   static final String DEFERRED_STORE = "compensation-deferred";
+  static final String EXPLICIT_NEGATIVES_STORE = "compensation-explicit-negatives";
 
   private final CompensationSettings settings;
   private final CompensationMetrics metrics;
@@ -60,6 +61,13 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
   private AttributionBuffer buffer;
   private KeyValueStore<String, Integer> dimensions;
   private KeyValueStore<Bytes, byte[]> deferred;
+
+  /** Model version → event time of the first explicit negative this task's outcomes carried. */
+  private KeyValueStore<String, Long> explicitNegatives;
+
+  /** {@link #explicitNegatives}' keys, on the heap: read for every outcome in auto mode. */
+  private final Set<String> explicitNegativesSeen = new HashSet<>();
+
   private ErrorMemoryStore memory;
   private int task;
 
@@ -108,6 +116,10 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
     buffer.rebuildIndex();
     dimensions = context.getStateStore(DIMENSIONS_STORE);
     deferred = context.getStateStore(DEFERRED_STORE);
+    explicitNegatives = context.getStateStore(EXPLICIT_NEGATIVES_STORE);
+    try (KeyValueIterator<String, Long> it = explicitNegatives.all()) {
+      it.forEachRemaining(entry -> explicitNegativesSeen.add(entry.key));
+    }
     memory = context.getStateStore(ErrorMemoryStore.NAME);
     task = context.taskId().partition();
     lastPredictionAt = context.currentSystemTimeMs();
@@ -163,7 +175,7 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
     }
     // Parked unscored: a sample due before its prediction is scored goes out without the blend's
     // features, and they follow (see ReplicaAlignment).
-    Sample parked = buffer.add(unscored, settings.eagerWrites(), this::deadLetter);
+    Sample parked = buffer.add(unscored, this::writeNow, this::deadLetter);
     if (parked.written()) {
       publish(parked, parked.timestamp());
     }
@@ -236,7 +248,7 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
       buffer.update(waiting);
     } else {
       Sample waiting =
-          buffer.add(prediction.withFeatures(features), settings.eagerWrites(), this::deadLetter);
+          buffer.add(prediction.withFeatures(features), this::writeNow, this::deadLetter);
       if (waiting.written()) {
         publish(waiting, waiting.timestamp());
       }
@@ -340,10 +352,33 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
     Sample labelled =
         buffer.attach(
             new SourcedOutcome(outcome, key, source.topic(), source.partition(), source.offset()),
-            settings.eagerWrites());
-    if (labelled != null && settings.eagerWrites()) {
+            this::writeNow);
+    if (labelled != null && labelled.written()) {
       publish(labelled, Math.max(outcome.timestamp(), labelled.timestamp()));
     }
+  }
+
+  /**
+   * Whether a sample whose outcome has just arrived goes to the memories now rather than when its
+   * window closes. In auto mode: once this task's outcomes have carried an explicit negative (label
+   * below 0.5) for the sample's model version, this one included. That is a function of the task's
+   * input partitions in their order, kept in a changelogged store, so a replay or a restarted task
+   * decides alike; the decision travels with the sample as its effective time, so every replica
+   * applies it alike. Where negatives are implicit no outcome is negative and it stays on close.
+   */
+  private boolean writeNow(Sample labelled) {
+    return switch (settings.writeMode()) {
+      case EAGER -> true;
+      case ON_CLOSE -> false;
+      case AUTO -> {
+        String model = labelled.memoryName();
+        if (!explicitNegativesSeen.contains(model) && labelled.label() < 0.5) {
+          explicitNegatives.put(model, labelled.timestamp());
+          explicitNegativesSeen.add(model);
+        }
+        yield explicitNegativesSeen.contains(model);
+      }
+    };
   }
 
   private static Sample unlabelled(

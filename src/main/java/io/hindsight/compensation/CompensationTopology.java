@@ -92,6 +92,12 @@ public final class CompensationTopology {
         COMPENSATE);
     topology.addStateStore(
         Stores.keyValueStoreBuilder(
+            stores.apply(CompensationProcessor.EXPLICIT_NEGATIVES_STORE),
+            Serdes.String(),
+            Serdes.Long()),
+        COMPENSATE);
+    topology.addStateStore(
+        Stores.keyValueStoreBuilder(
                 stores.apply(CompensationProcessor.DEFERRED_STORE),
                 Serdes.Bytes(),
                 Serdes.ByteArray())

@@ -57,6 +57,11 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
   private static final String ALIGNMENT = "alignment.state";
 
   private final CompensationSettings settings;
+
+  /** Model versions of which this replica has applied a sample written as its outcome arrived. */
+  private final java.util.Set<String> eagerlyWritten =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
+
   private final String kind;
   private final IntFunction<SketchSettings> settingsForDimension;
   private final long versionExpiryMs;
@@ -291,7 +296,11 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
     } else if (Sample.isLateFeatures(value)) {
       apply(partition, offset, Sample.decodeLateFeatures(value), timestamp, true, false);
     } else {
-      apply(partition, offset, Sample.decode(value), timestamp, false, pending);
+      Sample sample = Sample.decode(value);
+      if (sample.labelled() && timestamp < sample.timestamp() + settings.attributionWindowMs()) {
+        eagerlyWritten.add(sample.memoryName()); // effective before its window closed
+      }
+      apply(partition, offset, sample, timestamp, false, pending);
     }
   }
 
@@ -853,6 +862,19 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
     } finally {
       lock.unlock();
     }
+  }
+
+  /**
+   * The write mode in use for a model version: the configured one, or in {@code auto} mode eager
+   * once this replica has applied a sample of the version written as its outcome arrived.
+   */
+  public WriteMode writeMode(String modelId, String modelVersion) {
+    if (settings.writeMode() != WriteMode.AUTO) {
+      return settings.writeMode();
+    }
+    return eagerlyWritten.contains(Sample.memoryName(modelId, modelVersion))
+        ? WriteMode.EAGER
+        : WriteMode.ON_CLOSE;
   }
 
   /** The settings the store was created with. */

@@ -471,12 +471,14 @@ public final class HindsightConfig extends AbstractConfig {
           .define(
               COMPENSATION_WRITE_MODE,
               Type.STRING,
-              "on-close",
-              ValidString.in("on-close", "eager"),
+              "auto",
+              ValidString.in("auto", "on-close", "eager"),
               MEDIUM,
               "on-close writes every sample when its window closes, so positives never reach the"
                   + " memory before negatives; eager writes a sample as soon as its outcome"
-                  + " arrives.")
+                  + " arrives; auto writes on close until a task's outcomes have carried an"
+                  + " explicit negative (label < 0.5) for the model version, and eagerly from"
+                  + " then on: where negatives are implicit it stays on close.")
           .define(
               COMPENSATION_MEMORY_STORE,
               Type.STRING,

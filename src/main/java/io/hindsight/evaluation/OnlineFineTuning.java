@@ -27,6 +27,17 @@ final class OnlineFineTuning {
   record Settings(
       String entityField, String itemField, EmbeddingSlice input, double learningRate, double l2) {
 
+    /** The settings as a report shows them. */
+    Map<String, String> describe() {
+      Map<String, String> d = new java.util.LinkedHashMap<>();
+      d.put("entity_field", entityField);
+      d.put("item_field", itemField);
+      d.put("embedding", input.spec());
+      d.put("learning_rate", Double.toString(learningRate));
+      d.put("l2", Double.toString(l2));
+      return d;
+    }
+
     static Settings from(HindsightConfig config) {
       return new Settings(
           config.getString(HindsightConfig.EVALUATION_FINETUNE_ENTITY_FIELD).trim(),

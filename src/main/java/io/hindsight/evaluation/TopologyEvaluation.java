@@ -92,7 +92,9 @@ public final class TopologyEvaluation {
       long events,
       long badLines,
       long deadLetters,
-      double seconds) {}
+      double seconds,
+      Map<String, String> writeModes,
+      Map<String, String> reference) {}
 
   private record Event(long timestamp, long order, String type, String key, byte[] json) {
     byte[] keyBytes() {
@@ -172,6 +174,7 @@ public final class TopologyEvaluation {
       Map<String, Double> fineTuned = fineTune(events, outcomes, window, implicitNegatives);
       List<Row> rows = new ArrayList<>();
       PredictionKeys keys = new PredictionKeys(compensation.featuresDimension());
+      Map<String, String[]> models = new java.util.TreeMap<>();
       drivers.onCompensation(
           (c, p, served) -> {
             double[] outcome = outcomes.get(c.requestId());
@@ -180,6 +183,7 @@ public final class TopologyEvaluation {
                     ? outcome[0]
                     : (implicitNegatives ? 0.0 : Double.NaN);
             String memory = Sample.memoryName(p.modelId(), p.modelVersion());
+            models.putIfAbsent(memory, new String[] {p.modelId(), p.modelVersion()});
             // The oracle reads the samples the memory had applied when it served the prediction.
             oracleTickets.add(
                 oracles.hasMemory(memory)
@@ -349,6 +353,11 @@ public final class TopologyEvaluation {
         }
       }
       rows.removeIf(r -> Double.isNaN(r.label()));
+      Map<String, String> writeModes = new java.util.TreeMap<>();
+      ErrorMemoryStore store = drivers.compensationApp.memory().orElseThrow();
+      models.forEach(
+          (name, model) -> writeModes.put(name, store.writeMode(model[0], model[1]).configName()));
+      OnlineFineTuning.Settings reference = OnlineFineTuning.Settings.from(config);
       return new Result(
           variantNames,
           rows,
@@ -357,7 +366,9 @@ public final class TopologyEvaluation {
           events.size(),
           badLines,
           drivers.deadLetters,
-          (System.nanoTime() - started) / 1e9);
+          (System.nanoTime() - started) / 1e9,
+          writeModes,
+          reference.describe());
     } finally {
       io.hindsight.DataDirectory.delete(stateDir);
     }
