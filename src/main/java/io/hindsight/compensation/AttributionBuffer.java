@@ -354,6 +354,24 @@ final class AttributionBuffer {
   }
 
   /** Index keys whose close time is in [from, to], read before the caller changes the stores. */
+  /**
+   * Whether a prediction of model version {@code memoryName} whose window closes before {@code
+   * time}, and has not been closed here yet, is still without an outcome: an implicit negative by
+   * then, whatever the punctuation has got to.
+   */
+  boolean unlabelledClosingBefore(String memoryName, long time) {
+    for (Bytes key : due(marks().closedUntil() + 1, time - 1)) {
+      byte[] waiting = pending.get(DerivedIndex.id(key));
+      if (waiting != null && !Waiting.isOutcome(waiting)) {
+        Sample sample = Sample.decode(Waiting.payload(waiting));
+        if (!sample.labelled() && sample.memoryName().equals(memoryName)) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
   private List<Bytes> due(long from, long to) {
     List<Bytes> due = new ArrayList<>();
     long start = Math.max(0, from);

@@ -49,7 +49,7 @@ import org.apache.kafka.streams.state.KeyValueStore;
 final class CompensationProcessor implements Processor<String, Object, Object, Object> {
   static final String DIMENSIONS_STORE = "compensation-model-dimensions";
   static final String DEFERRED_STORE = "compensation-deferred";
-  static final String EXPLICIT_NEGATIVES_STORE = "compensation-explicit-negatives";
+  static final String STREAM_SHOWN_STORE = "compensation-stream-shown";
 
   private final CompensationSettings settings;
   private final CompensationMetrics metrics;
@@ -62,11 +62,14 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
   private KeyValueStore<String, Integer> dimensions;
   private KeyValueStore<Bytes, byte[]> deferred;
 
-  /** Model version → event time of the first explicit negative this task's outcomes carried. */
-  private KeyValueStore<String, Long> explicitNegatives;
+  /**
+   * What this task's inputs have shown of each model version, for auto write mode: key {@code kind
+   * + ':' + model version} → the event time it was first shown ({@link #firstSeen}).
+   */
+  private KeyValueStore<String, Long> shown;
 
-  /** {@link #explicitNegatives}' keys, on the heap: read for every outcome in auto mode. */
-  private final Set<String> explicitNegativesSeen = new HashSet<>();
+  /** {@link #shown} on the heap: read for every outcome in auto mode. */
+  private final Map<String, Long> shownCache = new HashMap<>();
 
   private ErrorMemoryStore memory;
   private int task;
@@ -116,9 +119,9 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
     buffer.rebuildIndex();
     dimensions = context.getStateStore(DIMENSIONS_STORE);
     deferred = context.getStateStore(DEFERRED_STORE);
-    explicitNegatives = context.getStateStore(EXPLICIT_NEGATIVES_STORE);
-    try (KeyValueIterator<String, Long> it = explicitNegatives.all()) {
-      it.forEachRemaining(entry -> explicitNegativesSeen.add(entry.key));
+    shown = context.getStateStore(STREAM_SHOWN_STORE);
+    try (KeyValueIterator<String, Long> it = shown.all()) {
+      it.forEachRemaining(entry -> shownCache.put(entry.key, entry.value));
     }
     memory = context.getStateStore(ErrorMemoryStore.NAME);
     task = context.taskId().partition();
@@ -165,6 +168,11 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
       // Before any sample of the model: every replica then knows how many tasks to wait for.
       publishProgress();
     }
+    if (settings.writeMode() == WriteMode.AUTO) {
+      firstSeen(
+          FIRST_PREDICTION + Sample.memoryName(prediction.modelId(), prediction.modelVersion()),
+          prediction.timestamp());
+    }
     Sample unscored =
         unlabelled(
             prediction, key, PredictionKeys.fieldValues(prediction, settings.fields()), null);
@@ -175,7 +183,8 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
     }
     // Parked unscored: a sample due before its prediction is scored goes out without the blend's
     // features, and they follow (see ReplicaAlignment).
-    Sample parked = buffer.add(unscored, this::writeNow, this::deadLetter);
+    Sample parked =
+        buffer.add(unscored, early -> writeNow(early, early.timestamp()), this::deadLetter);
     if (parked.written()) {
       publish(parked, parked.timestamp());
     }
@@ -248,7 +257,10 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
       buffer.update(waiting);
     } else {
       Sample waiting =
-          buffer.add(prediction.withFeatures(features), this::writeNow, this::deadLetter);
+          buffer.add(
+              prediction.withFeatures(features),
+              early -> writeNow(early, early.timestamp()),
+              this::deadLetter);
       if (waiting.written()) {
         publish(waiting, waiting.timestamp());
       }
@@ -352,33 +364,59 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
     Sample labelled =
         buffer.attach(
             new SourcedOutcome(outcome, key, source.topic(), source.partition(), source.offset()),
-            this::writeNow);
+            sample -> writeNow(sample, outcome.timestamp()));
     if (labelled != null && labelled.written()) {
       publish(labelled, Math.max(outcome.timestamp(), labelled.timestamp()));
     }
   }
 
+  private static final String FIRST_PREDICTION = "prediction:";
+  private static final String EXPLICIT_NEGATIVE = "explicit-negative:";
+  private static final String IMPLICIT_NEGATIVE = "implicit-negative:";
+
   /**
    * Whether a sample whose outcome has just arrived goes to the memories now rather than when its
-   * window closes. In auto mode: once this task's outcomes have carried an explicit negative (label
-   * below 0.5) for the sample's model version, this one included. That is a function of the task's
-   * input partitions in their order, kept in a changelogged store, so a replay or a restarted task
-   * decides alike; the decision travels with the sample as its effective time, so every replica
-   * applies it alike. Where negatives are implicit no outcome is negative and it stays on close.
+   * window closes. In auto mode, for an outcome at time t: once this task's inputs have shown, for
+   * the sample's model version, an explicit negative (an outcome with label below 0.5, this one
+   * included) at or before t, a whole attribution window of predictions whose windows closed before
+   * t (the first two windows write on close), and no window closing before t without an outcome (an
+   * implicit negative; counted only with {@code compensation.implicit.negatives}). These are
+   * event-time facts of the task's input partitions, kept in a changelogged store, so a replay or a
+   * restarted task decides alike (up to predictions read more than a window after outcomes of their
+   * time); the decision travels with the sample as its effective time, so every replica applies it
+   * alike. A stream whose negatives are implicit shows a window without an outcome within its first
+   * window and stays on close.
    */
-  private boolean writeNow(Sample labelled) {
+  private boolean writeNow(Sample labelled, long outcomeTime) {
     return switch (settings.writeMode()) {
       case EAGER -> true;
       case ON_CLOSE -> false;
       case AUTO -> {
         String model = labelled.memoryName();
-        if (!explicitNegativesSeen.contains(model) && labelled.label() < 0.5) {
-          explicitNegatives.put(model, labelled.timestamp());
-          explicitNegativesSeen.add(model);
+        long now = Math.max(outcomeTime, labelled.timestamp());
+        if (labelled.label() < 0.5) {
+          firstSeen(EXPLICIT_NEGATIVE + model, now);
         }
-        yield explicitNegativesSeen.contains(model);
+        Long explicit = shownCache.get(EXPLICIT_NEGATIVE + model);
+        Long firstPrediction = shownCache.get(FIRST_PREDICTION + model);
+        Long implicit = shownCache.get(IMPLICIT_NEGATIVE + model);
+        yield explicit != null
+            && explicit <= now
+            && firstPrediction != null
+            && firstPrediction + 2 * settings.attributionWindowMs() <= now
+            && (implicit == null || implicit >= now)
+            && !(settings.implicitNegatives() && buffer.unlabelledClosingBefore(model, now));
       }
     };
+  }
+
+  /** Records that the stream showed {@code what} at event time {@code time}, keeping the first. */
+  private void firstSeen(String what, long time) {
+    Long known = shownCache.get(what);
+    if (known == null || time < known) {
+      shownCache.put(what, time);
+      shown.put(what, time);
+    }
   }
 
   private static Sample unlabelled(
@@ -459,6 +497,9 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
             }
             labelled = sample.withLabel(0.0, true);
             metrics.implicitNegatives.increment();
+            if (settings.writeMode() == WriteMode.AUTO) {
+              firstSeen(IMPLICIT_NEGATIVE + sample.memoryName(), closedAt);
+            }
           }
           if (publish(labelled, closedAt)) {
             // Still waiting to be scored: marked written, so its features follow once it is.

@@ -92,9 +92,7 @@ public final class CompensationTopology {
         COMPENSATE);
     topology.addStateStore(
         Stores.keyValueStoreBuilder(
-            stores.apply(CompensationProcessor.EXPLICIT_NEGATIVES_STORE),
-            Serdes.String(),
-            Serdes.Long()),
+            stores.apply(CompensationProcessor.STREAM_SHOWN_STORE), Serdes.String(), Serdes.Long()),
         COMPENSATE);
     topology.addStateStore(
         Stores.keyValueStoreBuilder(

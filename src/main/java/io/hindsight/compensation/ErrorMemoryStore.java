@@ -58,9 +58,11 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
 
   private final CompensationSettings settings;
 
-  /** Model versions of which this replica has applied a sample written as its outcome arrived. */
-  private final java.util.Set<String> eagerlyWritten =
-      java.util.concurrent.ConcurrentHashMap.newKeySet();
+  /**
+   * Model version → whether the last sample this replica applied was written as its outcome came.
+   */
+  private final Map<String, Boolean> eagerlyWritten =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   private final String kind;
   private final IntFunction<SketchSettings> settingsForDimension;
@@ -297,8 +299,10 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
       apply(partition, offset, Sample.decodeLateFeatures(value), timestamp, true, false);
     } else {
       Sample sample = Sample.decode(value);
-      if (sample.labelled() && timestamp < sample.timestamp() + settings.attributionWindowMs()) {
-        eagerlyWritten.add(sample.memoryName()); // effective before its window closed
+      if (sample.labelled()) {
+        // Effective before its window closed: written as its outcome came.
+        eagerlyWritten.put(
+            sample.memoryName(), timestamp < sample.timestamp() + settings.attributionWindowMs());
       }
       apply(partition, offset, sample, timestamp, false, pending);
     }
@@ -865,14 +869,14 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
   }
 
   /**
-   * The write mode in use for a model version: the configured one, or in {@code auto} mode eager
-   * once this replica has applied a sample of the version written as its outcome arrived.
+   * The write mode in use for a model version: the configured one, or in {@code auto} mode what the
+   * last sample of the version this replica applied shows (on close before any).
    */
   public WriteMode writeMode(String modelId, String modelVersion) {
     if (settings.writeMode() != WriteMode.AUTO) {
       return settings.writeMode();
     }
-    return eagerlyWritten.contains(Sample.memoryName(modelId, modelVersion))
+    return eagerlyWritten.getOrDefault(Sample.memoryName(modelId, modelVersion), false)
         ? WriteMode.EAGER
         : WriteMode.ON_CLOSE;
   }
