@@ -476,9 +476,10 @@ public final class HindsightConfig extends AbstractConfig {
               MEDIUM,
               "on-close writes every sample when its window closes, so positives never reach the"
                   + " memory before negatives; eager writes a sample as soon as its outcome"
-                  + " arrives; auto writes on close until a task's outcomes have carried an"
-                  + " explicit negative (label < 0.5) for the model version, and eagerly from"
-                  + " then on: where negatives are implicit it stays on close.")
+                  + " arrives; auto writes eagerly once a task's inputs have shown, for the model"
+                  + " version, an explicit negative (an outcome with label < 0.5), two windows of"
+                  + " predictions and no window closed without an outcome, and on close"
+                  + " otherwise: where negatives are implicit it stays on close.")
           .define(
               COMPENSATION_MEMORY_STORE,
               Type.STRING,
