@@ -108,7 +108,7 @@ public final class CompensationLookup {
               keys.of(p),
               p.score(),
               p.timestamp(),
-              PredictionKeys.fieldValues(p, settings.fields())));
+              PredictionKeys.fieldValues(p, settings.valueFields())));
     }
     return store.get().peek(modelId, modelVersion, queries);
   }

@@ -175,7 +175,7 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
     }
     Sample unscored =
         unlabelled(
-            prediction, key, PredictionKeys.fieldValues(prediction, settings.fields()), null);
+            prediction, key, PredictionKeys.fieldValues(prediction, settings.valueFields()), null);
     if (deferredCount == 0
         && memory.readableAt(prediction.modelId(), prediction.timestamp(), task, ownProgress())) {
       compensate(unscored, memoryScore(unscored), recordTimestamp, started, false);

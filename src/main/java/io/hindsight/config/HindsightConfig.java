@@ -101,6 +101,10 @@ public final class HindsightConfig extends AbstractConfig {
   public static final String COMPENSATION_GUARD_MIN_WEIGHT = "compensation.guard.min.weight";
   public static final String COMPENSATION_GUARD_TOLERANCE = "compensation.guard.tolerance";
   public static final String COMPENSATION_ENTITY_EMBEDDING = "compensation.entity.embedding";
+  public static final String COMPENSATION_ENTITY_FIELDS = "compensation.entity.fields";
+  public static final String COMPENSATION_ENTITY_HALF_LIVES_MS =
+      "compensation.entity.half.lives.ms";
+  public static final String COMPENSATION_ENTITY_PRIOR = "compensation.entity.prior";
   public static final String EVALUATION_FINETUNE_ENTITY_FIELD = "evaluation.finetune.entity.field";
   public static final String EVALUATION_FINETUNE_ITEM_FIELD = "evaluation.finetune.item.field";
   public static final String EVALUATION_FINETUNE_LEARNING_RATE =
@@ -168,6 +172,31 @@ public final class HindsightConfig extends AbstractConfig {
             }
           },
           () -> "a path, or empty for DATA_DIR/state");
+
+  /** For {@link #COMPENSATION_ENTITY_HALF_LIVES_MS}: distinct non-negative longs, at least one. */
+  private static final ConfigDef.Validator HALF_LIVES =
+      ConfigDef.LambdaValidator.with(
+          (name, value) -> {
+            @SuppressWarnings("unchecked")
+            List<String> items = (List<String>) value;
+            if (items == null || items.isEmpty()) {
+              throw new ConfigException(name, value, "at least one half-life");
+            }
+            try {
+              for (String item : items) {
+                long h = Long.parseLong(item.trim());
+                if (h < 0 || h > Long.MAX_VALUE / 8) {
+                  throw new ConfigException(name, value, "half-lives must be in [0, 2^60]");
+                }
+              }
+            } catch (NumberFormatException e) {
+              throw new ConfigException(name, value, "half-lives must be whole milliseconds");
+            }
+            if (items.stream().map(String::trim).distinct().count() != items.size()) {
+              throw new ConfigException(name, value, "half-lives must be distinct");
+            }
+          },
+          () -> "distinct milliseconds >= 0, at least one");
 
   /** For {@link #COMPENSATION_ENTITY_EMBEDDING}: what {@link EmbeddingSlice#parse} accepts. */
   private static final ConfigDef.Validator EMBEDDING_SLICE =
@@ -575,6 +604,33 @@ public final class HindsightConfig extends AbstractConfig {
               LOW,
               "How often (stream time) attribution windows are checked for closing: a closed"
                   + " window's sample waits up to this long before it reaches the memory.")
+          .define(
+              COMPENSATION_ENTITY_FIELDS,
+              Type.LIST,
+              "userId",
+              FIELD_NAMES,
+              MEDIUM,
+              "Fields whose values get entity memories: per value and per half-life of"
+                  + " compensation.entity.half.lives.ms, the base model's logit offset as one"
+                  + " Newton step, sum(y - q) / (sum q(1 - q) + compensation.entity.prior), read by"
+                  + " the blend; bounded by compensation.field.max.values like a field memory."
+                  + " Empty for none.")
+          .define(
+              COMPENSATION_ENTITY_HALF_LIVES_MS,
+              Type.LIST,
+              "60000,600000,3600000,0",
+              HALF_LIVES,
+              MEDIUM,
+              "Event-time half-lives of the entity memories, one memory each (0: no decay): the"
+                  + " blend learns which time scale of an entity's drift to trust.")
+          .define(
+              COMPENSATION_ENTITY_PRIOR,
+              Type.DOUBLE,
+              1.0,
+              between(1e-6, 1e9),
+              MEDIUM,
+              "Ridge prior of the entity memories, in units of the base model's Fisher information"
+                  + " (a sample at q = 0.5 adds 0.25).")
           .define(
               COMPENSATION_ENTITY_EMBEDDING,
               Type.STRING,
