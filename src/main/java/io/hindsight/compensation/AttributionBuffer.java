@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
@@ -123,6 +124,14 @@ final class AttributionBuffer {
    * handed to {@code rejected}, and the prediction waits unlabelled.
    */
   Sample add(Sample sample, boolean markWritten, Consumer<RejectedOutcome> rejected) {
+    return add(sample, labelled -> markWritten, rejected);
+  }
+
+  /**
+   * {@link #add(Sample, boolean, Consumer)}, deciding from the labelled sample (its model version
+   * and label) whether an outcome that came first marks it written now.
+   */
+  Sample add(Sample sample, Predicate<Sample> writeNow, Consumer<RejectedOutcome> rejected) {
     Sample parked = sample;
     byte[] waiting = pending.get(sample.requestId());
     if (waiting != null && Waiting.isOutcome(waiting)) {
@@ -133,7 +142,8 @@ final class AttributionBuffer {
             new RejectedOutcome(
                 early, LATE_OUTCOME, "it is later than its prediction's attribution window"));
       } else {
-        parked = sample.withLabel(early.outcome().label(), markWritten);
+        Sample labelled = sample.withLabel(early.outcome().label(), false);
+        parked = writeNow.test(labelled) ? labelled.withLabel(labelled.label(), true) : labelled;
       }
     }
     long closeAt = Math.max(sample.timestamp() + windowMs, marks().closedUntil() + 1);
@@ -153,6 +163,11 @@ final class AttributionBuffer {
    *     unchanged
    */
   Sample attach(SourcedOutcome sourced, boolean markWritten) {
+    return attach(sourced, labelled -> markWritten);
+  }
+
+  /** {@link #attach(SourcedOutcome, boolean)}, deciding from the labelled sample. */
+  Sample attach(SourcedOutcome sourced, Predicate<Sample> writeNow) {
     Outcome outcome = sourced.outcome();
     byte[] waiting = pending.get(outcome.requestId());
     if (waiting == null) {
@@ -178,7 +193,10 @@ final class AttributionBuffer {
     if (outcome.timestamp() > sample.timestamp() + windowMs) {
       throw reject(LATE_OUTCOME, outcome, "it arrived after its attribution window");
     }
-    Sample labelled = sample.withLabel(outcome.label(), markWritten);
+    Sample labelled = sample.withLabel(outcome.label(), false);
+    if (writeNow.test(labelled)) {
+      labelled = labelled.withLabel(labelled.label(), true);
+    }
     pending.put(outcome.requestId(), Waiting.encode(closeAt, labelled.encode()));
     return labelled;
   }
@@ -336,6 +354,24 @@ final class AttributionBuffer {
   }
 
   /** Index keys whose close time is in [from, to], read before the caller changes the stores. */
+  /**
+   * Whether a prediction of model version {@code memoryName} whose window closes before {@code
+   * time}, and has not been closed here yet, is still without an outcome: an implicit negative by
+   * then, whatever the punctuation has got to.
+   */
+  boolean unlabelledClosingBefore(String memoryName, long time) {
+    for (Bytes key : due(marks().closedUntil() + 1, time - 1)) {
+      byte[] waiting = pending.get(DerivedIndex.id(key));
+      if (waiting != null && !Waiting.isOutcome(waiting)) {
+        Sample sample = Sample.decode(Waiting.payload(waiting));
+        if (!sample.labelled() && sample.memoryName().equals(memoryName)) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
   private List<Bytes> due(long from, long to) {
     List<Bytes> due = new ArrayList<>();
     long start = Math.max(0, from);

@@ -108,7 +108,7 @@ public final class CompensationLookup {
               keys.of(p),
               p.score(),
               p.timestamp(),
-              PredictionKeys.fieldValues(p, settings.fields())));
+              PredictionKeys.fieldValues(p, settings.valueFields())));
     }
     return store.get().peek(modelId, modelVersion, queries);
   }
@@ -118,6 +118,13 @@ public final class CompensationLookup {
     answer.put("modelId", modelId);
     answer.put("modelVersion", modelVersion);
     answer.put("mode", settings.mode().configName());
+    answer.put(
+        "writeMode",
+        memory
+            .get()
+            .map(m -> m.writeMode(modelId, modelVersion))
+            .orElse(settings.writeMode() == WriteMode.EAGER ? WriteMode.EAGER : WriteMode.ON_CLOSE)
+            .configName());
     return answer;
   }
 

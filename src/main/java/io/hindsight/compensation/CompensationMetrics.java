@@ -93,6 +93,16 @@ final class CompensationMetrics {
           .tag("model", modelId)
           .tag("version", modelVersion)
           .register(registry);
+      io.micrometer.core.instrument.Gauge.builder(
+              "hindsight.compensation.write.eager",
+              store,
+              s -> s.writeMode(modelId, modelVersion) == WriteMode.EAGER ? 1.0 : 0.0)
+          .description(
+              "1 when a model version's samples are written as their outcomes arrive, 0 when on"
+                  + " close (compensation.write.mode; auto decides from the stream)")
+          .tag("model", modelId)
+          .tag("version", modelVersion)
+          .register(registry);
     }
   }
 }

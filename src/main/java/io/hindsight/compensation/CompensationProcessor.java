@@ -49,6 +49,7 @@ import org.apache.kafka.streams.state.KeyValueStore;
 final class CompensationProcessor implements Processor<String, Object, Object, Object> {
   static final String DIMENSIONS_STORE = "compensation-model-dimensions";
   static final String DEFERRED_STORE = "compensation-deferred";
+  static final String STREAM_SHOWN_STORE = "compensation-stream-shown";
 
   private final CompensationSettings settings;
   private final CompensationMetrics metrics;
@@ -60,6 +61,16 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
   private AttributionBuffer buffer;
   private KeyValueStore<String, Integer> dimensions;
   private KeyValueStore<Bytes, byte[]> deferred;
+
+  /**
+   * What this task's inputs have shown of each model version, for auto write mode: key {@code kind
+   * + ':' + model version} → the event time it was first shown ({@link #firstSeen}).
+   */
+  private KeyValueStore<String, Long> shown;
+
+  /** {@link #shown} on the heap: read for every outcome in auto mode. */
+  private final Map<String, Long> shownCache = new HashMap<>();
+
   private ErrorMemoryStore memory;
   private int task;
 
@@ -108,6 +119,10 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
     buffer.rebuildIndex();
     dimensions = context.getStateStore(DIMENSIONS_STORE);
     deferred = context.getStateStore(DEFERRED_STORE);
+    shown = context.getStateStore(STREAM_SHOWN_STORE);
+    try (KeyValueIterator<String, Long> it = shown.all()) {
+      it.forEachRemaining(entry -> shownCache.put(entry.key, entry.value));
+    }
     memory = context.getStateStore(ErrorMemoryStore.NAME);
     task = context.taskId().partition();
     lastPredictionAt = context.currentSystemTimeMs();
@@ -153,9 +168,14 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
       // Before any sample of the model: every replica then knows how many tasks to wait for.
       publishProgress();
     }
+    if (settings.writeMode() == WriteMode.AUTO) {
+      firstSeen(
+          FIRST_PREDICTION + Sample.memoryName(prediction.modelId(), prediction.modelVersion()),
+          prediction.timestamp());
+    }
     Sample unscored =
         unlabelled(
-            prediction, key, PredictionKeys.fieldValues(prediction, settings.fields()), null);
+            prediction, key, PredictionKeys.fieldValues(prediction, settings.valueFields()), null);
     if (deferredCount == 0
         && memory.readableAt(prediction.modelId(), prediction.timestamp(), task, ownProgress())) {
       compensate(unscored, memoryScore(unscored), recordTimestamp, started, false);
@@ -163,7 +183,8 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
     }
     // Parked unscored: a sample due before its prediction is scored goes out without the blend's
     // features, and they follow (see ReplicaAlignment).
-    Sample parked = buffer.add(unscored, settings.eagerWrites(), this::deadLetter);
+    Sample parked =
+        buffer.add(unscored, early -> writeNow(early, early.timestamp()), this::deadLetter);
     if (parked.written()) {
       publish(parked, parked.timestamp());
     }
@@ -236,7 +257,10 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
       buffer.update(waiting);
     } else {
       Sample waiting =
-          buffer.add(prediction.withFeatures(features), settings.eagerWrites(), this::deadLetter);
+          buffer.add(
+              prediction.withFeatures(features),
+              early -> writeNow(early, early.timestamp()),
+              this::deadLetter);
       if (waiting.written()) {
         publish(waiting, waiting.timestamp());
       }
@@ -340,9 +364,58 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
     Sample labelled =
         buffer.attach(
             new SourcedOutcome(outcome, key, source.topic(), source.partition(), source.offset()),
-            settings.eagerWrites());
-    if (labelled != null && settings.eagerWrites()) {
+            sample -> writeNow(sample, outcome.timestamp()));
+    if (labelled != null && labelled.written()) {
       publish(labelled, Math.max(outcome.timestamp(), labelled.timestamp()));
+    }
+  }
+
+  private static final String FIRST_PREDICTION = "prediction:";
+  private static final String EXPLICIT_NEGATIVE = "explicit-negative:";
+  private static final String IMPLICIT_NEGATIVE = "implicit-negative:";
+
+  /**
+   * Whether a sample whose outcome has just arrived goes to the memories now rather than when its
+   * window closes. In auto mode, for an outcome at time t: once this task's inputs have shown, for
+   * the sample's model version, an explicit negative (an outcome with label below 0.5, this one
+   * included) at or before t, a whole attribution window of predictions whose windows closed before
+   * t (the first two windows write on close), and no window closing before t without an outcome (an
+   * implicit negative; counted only with {@code compensation.implicit.negatives}). These are
+   * event-time facts of the task's input partitions, kept in a changelogged store, so a replay or a
+   * restarted task decides alike (up to predictions read more than a window after outcomes of their
+   * time); the decision travels with the sample as its effective time, so every replica applies it
+   * alike. A stream whose negatives are implicit shows a window without an outcome within its first
+   * window and stays on close.
+   */
+  private boolean writeNow(Sample labelled, long outcomeTime) {
+    return switch (settings.writeMode()) {
+      case EAGER -> true;
+      case ON_CLOSE -> false;
+      case AUTO -> {
+        String model = labelled.memoryName();
+        long now = Math.max(outcomeTime, labelled.timestamp());
+        if (labelled.label() < 0.5) {
+          firstSeen(EXPLICIT_NEGATIVE + model, now);
+        }
+        Long explicit = shownCache.get(EXPLICIT_NEGATIVE + model);
+        Long firstPrediction = shownCache.get(FIRST_PREDICTION + model);
+        Long implicit = shownCache.get(IMPLICIT_NEGATIVE + model);
+        yield explicit != null
+            && explicit <= now
+            && firstPrediction != null
+            && firstPrediction + 2 * settings.attributionWindowMs() <= now
+            && (implicit == null || implicit >= now)
+            && !(settings.implicitNegatives() && buffer.unlabelledClosingBefore(model, now));
+      }
+    };
+  }
+
+  /** Records that the stream showed {@code what} at event time {@code time}, keeping the first. */
+  private void firstSeen(String what, long time) {
+    Long known = shownCache.get(what);
+    if (known == null || time < known) {
+      shownCache.put(what, time);
+      shown.put(what, time);
     }
   }
 
@@ -424,6 +497,9 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
             }
             labelled = sample.withLabel(0.0, true);
             metrics.implicitNegatives.increment();
+            if (settings.writeMode() == WriteMode.AUTO) {
+              firstSeen(IMPLICIT_NEGATIVE + sample.memoryName(), closedAt);
+            }
           }
           if (publish(labelled, closedAt)) {
             // Still waiting to be scored: marked written, so its features follow once it is.

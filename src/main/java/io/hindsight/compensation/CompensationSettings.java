@@ -20,7 +20,7 @@ public record CompensationSettings(
     long alignmentToleranceMs,
     long alignmentMaxWaitMs,
     boolean implicitNegatives,
-    boolean eagerWrites,
+    WriteMode writeMode,
     String memoryKind,
     int arrays,
     int bits,
@@ -40,10 +40,15 @@ public record CompensationSettings(
     long fieldHalfLifeMs,
     int fieldMaxValues,
     BlendSettings blend,
-    GuardSettings guard) {
+    GuardSettings guard,
+    List<String> entityFields,
+    List<Long> entityHalfLivesMs,
+    double entityPrior) {
 
   public CompensationSettings {
     fields = List.copyOf(fields);
+    entityFields = List.copyOf(entityFields);
+    entityHalfLivesMs = List.copyOf(entityHalfLivesMs);
   }
 
   public static CompensationSettings from(HindsightConfig c) {
@@ -55,7 +60,7 @@ public record CompensationSettings(
         c.getLong(HindsightConfig.COMPENSATION_ALIGNMENT_TOLERANCE_MS),
         c.getLong(HindsightConfig.COMPENSATION_ALIGNMENT_MAX_WAIT_MS),
         c.getBoolean(HindsightConfig.COMPENSATION_IMPLICIT_NEGATIVES),
-        c.getString(HindsightConfig.COMPENSATION_WRITE_MODE).equals("eager"),
+        WriteMode.fromConfig(c.getString(HindsightConfig.COMPENSATION_WRITE_MODE)),
         c.getString(HindsightConfig.COMPENSATION_MEMORY_STORE),
         c.getInt(HindsightConfig.COMPENSATION_MEMORY_ARRAYS),
         c.getInt(HindsightConfig.COMPENSATION_MEMORY_BITS),
@@ -82,7 +87,12 @@ public record CompensationSettings(
         new GuardSettings(
             c.getLong(HindsightConfig.COMPENSATION_GUARD_HALF_LIFE_MS),
             c.getDouble(HindsightConfig.COMPENSATION_GUARD_MIN_WEIGHT),
-            c.getDouble(HindsightConfig.COMPENSATION_GUARD_TOLERANCE)));
+            c.getDouble(HindsightConfig.COMPENSATION_GUARD_TOLERANCE)),
+        c.getList(HindsightConfig.COMPENSATION_ENTITY_FIELDS).stream().map(String::trim).toList(),
+        c.getList(HindsightConfig.COMPENSATION_ENTITY_HALF_LIVES_MS).stream()
+            .map(h -> Long.parseLong(h.trim()))
+            .toList(),
+        c.getDouble(HindsightConfig.COMPENSATION_ENTITY_PRIOR));
   }
 
   /** The sketch for a model whose keys have {@code dimension} components. */
@@ -108,7 +118,56 @@ public record CompensationSettings(
 
   /** A new compensator (blend and guard) for one model version, in its initial state. */
   public FieldCompensator newCompensator() {
-    return new FieldCompensator(mode, lambda, fields, blend, guard);
+    return new FieldCompensator(mode, lambda, fields, entityMemoryNames(), blend, guard);
+  }
+
+  /**
+   * Every keyed memory of a model version, in the order the compensator reads their estimates: the
+   * declared fields' memories, then the entity memories (one per entity field and half-life).
+   */
+  public List<FieldMemorySettings> keyedMemories() {
+    List<FieldMemorySettings> memories = new java.util.ArrayList<>();
+    fields.forEach(f -> memories.add(field(f)));
+    List<String> names = entityMemoryNames();
+    for (int e = 0; e < names.size(); e++) {
+      memories.add(
+          new FieldMemorySettings(
+              names.get(e),
+              entityPrior,
+              entityHalfLivesMs.get(e % entityHalfLivesMs.size()),
+              fieldMaxValues));
+    }
+    return memories;
+  }
+
+  /** The prediction field each of {@link #keyedMemories} reads its value from. */
+  public List<String> keyedMemorySources() {
+    List<String> sources = new java.util.ArrayList<>(fields);
+    for (String field : entityFields) {
+      entityHalfLivesMs.forEach(h -> sources.add(field));
+    }
+    return sources;
+  }
+
+  /** Whether keyed memory {@code m} is an entity memory (written in logit units). */
+  public boolean isEntityMemory(int m) {
+    return m >= fields.size();
+  }
+
+  /** The fields whose values a sample carries: the declared fields and the entity fields. */
+  public List<String> valueFields() {
+    return keyedMemorySources().stream().distinct().toList();
+  }
+
+  /** Entity memory names: {@code entity:FIELD@HALF_LIFE} (half-life in ms, or {@code none}). */
+  public List<String> entityMemoryNames() {
+    List<String> names = new java.util.ArrayList<>();
+    for (String field : entityFields) {
+      for (long h : entityHalfLivesMs) {
+        names.add("entity:" + field + "@" + (h == 0 ? "none" : Long.toString(h)));
+      }
+    }
+    return names;
   }
 
   /** A copy with other values for some keys, for tests and evaluations. */
@@ -121,7 +180,7 @@ public record CompensationSettings(
         alignmentToleranceMs,
         alignmentMaxWaitMs,
         implicitNegatives,
-        eagerWrites,
+        writeMode,
         memoryKind,
         arrays,
         bits,
@@ -141,7 +200,10 @@ public record CompensationSettings(
         fieldHalfLifeMs,
         fieldMaxValues,
         blend,
-        guard);
+        guard,
+        entityFields,
+        entityHalfLivesMs,
+        entityPrior);
   }
 
   public ErrorMemoryStore newStore() {

@@ -92,6 +92,10 @@ public final class CompensationTopology {
         COMPENSATE);
     topology.addStateStore(
         Stores.keyValueStoreBuilder(
+            stores.apply(CompensationProcessor.STREAM_SHOWN_STORE), Serdes.String(), Serdes.Long()),
+        COMPENSATE);
+    topology.addStateStore(
+        Stores.keyValueStoreBuilder(
                 stores.apply(CompensationProcessor.DEFERRED_STORE),
                 Serdes.Bytes(),
                 Serdes.ByteArray())

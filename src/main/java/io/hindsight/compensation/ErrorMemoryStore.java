@@ -7,6 +7,7 @@ import io.hindsight.memory.FieldCompensator;
 import io.hindsight.memory.FieldEstimate;
 import io.hindsight.memory.FieldMemories;
 import io.hindsight.memory.FieldMemory;
+import io.hindsight.memory.FieldMemorySettings;
 import io.hindsight.memory.LabelledSample;
 import io.hindsight.memory.Readout;
 import io.hindsight.memory.SketchSettings;
@@ -57,6 +58,13 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
   private static final String ALIGNMENT = "alignment.state";
 
   private final CompensationSettings settings;
+
+  /**
+   * Model version → whether the last sample this replica applied was written as its outcome came.
+   */
+  private final Map<String, Boolean> eagerlyWritten =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
   private final String kind;
   private final IntFunction<SketchSettings> settingsForDimension;
   private final long versionExpiryMs;
@@ -184,9 +192,9 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
             return false;
           }
         }
-        for (String field : settings.fields()) {
+        for (FieldMemorySettings keyed : settings.keyedMemories()) {
           try (FieldMemory memory =
-              FieldMemories.open(settings.fieldMemoryKind(), settings.field(field), memoryDir)) {
+              FieldMemories.open(settings.fieldMemoryKind(), keyed, memoryDir)) {
             if (memory.needsRebuild()) {
               return false;
             }
@@ -291,7 +299,13 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
     } else if (Sample.isLateFeatures(value)) {
       apply(partition, offset, Sample.decodeLateFeatures(value), timestamp, true, false);
     } else {
-      apply(partition, offset, Sample.decode(value), timestamp, false, pending);
+      Sample sample = Sample.decode(value);
+      if (sample.labelled()) {
+        // Effective before its window closed: written as its outcome came.
+        eagerlyWritten.put(
+            sample.memoryName(), timestamp < sample.timestamp() + settings.attributionWindowMs());
+      }
+      apply(partition, offset, sample, timestamp, false, pending);
     }
   }
 
@@ -641,11 +655,10 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
 
   private Replica openReplica(String modelId, Path memoryDir, int dimension) {
     ErrorMemory memory = ErrorMemories.open(kind, settingsForDimension.apply(dimension), memoryDir);
-    List<String> names = settings.fields();
-    FieldMemory[] fields = new FieldMemory[names.size()];
+    List<FieldMemorySettings> keyed = settings.keyedMemories();
+    FieldMemory[] fields = new FieldMemory[keyed.size()];
     for (int f = 0; f < fields.length; f++) {
-      fields[f] =
-          FieldMemories.open(settings.fieldMemoryKind(), settings.field(names.get(f)), memoryDir);
+      fields[f] = FieldMemories.open(settings.fieldMemoryKind(), keyed.get(f), memoryDir);
     }
     return new Replica(modelId, memoryDir, memory, dimension, fields, settings.newCompensator());
   }
@@ -683,13 +696,14 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
     appliedListener.accept(sample);
     replica.memory.write(
         new LabelledSample(sample.key(), sample.label(), sample.score(), sample.timestamp()));
-    List<String> names = settings.fields();
+    List<String> sources = settings.keyedMemorySources();
     for (int f = 0; f < replica.fields.length; f++) {
-      replica.fields[f].write(
-          sample.fieldValues().get(names.get(f)),
-          sample.label(),
-          sample.score(),
-          sample.timestamp());
+      String value = sample.fieldValues().get(sources.get(f));
+      if (settings.isEntityMemory(f)) {
+        replica.fields[f].writeLogit(value, sample.label(), sample.score(), sample.timestamp());
+      } else {
+        replica.fields[f].write(value, sample.label(), sample.score(), sample.timestamp());
+      }
     }
     expireOlderVersions(replica, sample.timestamp());
     return true;
@@ -820,10 +834,10 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
     // inflating their evidence; it reads them as of the newest sample instead.
     long readAt = Math.max(timestamp, replica.latestSample);
     Readout readout = replica.memory.read(key, score, readAt);
-    List<String> names = settings.fields();
+    List<String> sources = settings.keyedMemorySources();
     FieldEstimate[] estimates = new FieldEstimate[replica.fields.length];
     for (int f = 0; f < estimates.length; f++) {
-      String value = fieldValues.get(names.get(f));
+      String value = fieldValues.get(sources.get(f));
       estimates[f] =
           use ? replica.fields[f].estimate(value, readAt) : replica.fields[f].peek(value, readAt);
     }
@@ -853,6 +867,19 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
     } finally {
       lock.unlock();
     }
+  }
+
+  /**
+   * The write mode in use for a model version: the configured one, or in {@code auto} mode what the
+   * last sample of the version this replica applied shows (on close before any).
+   */
+  public WriteMode writeMode(String modelId, String modelVersion) {
+    if (settings.writeMode() != WriteMode.AUTO) {
+      return settings.writeMode();
+    }
+    return eagerlyWritten.getOrDefault(Sample.memoryName(modelId, modelVersion), false)
+        ? WriteMode.EAGER
+        : WriteMode.ON_CLOSE;
   }
 
   /** The settings the store was created with. */

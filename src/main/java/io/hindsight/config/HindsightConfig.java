@@ -6,6 +6,7 @@ import static org.apache.kafka.common.config.ConfigDef.Importance.MEDIUM;
 import static org.apache.kafka.common.config.ConfigDef.Range.atLeast;
 import static org.apache.kafka.common.config.ConfigDef.Range.between;
 
+import io.hindsight.memory.EmbeddingSlice;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.file.Files;
@@ -101,6 +102,16 @@ public final class HindsightConfig extends AbstractConfig {
   public static final String COMPENSATION_GUARD_HALF_LIFE_MS = "compensation.guard.half.life.ms";
   public static final String COMPENSATION_GUARD_MIN_WEIGHT = "compensation.guard.min.weight";
   public static final String COMPENSATION_GUARD_TOLERANCE = "compensation.guard.tolerance";
+  public static final String COMPENSATION_ENTITY_EMBEDDING = "compensation.entity.embedding";
+  public static final String COMPENSATION_ENTITY_FIELDS = "compensation.entity.fields";
+  public static final String COMPENSATION_ENTITY_HALF_LIVES_MS =
+      "compensation.entity.half.lives.ms";
+  public static final String COMPENSATION_ENTITY_PRIOR = "compensation.entity.prior";
+  public static final String EVALUATION_FINETUNE_ENTITY_FIELD = "evaluation.finetune.entity.field";
+  public static final String EVALUATION_FINETUNE_ITEM_FIELD = "evaluation.finetune.item.field";
+  public static final String EVALUATION_FINETUNE_LEARNING_RATE =
+      "evaluation.finetune.learning.rate";
+  public static final String EVALUATION_FINETUNE_L2 = "evaluation.finetune.l2";
   public static final String COMPENSATION_PUNCTUATE_INTERVAL_MS =
       "compensation.punctuate.interval.ms";
 
@@ -163,6 +174,53 @@ public final class HindsightConfig extends AbstractConfig {
             }
           },
           () -> "a path, or empty for DATA_DIR/state");
+
+  /** For {@link #COMPENSATION_ENTITY_HALF_LIVES_MS}: distinct non-negative longs, at least one. */
+  private static final ConfigDef.Validator HALF_LIVES =
+      ConfigDef.LambdaValidator.with(
+          (name, value) -> {
+            @SuppressWarnings("unchecked")
+            List<String> items = (List<String>) value;
+            if (items == null || items.isEmpty()) {
+              throw new ConfigException(name, value, "at least one half-life");
+            }
+            try {
+              for (String item : items) {
+                long h = Long.parseLong(item.trim());
+                if (h < 0 || h > Long.MAX_VALUE / 8) {
+                  throw new ConfigException(name, value, "half-lives must be in [0, 2^60]");
+                }
+              }
+            } catch (NumberFormatException e) {
+              throw new ConfigException(name, value, "half-lives must be whole milliseconds");
+            }
+            if (items.stream().map(String::trim).distinct().count() != items.size()) {
+              throw new ConfigException(name, value, "half-lives must be distinct");
+            }
+          },
+          () -> "distinct milliseconds >= 0, at least one");
+
+  /** For {@link #COMPENSATION_ENTITY_EMBEDDING}: what {@link EmbeddingSlice#parse} accepts. */
+  private static final ConfigDef.Validator EMBEDDING_SLICE =
+      ConfigDef.LambdaValidator.with(
+          (name, value) -> {
+            try {
+              EmbeddingSlice.parse((String) value);
+            } catch (IllegalArgumentException e) {
+              throw new ConfigException(name, value, e.getMessage());
+            }
+          },
+          () -> "all, first-half, second-half or FROM:TO");
+
+  /** A field name of at most 200 characters, or empty. */
+  private static final ConfigDef.Validator MEDIUM_TEXT =
+      ConfigDef.LambdaValidator.with(
+          (name, value) -> {
+            if (value != null && ((String) value).length() > 200) {
+              throw new ConfigException(name, value, "at most 200 characters");
+            }
+          },
+          () -> "empty, or a field name of at most 200 characters");
 
   public static final ConfigDef DEFINITION =
       new ConfigDef()
@@ -454,12 +512,15 @@ public final class HindsightConfig extends AbstractConfig {
           .define(
               COMPENSATION_WRITE_MODE,
               Type.STRING,
-              "on-close",
-              ValidString.in("on-close", "eager"),
+              "auto",
+              ValidString.in("auto", "on-close", "eager"),
               MEDIUM,
               "on-close writes every sample when its window closes, so positives never reach the"
                   + " memory before negatives; eager writes a sample as soon as its outcome"
-                  + " arrives.")
+                  + " arrives; auto writes eagerly once a task's inputs have shown, for the model"
+                  + " version, an explicit negative (an outcome with label < 0.5), two windows of"
+                  + " predictions and no window closed without an outcome, and on close"
+                  + " otherwise: where negatives are implicit it stays on close.")
           .define(
               COMPENSATION_MEMORY_STORE,
               Type.STRING,
@@ -555,6 +616,72 @@ public final class HindsightConfig extends AbstractConfig {
               LOW,
               "How often (stream time) attribution windows are checked for closing: a closed"
                   + " window's sample waits up to this long before it reaches the memory.")
+          .define(
+              COMPENSATION_ENTITY_FIELDS,
+              Type.LIST,
+              "userId",
+              FIELD_NAMES,
+              MEDIUM,
+              "Fields whose values get entity memories: per value and per half-life of"
+                  + " compensation.entity.half.lives.ms, the base model's logit offset as one"
+                  + " Newton step, sum(y - q) / (sum q(1 - q) + compensation.entity.prior), read by"
+                  + " the blend; bounded by compensation.field.max.values like a field memory."
+                  + " Empty for none.")
+          .define(
+              COMPENSATION_ENTITY_HALF_LIVES_MS,
+              Type.LIST,
+              "60000,600000,3600000,0",
+              HALF_LIVES,
+              MEDIUM,
+              "Event-time half-lives of the entity memories, one memory each (0: no decay): the"
+                  + " blend learns which time scale of an entity's drift to trust.")
+          .define(
+              COMPENSATION_ENTITY_PRIOR,
+              Type.DOUBLE,
+              1.0,
+              between(1e-6, 1e9),
+              MEDIUM,
+              "Ridge prior of the entity memories, in units of the base model's Fisher information"
+                  + " (a sample at q = 0.5 adds 0.25).")
+          .define(
+              COMPENSATION_ENTITY_EMBEDDING,
+              Type.STRING,
+              "all",
+              EMBEDDING_SLICE,
+              MEDIUM,
+              "Embedding components an entity-conditioned correction regresses on (evaluate's"
+                  + " online-finetune reference): all, first-half, second-half or FROM:TO (0-based,"
+                  + " TO exclusive). The entity's own half of a concatenated embedding is constant"
+                  + " per entity and only repeats its bias, so all is safe; a half saves memory.")
+          .define(
+              EVALUATION_FINETUNE_ENTITY_FIELD,
+              Type.STRING,
+              "userId",
+              new ConfigDef.NonEmptyString(),
+              LOW,
+              "evaluate's online-finetune reference: field whose values get a vector and a bias.")
+          .define(
+              EVALUATION_FINETUNE_ITEM_FIELD,
+              Type.STRING,
+              "itemId",
+              MEDIUM_TEXT,
+              LOW,
+              "evaluate's online-finetune reference: field whose values get a bias; empty for"
+                  + " none.")
+          .define(
+              EVALUATION_FINETUNE_LEARNING_RATE,
+              Type.DOUBLE,
+              0.1,
+              between(1e-9, 10.0),
+              LOW,
+              "evaluate's online-finetune reference: SGD step size.")
+          .define(
+              EVALUATION_FINETUNE_L2,
+              Type.DOUBLE,
+              0.01,
+              between(0.0, 10.0),
+              LOW,
+              "evaluate's online-finetune reference: L2 penalty on the parameters a step touches.")
           .define(
               COMPENSATION_MODE,
               Type.STRING,

@@ -100,6 +100,10 @@ public final class EvaluationReport {
       for (List<TopologyEvaluation.Row> slot : split) {
         slotArray.add(slotMetrics(slot, SERVED, null));
       }
+      ObjectNode writeModes = compensation.putObject("write_modes");
+      result.writeModes().forEach(writeModes::put);
+      ObjectNode reference = compensation.putObject("online_finetune");
+      result.reference().forEach(reference::put);
       compensation.set("calibration", calibration(result.rows()));
       ObjectNode variants = compensation.putObject("variants");
       for (int v = 0; v < result.variants().size(); v++) {

@@ -49,8 +49,8 @@ public final class TopologyEvaluation {
    * One compensated prediction.
    *
    * @param variants every compensator's score for it, in the order of {@link Result#variants}
-   *     (base, reloop2, each field alone, fields, blend-unguarded, blend), from the same replica
-   *     state the served score came from
+   *     (base, reloop2, each field alone, fields, blend-unguarded, blend, then the retraining
+   *     reference online-finetune), from the same replica state the served score came from
    * @param trust the guard's trust in the blend when it was scored
    */
   public record Row(
@@ -92,7 +92,9 @@ public final class TopologyEvaluation {
       long events,
       long badLines,
       long deadLetters,
-      double seconds) {}
+      double seconds,
+      Map<String, String> writeModes,
+      Map<String, String> reference) {}
 
   private record Event(long timestamp, long order, String type, String key, byte[] json) {
     byte[] keyBytes() {
@@ -167,9 +169,12 @@ public final class TopologyEvaluation {
       List<Integer> oracleTickets = new ArrayList<>();
       long window = compensation.attributionWindowMs();
       boolean implicitNegatives = compensation.implicitNegatives();
-      List<String> variantNames = compensation.newCompensator().variantNames();
+      List<String> variantNames = new ArrayList<>(compensation.newCompensator().variantNames());
+      variantNames.add(ONLINE_FINETUNE);
+      Map<String, Double> fineTuned = fineTune(events, outcomes, window, implicitNegatives);
       List<Row> rows = new ArrayList<>();
       PredictionKeys keys = new PredictionKeys(compensation.featuresDimension());
+      Map<String, String[]> models = new java.util.TreeMap<>();
       drivers.onCompensation(
           (c, p, served) -> {
             double[] outcome = outcomes.get(c.requestId());
@@ -178,6 +183,7 @@ public final class TopologyEvaluation {
                     ? outcome[0]
                     : (implicitNegatives ? 0.0 : Double.NaN);
             String memory = Sample.memoryName(p.modelId(), p.modelVersion());
+            models.putIfAbsent(memory, new String[] {p.modelId(), p.modelVersion()});
             // The oracle reads the samples the memory had applied when it served the prediction.
             oracleTickets.add(
                 oracles.hasMemory(memory)
@@ -193,9 +199,11 @@ public final class TopologyEvaluation {
                     c.compensatedScore(),
                     c.score(),
                     c.evidence(),
-                    served == null
-                        ? passThrough(variantNames.size(), c.score())
-                        : served.scores().variantScores(),
+                    withReference(
+                        served == null
+                            ? passThrough(variantNames.size() - 1, c.score())
+                            : served.scores().variantScores(),
+                        fineTuned.getOrDefault(c.requestId(), c.score())),
                     c.trust()));
           });
       List<RuleEvent> rules = new ArrayList<>();
@@ -345,6 +353,11 @@ public final class TopologyEvaluation {
         }
       }
       rows.removeIf(r -> Double.isNaN(r.label()));
+      Map<String, String> writeModes = new java.util.TreeMap<>();
+      ErrorMemoryStore store = drivers.compensationApp.memory().orElseThrow();
+      models.forEach(
+          (name, model) -> writeModes.put(name, store.writeMode(model[0], model[1]).configName()));
+      OnlineFineTuning.Settings reference = OnlineFineTuning.Settings.from(config);
       return new Result(
           variantNames,
           rows,
@@ -353,10 +366,68 @@ public final class TopologyEvaluation {
           events.size(),
           badLines,
           drivers.deadLetters,
-          (System.nanoTime() - started) / 1e9);
+          (System.nanoTime() - started) / 1e9,
+          writeModes,
+          reference.describe());
     } finally {
       io.hindsight.DataDirectory.delete(stateDir);
     }
+  }
+
+  /** The variant name of the retraining reference ({@link OnlineFineTuning}). */
+  public static final String ONLINE_FINETUNE = "online-finetune";
+
+  /**
+   * The retraining reference's score for every prediction of the log, prequentially: a prediction
+   * is scored from the labels available strictly before it (an explicit outcome when it arrives
+   * within the window; an implicit negative when the window closes).
+   */
+  private Map<String, Double> fineTune(
+      List<Event> events, Map<String, double[]> outcomes, long window, boolean implicitNegatives) {
+    OnlineFineTuning reference = new OnlineFineTuning(OnlineFineTuning.Settings.from(config));
+    EventCodec codec = new EventCodec(Integer.MAX_VALUE, Long.MAX_VALUE / 4, () -> 0L);
+    record Label(long at, long order, Prediction prediction, double label) {}
+    java.util.PriorityQueue<Label> due =
+        new java.util.PriorityQueue<>(
+            Comparator.comparingLong(Label::at).thenComparingLong(Label::order));
+    Map<String, Double> scores = new HashMap<>();
+    for (Event event : events) {
+      if (!event.type().equals("prediction")) {
+        continue;
+      }
+      Prediction prediction;
+      try {
+        prediction = codec.prediction(event.json());
+      } catch (RuntimeException e) {
+        continue; // the topology dead-letters it
+      }
+      if (scores.containsKey(prediction.requestId())) {
+        continue;
+      }
+      while (!due.isEmpty() && due.peek().at() < prediction.timestamp()) {
+        Label l = due.poll();
+        reference.learn(l.prediction(), l.label());
+      }
+      scores.put(prediction.requestId(), reference.score(prediction));
+      double[] outcome = outcomes.get(prediction.requestId());
+      if (outcome != null && outcome[1] <= prediction.timestamp() + window) {
+        due.add(
+            new Label(
+                Math.max((long) outcome[1], prediction.timestamp()),
+                event.order(),
+                prediction,
+                outcome[0]));
+      } else if (implicitNegatives) {
+        due.add(new Label(prediction.timestamp() + window, event.order(), prediction, 0.0));
+      }
+    }
+    return scores;
+  }
+
+  private static double[] withReference(double[] variants, double reference) {
+    double[] all = java.util.Arrays.copyOf(variants, variants.length + 1);
+    all[variants.length] = reference;
+    return all;
   }
 
   private static double[] passThrough(int variants, double score) {

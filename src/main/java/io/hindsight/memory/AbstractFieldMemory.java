@@ -74,6 +74,16 @@ abstract sealed class AbstractFieldMemory implements FieldMemory
 
   @Override
   public final boolean write(String value, double label, double baseScore, long timestamp) {
+    return add(value, label, baseScore, timestamp, false);
+  }
+
+  @Override
+  public final boolean writeLogit(String value, double label, double baseScore, long timestamp) {
+    return add(value, label, baseScore, timestamp, true);
+  }
+
+  private boolean add(
+      String value, double label, double baseScore, long timestamp, boolean logitUnits) {
     checkOpen();
     if (!checkValue(value)) {
       return false;
@@ -92,7 +102,8 @@ abstract sealed class AbstractFieldMemory implements FieldMemory
     }
     long sampleEpoch = FixedPoint.epoch(timestamp, halfLifeMs);
     double unit = FixedPoint.unit(timestamp, halfLifeMs);
-    long count = Math.round(unit);
+    // A logit write weighs the sample by the base model's Fisher information q(1 − q).
+    long count = Math.round((logitUnits ? baseScore * (1 - baseScore) : 1.0) * unit);
     long residual = Math.round((label - baseScore) * unit);
     boolean present = load(value, loaded, false);
     if (!present) {

@@ -28,6 +28,7 @@ public final class FieldCompensator {
   private final CompensationMode mode;
   private final double lambda;
   private final List<String> fields;
+  private final List<String> entityMemories;
   private final LearnedBlend blend;
   private final CompensationGuard guard;
 
@@ -43,6 +44,23 @@ public final class FieldCompensator {
       List<String> fields,
       BlendSettings blendSettings,
       GuardSettings guardSettings) {
+    this(mode, lambda, fields, List.of(), blendSettings, guardSettings);
+  }
+
+  /**
+   * A compensator that also reads entity memories ({@link FieldMemory#writeLogit}): their estimates
+   * follow the fields' in {@link #score}, enter the blend as logit offsets and are reported as
+   * variants of their own; the {@code fields} variant stays the fields' sum.
+   *
+   * @param entityMemories names of the entity memories, in the order their estimates are passed
+   */
+  public FieldCompensator(
+      CompensationMode mode,
+      double lambda,
+      List<String> fields,
+      List<String> entityMemories,
+      BlendSettings blendSettings,
+      GuardSettings guardSettings) {
     if (!(lambda >= 0) || !Double.isFinite(lambda)) {
       throw new IllegalArgumentException("lambda must be finite and >= 0, was " + lambda);
     }
@@ -52,7 +70,8 @@ public final class FieldCompensator {
     this.mode = mode;
     this.lambda = lambda;
     this.fields = List.copyOf(fields);
-    this.blend = new LearnedBlend(blendSettings, fields.size());
+    this.entityMemories = List.copyOf(entityMemories);
+    this.blend = new LearnedBlend(blendSettings, fields.size() + entityMemories.size());
     this.guard = new CompensationGuard(guardSettings);
   }
 
@@ -73,25 +92,36 @@ public final class FieldCompensator {
    */
   public CompensationScores score(
       double baseScore, Readout sketch, FieldEstimate... fieldEstimates) {
-    if (fieldEstimates.length != fields.size()) {
+    if (fieldEstimates.length != fields.size() + entityMemories.size()) {
       throw new IllegalArgumentException(
           "expected "
-              + fields.size()
-              + " field estimates "
+              + (fields.size() + entityMemories.size())
+              + " field and entity estimates "
               + fields
+              + entityMemories
               + ", got "
               + fieldEstimates.length);
     }
     double[] features =
-        LearnedBlend.features(baseScore, sketch, fieldEstimates, lambda, blend.newFeatures());
+        LearnedBlend.features(
+            baseScore, sketch, fieldEstimates, fields.size(), lambda, blend.newFeatures());
     double[] alone = new double[fieldEstimates.length];
     double[] evidence = new double[fieldEstimates.length];
     double sum = 0;
     for (int f = 0; f < fieldEstimates.length; f++) {
       double e = fieldEstimates[f].estimate();
       evidence[f] = fieldEstimates[f].evidence();
-      alone[f] = LearnedBlend.clamp01(baseScore + lambda * e);
-      sum += e;
+      if (f < fields.size()) {
+        alone[f] = LearnedBlend.clamp01(baseScore + lambda * e);
+        sum += e;
+      } else {
+        alone[f] =
+            fieldEstimates[f].hasEvidence()
+                ? LearnedBlend.sigmoid(
+                    LearnedBlend.logit(baseScore)
+                        + features[LearnedBlend.FIRST_FIELD + LearnedBlend.PER_SOURCE * f])
+                : baseScore;
+      }
     }
     double allFields = LearnedBlend.clamp01(baseScore + lambda * sum);
     double blended = blend.predict(features);
@@ -150,6 +180,7 @@ public final class FieldCompensator {
     for (String field : fields) {
       names.add("field:" + field);
     }
+    names.addAll(entityMemories);
     names.add("fields");
     names.add("blend-unguarded");
     names.add("blend");
@@ -166,6 +197,11 @@ public final class FieldCompensator {
 
   public List<String> fields() {
     return fields;
+  }
+
+  /** The entity memories read after the fields. */
+  public List<String> entityMemories() {
+    return entityMemories;
   }
 
   /** The blend, e.g. to snapshot or restore its state. */

@@ -50,6 +50,17 @@ public interface FieldMemory extends AutoCloseable {
    */
   boolean write(String value, double label, double baseScore, long timestamp);
 
+  /**
+   * Adds one sample in logit units (an entity memory): weight {@code q(1 − q)} and residual {@code
+   * label − q} for base score q, so that {@link #estimate} is {@code Σ(y − q) / (Σq(1 − q) +
+   * prior)}, one Newton step of a per-value logit offset from the base model, ridge-regularised by
+   * the prior. Same bounds, eviction and order independence as {@link #write}; a memory takes one
+   * kind of write only.
+   *
+   * @return false if {@code value} is missing and nothing was written
+   */
+  boolean writeLogit(String value, double label, double baseScore, long timestamp);
+
   /** The estimate for {@code value} at event time {@code timestamp}; counts as a use of it. */
   FieldEstimate estimate(String value, long timestamp);
 

@@ -64,6 +64,10 @@ public final class LearnedBlend {
   static final int PER_SOURCE = 3;
 
   private static final double MAX_MARGIN = 35;
+
+  /** Largest logit offset an entity memory contributes. */
+  static final double MAX_ENTITY_SHIFT = 10;
+
   private static final int FORMAT = 1;
   private static final int HEADER = 3;
 
@@ -126,6 +130,21 @@ public final class LearnedBlend {
       FieldEstimate[] fieldEstimates,
       double lambda,
       double[] out) {
+    return features(baseScore, sketch, fieldEstimates, fieldEstimates.length, lambda, out);
+  }
+
+  /**
+   * {@link #features(double, Readout, FieldEstimate[], double, double[])} where the estimates from
+   * index {@code probabilityFields} on are entity memories' logit offsets: their shift is the
+   * estimate itself, clipped to ±{@value #MAX_ENTITY_SHIFT}.
+   */
+  public static double[] features(
+      double baseScore,
+      Readout sketch,
+      FieldEstimate[] fieldEstimates,
+      int probabilityFields,
+      double lambda,
+      double[] out) {
     if (out.length != featureCount(fieldEstimates.length)) {
       throw new IllegalArgumentException(
           "features need length "
@@ -148,8 +167,14 @@ public final class LearnedBlend {
         sketch.evidence());
     for (int f = 0; f < fieldEstimates.length; f++) {
       FieldEstimate e = fieldEstimates[f];
-      double shift =
-          e.hasEvidence() ? logit(clamp01(baseScore + lambda * e.estimate())) - baseLogit : 0.0;
+      double shift;
+      if (!e.hasEvidence()) {
+        shift = 0.0;
+      } else if (f < probabilityFields) {
+        shift = logit(clamp01(baseScore + lambda * e.estimate())) - baseLogit;
+      } else {
+        shift = Math.max(-MAX_ENTITY_SHIFT, Math.min(MAX_ENTITY_SHIFT, e.estimate()));
+      }
       source(out, FIRST_FIELD + PER_SOURCE * f, shift, e.evidence());
     }
     return out;

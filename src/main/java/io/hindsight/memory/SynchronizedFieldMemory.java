@@ -32,6 +32,12 @@ final class SynchronizedFieldMemory implements FieldMemory {
   }
 
   @Override
+  public synchronized boolean writeLogit(
+      String value, double label, double baseScore, long timestamp) {
+    return memory.writeLogit(value, label, baseScore, timestamp);
+  }
+
+  @Override
   public synchronized FieldEstimate estimate(String value, long timestamp) {
     return memory.estimate(value, timestamp);
   }

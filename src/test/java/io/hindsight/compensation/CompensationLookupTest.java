@@ -11,6 +11,7 @@ import io.hindsight.events.EventCodec;
 import io.hindsight.events.InvalidEventException;
 import io.hindsight.events.RejectionReason;
 import io.hindsight.testing.Directories;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -92,6 +93,19 @@ class CompensationLookupTest {
     batch.put("timestamp", T0 + 3_000);
     batch.putArray("candidates").addAll(java.util.List.of(candidates));
     return batch;
+  }
+
+  @Test
+  void shouldAnswerTheWriteModeTheReplicaSawInUse() {
+    assertThat(lookup.answer(batch(candidate(0))).get("writeMode").asText())
+        .as("auto, before any sample came as a labelled-samples record")
+        .isEqualTo("on-close");
+    Sample sample =
+        new Sample("m", "v1", "eager", T0 + 2_500, 0.5, 1.0, key(), Map.of(), null, true);
+    // Effective at its outcome, a second after the prediction: written before its window closed.
+    store.applyRecord(
+        0, 10_000, "m".getBytes(StandardCharsets.UTF_8), sample.encode(), T0 + 3_500, false);
+    assertThat(lookup.answer(batch(candidate(0))).get("writeMode").asText()).isEqualTo("eager");
   }
 
   @Test

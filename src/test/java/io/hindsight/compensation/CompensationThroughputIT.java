@@ -38,8 +38,10 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /**
  * Compensation throughput on the in-process broker as a ratio to a pass-through topology that reads
  * and writes the same records, measured in the same run, at both processing guarantees, for the
- * paper's formula ({@code compensation.mode=reloop2}) and the default learned blend over the sketch
- * and two field memories ({@code blend}).
+ * paper's formula ({@code compensation.mode=reloop2}), the learned blend over the sketch and two
+ * field memories ({@code blend-without-entities}) and the default blend, which also reads the
+ * userId entity memories ({@code blend}); the last line per guarantee is the entity memories' cost
+ * as a ratio.
  *
  * <p>Each run is timed from its first output record to its last, so consumer start-up and the
  * rebalance are not counted, after an untimed warm-up of both topologies so that the first timed
@@ -53,6 +55,9 @@ class CompensationThroughputIT {
   private static final int PREDICTIONS = 50_000;
   private static final int WARM_UP_PREDICTIONS = 20_000;
   private static final int DIMENSION = 64;
+
+  /** The blend without entity memories ({@code compensation.entity.fields} empty). */
+  private static final String BLEND_WITHOUT_ENTITIES = "blend-without-entities";
 
   @Test
   void shouldReportCompensationThroughputAgainstPassThrough() throws Exception {
@@ -74,7 +79,8 @@ class CompensationThroughputIT {
           "THROUGHPUT %s: pass-through %.0f records/s (%.0f us CPU/record)%n",
           guarantee, passThrough.perSecond(), passThrough.cpuMicrosPerRecord());
       // Each mode on its own copy of the workload, so each run's output topic holds only its own.
-      for (String mode : List.of("reloop2", "blend")) {
+      Rate withoutEntities = null;
+      for (String mode : List.of("reloop2", BLEND_WITHOUT_ENTITIES, "blend")) {
         String modePrefix = prefix + mode + ".";
         HindsightConfig modeConfig = config(modePrefix, guarantee, mode);
         Topics modeTopics = Topics.from(modeConfig);
@@ -97,6 +103,16 @@ class CompensationThroughputIT {
             compensation.perSecond() / passThrough.perSecond(),
             passThrough.cpuMicrosPerRecord() / compensation.cpuMicrosPerRecord());
         assertThat(compensation.perSecond()).isPositive();
+        if (mode.equals(BLEND_WITHOUT_ENTITIES)) {
+          withoutEntities = compensation;
+        } else if (mode.equals("blend")) {
+          System.out.printf(
+              "THROUGHPUT %s: entity memories cost, blend with / without them %.2f (by CPU time"
+                  + " %.2f)%n",
+              guarantee,
+              compensation.perSecond() / withoutEntities.perSecond(),
+              withoutEntities.cpuMicrosPerRecord() / compensation.cpuMicrosPerRecord());
+        }
       }
     }
   }
@@ -156,8 +172,10 @@ class CompensationThroughputIT {
         null,
         Map.of(),
         Map.of(
+            HindsightConfig.COMPENSATION_ENTITY_FIELDS,
+            mode.equals(BLEND_WITHOUT_ENTITIES) ? "" : "userId",
             HindsightConfig.COMPENSATION_MODE,
-            mode,
+            mode.equals(BLEND_WITHOUT_ENTITIES) ? "blend" : mode,
             HindsightConfig.BOOTSTRAP_SERVERS,
             kafka.bootstrapServers(),
             HindsightConfig.TOPIC_PREFIX,

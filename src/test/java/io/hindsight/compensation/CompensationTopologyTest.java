@@ -192,6 +192,33 @@ class CompensationTopologyTest {
   }
 
   @Test
+  void shouldWriteAtOnceInAutoModeOnceEveryPredictionGotAnOutcomeAndSomeWereNegative()
+      throws Exception {
+    start(Map.of());
+    predict("r1", T0, 0.2, "v1", 1, 0, 0, 0);
+    outcome("r1", T0 + 1_000, 0.0);
+    predict("r2", T0 + WINDOW / 2, 0.2, "v1", 1, 0, 0, 0);
+    outcome("r2", T0 + WINDOW / 2 + 1_000, 1.0);
+    assertThat(publishedLabels()).as("the first two windows are written on close").isEmpty();
+    predict("r3", T0 + 3 * WINDOW, 0.2, "v1", 1, 0, 0, 0);
+    outcome("r3", T0 + 3 * WINDOW + 1_000, 1.0);
+    assertThat(publishedLabels()).as("published at its outcome").containsEntry("r3", 1.0);
+  }
+
+  @Test
+  void shouldStayOnCloseInAutoModeWhereNegativesAreImplicit() throws Exception {
+    start(Map.of());
+    predict("r1", T0, 0.2, "v1", 1, 0, 0, 0);
+    outcome("r1", T0 + 1_000, 1.0);
+    predict("r2", T0 + 10, 0.2, "v1", 1, 0, 0, 0); // never answered: an implicit negative
+    predict("r3", T0 + WINDOW / 2, 0.2, "v1", 1, 0, 0, 0);
+    outcome("r3", T0 + WINDOW / 2 + 1_000, 0.0); // some negatives are explicit all the same
+    predict("r4", T0 + 3 * WINDOW, 0.2, "v1", 1, 0, 0, 0);
+    outcome("r4", T0 + 3 * WINDOW + 1_000, 1.0);
+    assertThat(publishedLabels()).as("r4 waits for its window").doesNotContainKey("r4");
+  }
+
+  @Test
   void shouldWriteAnUnansweredPredictionAsAnImplicitNegative() throws Exception {
     start(Map.of());
     predict("r1", T0, 0.9, "v1", 1, 0, 0, 0);
@@ -242,7 +269,8 @@ class CompensationTopologyTest {
 
   @Test
   void shouldAttachAnOutcomeReadAfterThePredictionsRanFarAheadOfIt() throws Exception {
-    start(Map.of());
+    // On close: the tick's explicit negative would otherwise make auto mode publish it at once.
+    start(Map.of(HindsightConfig.COMPENSATION_WRITE_MODE, "on-close"));
     predict("r1", T0, 0.2, "v1", 1, 0, 0, 0);
     // The predictions partition ran a day ahead: that closes no window an outcome has not passed.
     predict("r2", T0 + 86_400_000, 0.2, "v1", 1, 0, 0, 0);
@@ -254,7 +282,12 @@ class CompensationTopologyTest {
 
   @Test
   void shouldAttachAnOutcomeSentOutOfOrderWhenWithinTheLateness() throws Exception {
-    start(Map.of(HindsightConfig.COMPENSATION_WINDOW_LATENESS_MS, Long.toString(WINDOW)));
+    start(
+        Map.of(
+            HindsightConfig.COMPENSATION_WINDOW_LATENESS_MS,
+            Long.toString(WINDOW),
+            HindsightConfig.COMPENSATION_WRITE_MODE,
+            "on-close"));
     predict("r1", T0, 0.2, "v1", 1, 0, 0, 0);
     predict("r2", T0 + WINDOW, 0.2, "v1", 1, 0, 0, 0);
     // The outcomes' producer sent r2's outcome before r1's.

@@ -49,7 +49,9 @@ class EvaluationDeterminismTest {
     assertThat(Files.readString(dir.resolve("a/compensations.csv")))
         .startsWith(
             "requestId,timestamp,userId,label,score,compensated,oracle,trust,base,reloop2,"
-                + "field:userId,field:itemId,fields,blend-unguarded,blend\n");
+                + "field:userId,field:itemId,entity:userId@60000,entity:userId@600000,"
+                + "entity:userId@3600000,entity:userId@none,fields,blend-unguarded,blend,"
+                + "online-finetune\n");
     assertThat(Files.readAllLines(dir.resolve("a/rules.jsonl"))).isNotEmpty();
   }
 }

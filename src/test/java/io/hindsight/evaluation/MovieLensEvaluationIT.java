@@ -35,12 +35,8 @@ class MovieLensEvaluationIT {
     Directories.delete(dir);
   }
 
-  /** One candidate's slots per variant. */
-  private record Run(String name, Map<String, JsonNode> slots) {}
-
-  @Test
-  void shouldBeatTheBaseAndEverySingleCompensatorWithSettingsChosenOnTheFirstHalf()
-      throws Exception {
+  /** The log {@code hindsight dataset movielens} writes with its defaults, in {@link #dir}. */
+  private Path movieLensLog() throws java.io.IOException {
     assumeTrue(Files.exists(RATINGS), "MovieLens ratings in ../shared/data");
     dir = Files.createTempDirectory("hindsight-movielens");
     Path log = dir.resolve("movielens.jsonl.gz");
@@ -48,6 +44,16 @@ class MovieLensEvaluationIT {
         .hiddenVector(MovieLensAdapter.HiddenVector.CONCATENATION)
         .build()
         .writeLog(log);
+    return log;
+  }
+
+  /** One candidate's slots per variant. */
+  private record Run(String name, Map<String, JsonNode> slots) {}
+
+  @Test
+  void shouldBeatTheBaseAndEverySingleCompensatorWithSettingsChosenOnTheFirstHalf()
+      throws Exception {
+    Path log = movieLensLog();
 
     List<Run> runs = new ArrayList<>();
     for (Map.Entry<String, Map<String, String>> candidate : candidates().entrySet()) {
@@ -107,6 +113,52 @@ class MovieLensEvaluationIT {
       assertThat(second(blend, "logloss_comp"))
           .as("blend logloss vs %s", variant)
           .isLessThan(second(chosen.get(variant), "logloss_comp"));
+    }
+  }
+
+  @Test
+  void shouldServeWithTheDefaultsAtLeastAsWellAsOnlineFineTuningAndAPerUserResidual()
+      throws Exception {
+    Path log = movieLensLog();
+    TopologyEvaluation.Result result =
+        new TopologyEvaluation(HindsightConfig.load(null, Map.of(), Map.of()), 1, line -> {})
+            .run(log, null);
+    List<TopologyEvaluation.Row> rows = new ArrayList<>(result.rows());
+    rows.sort(java.util.Comparator.comparingLong(TopologyEvaluation.Row::timestamp));
+    int blend = result.variants().indexOf("blend");
+    int fineTune = result.variants().indexOf(TopologyEvaluation.ONLINE_FINETUNE);
+    int perUser = result.variants().indexOf("field:userId");
+    Map<String, List<TopologyEvaluation.Row>> parts = new LinkedHashMap<>();
+    parts.put("whole log", rows);
+    parts.put("second half", rows.subList(rows.size() / 2, rows.size()));
+    for (Map.Entry<String, List<TopologyEvaluation.Row>> part : parts.entrySet()) {
+      List<TopologyEvaluation.Row> r = part.getValue();
+      double[] y = r.stream().mapToDouble(TopologyEvaluation.Row::label).toArray();
+      double[][] scores = new double[3][];
+      int[] variants = {blend, fineTune, perUser};
+      for (int v = 0; v < 3; v++) {
+        int index = variants[v];
+        scores[v] = r.stream().mapToDouble(row -> row.variants()[index]).toArray();
+      }
+      System.out.printf(
+          "MovieLens defaults, %s: blend %.4f/%.4f, online-finetune %.4f/%.4f, per-user residual"
+              + " %.4f/%.4f (AUC/logloss)%n",
+          part.getKey(),
+          BinaryMetrics.auc(y, scores[0]),
+          BinaryMetrics.logloss(y, scores[0]),
+          BinaryMetrics.auc(y, scores[1]),
+          BinaryMetrics.logloss(y, scores[1]),
+          BinaryMetrics.auc(y, scores[2]),
+          BinaryMetrics.logloss(y, scores[2]));
+      for (int v = 1; v < 3; v++) {
+        String against = result.variants().get(variants[v]);
+        assertThat(BinaryMetrics.auc(y, scores[0]))
+            .as("%s: blend AUC vs %s", part.getKey(), against)
+            .isGreaterThanOrEqualTo(BinaryMetrics.auc(y, scores[v]));
+        assertThat(BinaryMetrics.logloss(y, scores[0]))
+            .as("%s: blend logloss vs %s", part.getKey(), against)
+            .isLessThanOrEqualTo(BinaryMetrics.logloss(y, scores[v]));
+      }
     }
   }
 

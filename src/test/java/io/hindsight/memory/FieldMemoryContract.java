@@ -179,6 +179,35 @@ abstract class FieldMemoryContract {
     }
   }
 
+  @Test
+  void shouldEstimateTheLogitOffsetAsOneNewtonStepForLogitWrites() {
+    FieldMemory m = memory(settings().withPriorCount(1.0));
+    m.writeLogit("u1", 1.0, 0.5, 0);
+    m.writeLogit("u1", 1.0, 0.2, 10);
+    m.writeLogit("u1", 0.0, 0.5, 20);
+
+    // Σ(y − q) = 0.5 + 0.8 − 0.5 = 0.8 over Σq(1 − q) = 0.25 + 0.16 + 0.25 = 0.66, prior 1.
+    FieldEstimate e = m.estimate("u1", 30);
+    assertThat(e.estimate()).isCloseTo(0.8 / 1.66, within(1e-5));
+    assertThat(e.evidence()).isCloseTo(0.66, within(1e-5));
+  }
+
+  @ParameterizedTest
+  @ValueSource(longs = {1, 2, 3})
+  void shouldHoldIdenticalContentsForAnyOrderOfTheSameLogitWritesWithinADecayEpoch(long seed) {
+    FieldMemorySettings s = settings().withHalfLifeMs(1_000);
+    List<Write> writes = writes(seed, 2_000, 100, 8_000);
+    List<Write> shuffled = new ArrayList<>(writes);
+    Collections.shuffle(shuffled, new Random(seed));
+    FieldMemory a = memory(s);
+    FieldMemory b = memory(s);
+    writes.forEach(w -> a.writeLogit(w.value(), w.label(), w.base(), w.timestamp()));
+    shuffled.forEach(w -> b.writeLogit(w.value(), w.label(), w.base(), w.timestamp()));
+
+    assertThat(a.contentHash()).isEqualTo(b.contentHash());
+    assertThat(a.sameContents(b)).isTrue();
+  }
+
   @ParameterizedTest
   @ValueSource(longs = {1, 2, 3})
   void shouldHoldIdenticalContentsForAnyOrderWithinADecayEpoch(long seed) {
