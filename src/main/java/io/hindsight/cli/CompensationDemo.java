@@ -1,13 +1,11 @@
 package io.hindsight.cli;
 
-import io.hindsight.HindsightService;
 import io.hindsight.config.Topics;
 import io.hindsight.evaluation.BinaryMetrics;
 import io.hindsight.events.Compensation;
 import io.hindsight.events.EventCodec;
 import io.hindsight.events.Outcome;
-import io.hindsight.simulation.DriftingWorld;
-import io.micrometer.core.instrument.Timer;
+import io.hindsight.simulation.TasteShiftWorld;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -27,54 +25,66 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
- * The compensation half of the demo: a {@link DriftingWorld} producing predictions and outcomes at
- * a fixed rate, and a consumer scoring the published compensations against the world's labels, slot
- * by slot.
+ * The compensation half of the demo: a {@link TasteShiftWorld} producing predictions and outcomes
+ * at a fixed rate on the {@link DemoTimeline}, and a consumer scoring the published compensations
+ * against the world's labels, slot by slot (a prediction's slot is its event time's).
  */
 final class CompensationDemo implements AutoCloseable {
-  private record Slot(
-      int n,
-      double aucBase,
-      double aucComp,
-      double llBase,
-      double llComp,
-      double evidence,
-      double trust) {}
+  /** Outcomes arrive within two minutes of event time, well inside the attribution window. */
+  static final long MAX_OUTCOME_DELAY_MS = 120_000;
+
+  /** Figures of one slot. */
+  record Slot(int n, double aucBase, double aucComp, double llBase, double llComp, double trust) {
+    boolean compensationWins() {
+      return aucComp > aucBase && llComp < llBase;
+    }
+  }
+
+  private record Sent(double label, boolean shifted, int slot) {}
 
   private final String bootstrap;
   private final Topics topics;
   private final int rate;
-  private final DriftingWorld world;
-  private final Map<String, Double> labels = new ConcurrentHashMap<>();
+  private final DemoTimeline timeline;
+  private final TasteShiftWorld world;
+  private final Map<String, Sent> awaiting = new ConcurrentHashMap<>();
   private final AtomicLong sent = new AtomicLong();
   private final AtomicLong scored = new AtomicLong();
-  private final List<double[]> current = new ArrayList<>();
-  private final List<Slot> slots = new ArrayList<>();
+  private final List<List<double[]>> slotRows = new ArrayList<>();
+  // Label, base and compensated score summed over the shifted pairs after the shift.
+  private final double[] shiftedSums = new double[3];
+  private long shiftedCount;
   private volatile boolean running = true;
+  private volatile long stoppedAt;
+  private volatile long startedAt;
   private Thread producerThread;
   private Thread consumerThread;
-  private final long started = System.nanoTime();
 
-  CompensationDemo(String bootstrap, Topics topics, int rate, long seed) {
+  CompensationDemo(String bootstrap, Topics topics, int rate, long seed, DemoTimeline timeline) {
     this.bootstrap = bootstrap;
     this.topics = topics;
     this.rate = rate;
-    this.world = world(seed, System.currentTimeMillis() - Duration.ofDays(1).toMillis());
+    this.timeline = timeline;
+    this.world = world(seed, timeline);
+    for (int s = 0; s < timeline.slots(); s++) {
+      slotRows.add(new ArrayList<>());
+    }
   }
 
-  /**
-   * The demo's world: a prediction every 10 ms of event time, popularity shifts every 2 minutes,
-   * outcomes within 20 s.
-   */
-  static DriftingWorld world(long seed, long start) {
-    return new DriftingWorld(seed, start, 10, 120_000, 20_000, "v1");
+  static TasteShiftWorld world(long seed, DemoTimeline timeline) {
+    return new TasteShiftWorld(seed, timeline.shiftAt(), MAX_OUTCOME_DELAY_MS, "v1");
   }
 
   void start() {
+    startedAt = System.nanoTime();
     producerThread = new Thread(this::produce, "demo-compensation-traffic");
     consumerThread = new Thread(this::consume, "demo-compensation-scoring");
     producerThread.start();
     consumerThread.start();
+  }
+
+  long elapsedMillis() {
+    return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedAt);
   }
 
   private void produce() {
@@ -90,15 +100,18 @@ final class CompensationDemo implements AutoCloseable {
       long interval = TimeUnit.SECONDS.toNanos(1) / rate;
       long next = System.nanoTime();
       while (running) {
-        // Never more than five seconds of traffic ahead of the compensations: on a busy machine the
-        // world then moves at the speed Hindsight keeps up with, and the memory sees the same
-        // stream it would see live, not an ever-growing backlog.
+        // Never more than five seconds of traffic ahead of the compensations: on a busy machine
+        // fewer predictions are made per second, and the memory sees the stream it would see live,
+        // not an ever-growing backlog.
         while (running && sent.get() - scored.get() > 5L * rate) {
           TimeUnit.MILLISECONDS.sleep(5);
           next = System.nanoTime();
         }
-        DriftingWorld.Event event = world.nextPrediction();
-        labels.put(event.prediction().requestId(), event.label());
+        TasteShiftWorld.Event event = world.nextPrediction(timeline.eventTime(elapsedMillis()));
+        long time = event.prediction().timestamp();
+        awaiting.put(
+            event.prediction().requestId(),
+            new Sent(event.label(), event.shifted(), timeline.slotOf(time)));
         producer.send(
             json(topics.predictions().name(), event.prediction().requestId(), event.prediction()));
         for (Outcome o = world.dueOutcome(); o != null; o = world.dueOutcome()) {
@@ -138,15 +151,7 @@ final class CompensationDemo implements AutoCloseable {
       consumer.subscribe(List.of(topics.compensations().name()));
       while (running || scored.get() < sent.get()) {
         for (ConsumerRecord<String, String> record : consumer.poll(Duration.ofMillis(200))) {
-          Compensation c = EventCodec.JSON.readValue(record.value(), Compensation.class);
-          Double label = labels.remove(c.requestId());
-          if (label != null) {
-            synchronized (current) {
-              current.add(
-                  new double[] {label, c.score(), c.compensatedScore(), c.evidence(), c.trust()});
-            }
-            scored.incrementAndGet();
-          }
+          record(EventCodec.JSON.readValue(record.value(), Compensation.class));
         }
         if (!running && System.nanoTime() - stoppedAt > TimeUnit.SECONDS.toNanos(10)) {
           break;
@@ -159,45 +164,36 @@ final class CompensationDemo implements AutoCloseable {
     }
   }
 
-  private volatile long stoppedAt;
-
-  /** Closes the current slot and describes it. */
-  String liveLine(HindsightService service) {
-    Slot slot = closeSlot();
-    Timer latency = service.registry().find("hindsight.compensation.latency").timer();
-    String latencyText =
-        latency == null || latency.count() == 0
-            ? "n/a"
-            : String.format(
-                "mean %.0f µs, max %.0f µs",
-                latency.mean(TimeUnit.MICROSECONDS), latency.max(TimeUnit.MICROSECONDS));
-    long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started);
-    if (slot == null) {
-      return String.format(
-          "[%3ds] compensation: %,d predictions sent, %,d compensated (warming up)",
-          seconds, sent.get(), scored.get());
+  private void record(Compensation c) {
+    Sent s = awaiting.remove(c.requestId());
+    if (s == null) {
+      return;
     }
-    return String.format(
-        "[%3ds] compensation: %,d sent, %,d compensated | slot of %,d: AUC base %.3f -> comp %.3f,"
-            + " logloss base %.4f -> comp %.4f, evidence %.1f, guard trust %.2f | latency %s",
-        seconds,
-        sent.get(),
-        scored.get(),
-        slot.n,
-        slot.aucBase,
-        slot.aucComp,
-        slot.llBase,
-        slot.llComp,
-        slot.evidence,
-        slot.trust,
-        latencyText);
+    synchronized (slotRows) {
+      slotRows.get(s.slot).add(new double[] {s.label, c.score(), c.compensatedScore(), c.trust()});
+      if (s.shifted) {
+        shiftedSums[0] += s.label;
+        shiftedSums[1] += c.score();
+        shiftedSums[2] += c.compensatedScore();
+        shiftedCount++;
+      }
+    }
+    scored.incrementAndGet();
   }
 
-  private Slot closeSlot() {
+  long sent() {
+    return sent.get();
+  }
+
+  long scored() {
+    return scored.get();
+  }
+
+  /** The figures of a slot so far, or null with too few predictions to judge. */
+  Slot slot(int index) {
     List<double[]> rows;
-    synchronized (current) {
-      rows = new ArrayList<>(current);
-      current.clear();
+    synchronized (slotRows) {
+      rows = new ArrayList<>(slotRows.get(index));
     }
     if (rows.size() < 50) {
       return null;
@@ -205,26 +201,35 @@ final class CompensationDemo implements AutoCloseable {
     double[] y = new double[rows.size()];
     double[] base = new double[rows.size()];
     double[] comp = new double[rows.size()];
-    double evidence = 0;
     double trust = 0;
     for (int i = 0; i < rows.size(); i++) {
       y[i] = rows.get(i)[0];
       base[i] = rows.get(i)[1];
       comp[i] = rows.get(i)[2];
-      evidence += rows.get(i)[3];
-      trust += rows.get(i)[4];
+      trust += rows.get(i)[3];
     }
-    Slot slot =
-        new Slot(
-            rows.size(),
-            BinaryMetrics.auc(y, base),
-            BinaryMetrics.auc(y, comp),
-            BinaryMetrics.logloss(y, base),
-            BinaryMetrics.logloss(y, comp),
-            evidence / rows.size(),
-            trust / rows.size());
-    slots.add(slot);
-    return slot;
+    return new Slot(
+        rows.size(),
+        BinaryMetrics.auc(y, base),
+        BinaryMetrics.auc(y, comp),
+        BinaryMetrics.logloss(y, base),
+        BinaryMetrics.logloss(y, comp),
+        trust / rows.size());
+  }
+
+  /**
+   * What the memory learned about the shifted pairs: their click rate after the shift, the base
+   * model's mean score and the compensated one; null before any was scored.
+   */
+  double[] shiftedRates() {
+    synchronized (slotRows) {
+      if (shiftedCount == 0) {
+        return null;
+      }
+      return new double[] {
+        shiftedSums[0] / shiftedCount, shiftedSums[1] / shiftedCount, shiftedSums[2] / shiftedCount
+      };
+    }
   }
 
   void stopTraffic() throws InterruptedException {
@@ -234,46 +239,9 @@ final class CompensationDemo implements AutoCloseable {
     consumerThread.join(TimeUnit.SECONDS.toMillis(15));
   }
 
-  String finalSummary() {
-    closeSlot();
-    StringBuilder out = new StringBuilder();
-    out.append(
-        String.format(
-            "compensation summary: %,d predictions sent, %,d compensations scored%n",
-            sent.get(), scored.get()));
-    out.append(
-        String.format(
-            "  %4s %8s %9s %9s %12s %12s %9s %6s%n",
-            "slot",
-            "n",
-            "AUC base",
-            "AUC comp",
-            "logloss base",
-            "logloss comp",
-            "evidence",
-            "trust"));
-    int better = 0;
-    for (int i = 0; i < slots.size(); i++) {
-      Slot s = slots.get(i);
-      out.append(
-          String.format(
-              "  %4d %8d %9.4f %9.4f %12.4f %12.4f %9.1f %6.2f%n",
-              i + 1, s.n, s.aucBase, s.aucComp, s.llBase, s.llComp, s.evidence, s.trust));
-      if (i >= slots.size() / 2 && s.aucComp > s.aucBase && s.llComp < s.llBase) {
-        better++;
-      }
-    }
-    int later = slots.size() - slots.size() / 2;
-    out.append(
-        String.format(
-            "  compensation beat the base model on AUC and logloss in %d of the %d later slots",
-            better, later));
-    return out.toString();
-  }
-
   @Override
   public void close() throws InterruptedException {
-    if (running) {
+    if (running && producerThread != null) {
       stopTraffic();
     }
   }
