@@ -15,6 +15,7 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -50,10 +51,10 @@ final class CompensationDemo implements AutoCloseable {
   private final Map<String, Sent> awaiting = new ConcurrentHashMap<>();
   private final AtomicLong sent = new AtomicLong();
   private final AtomicLong scored = new AtomicLong();
+  private final AtomicLongArray sentPerSlot;
   private final List<List<double[]>> slotRows = new ArrayList<>();
-  // Label, base and compensated score summed over the shifted pairs after the shift.
-  private final double[] shiftedSums = new double[3];
-  private long shiftedCount;
+  // Per slot, over the shifted pairs: count, and the sums of label, base and compensated score.
+  private final double[][] shiftedSums;
   private volatile boolean running = true;
   private volatile long stoppedAt;
   private volatile long startedAt;
@@ -69,6 +70,8 @@ final class CompensationDemo implements AutoCloseable {
     for (int s = 0; s < timeline.slots(); s++) {
       slotRows.add(new ArrayList<>());
     }
+    this.shiftedSums = new double[timeline.slots()][4];
+    this.sentPerSlot = new AtomicLongArray(timeline.slots());
   }
 
   static TasteShiftWorld world(long seed, DemoTimeline timeline) {
@@ -100,18 +103,19 @@ final class CompensationDemo implements AutoCloseable {
       long interval = TimeUnit.SECONDS.toNanos(1) / rate;
       long next = System.nanoTime();
       while (running) {
-        // Never more than five seconds of traffic ahead of the compensations: on a busy machine
-        // fewer predictions are made per second, and the memory sees the stream it would see live,
-        // not an ever-growing backlog.
-        while (running && sent.get() - scored.get() > 5L * rate) {
+        // Never more than 15 seconds of traffic ahead of the compensations (the first predictions
+        // wait for the memory replica to align): on a busy machine fewer predictions are made per
+        // second, and the memory sees the stream it would see live, not an ever-growing backlog.
+        while (running && sent.get() - scored.get() > 15L * rate) {
           TimeUnit.MILLISECONDS.sleep(5);
           next = System.nanoTime();
         }
         TasteShiftWorld.Event event = world.nextPrediction(timeline.eventTime(elapsedMillis()));
         long time = event.prediction().timestamp();
+        int slot = timeline.slotOf(time);
         awaiting.put(
-            event.prediction().requestId(),
-            new Sent(event.label(), event.shifted(), timeline.slotOf(time)));
+            event.prediction().requestId(), new Sent(event.label(), event.shifted(), slot));
+        sentPerSlot.incrementAndGet(slot);
         producer.send(
             json(topics.predictions().name(), event.prediction().requestId(), event.prediction()));
         for (Outcome o = world.dueOutcome(); o != null; o = world.dueOutcome()) {
@@ -172,10 +176,11 @@ final class CompensationDemo implements AutoCloseable {
     synchronized (slotRows) {
       slotRows.get(s.slot).add(new double[] {s.label, c.score(), c.compensatedScore(), c.trust()});
       if (s.shifted) {
-        shiftedSums[0] += s.label;
-        shiftedSums[1] += c.score();
-        shiftedSums[2] += c.compensatedScore();
-        shiftedCount++;
+        double[] sums = shiftedSums[s.slot];
+        sums[0]++;
+        sums[1] += s.label;
+        sums[2] += c.score();
+        sums[3] += c.compensatedScore();
       }
     }
     scored.incrementAndGet();
@@ -187,6 +192,16 @@ final class CompensationDemo implements AutoCloseable {
 
   long scored() {
     return scored.get();
+  }
+
+  /** Whether nearly all of a slot's predictions have their compensation (the slot has ended). */
+  boolean slotComplete(int index) {
+    long sentInSlot = sentPerSlot.get(index);
+    int scoredInSlot;
+    synchronized (slotRows) {
+      scoredInSlot = slotRows.get(index).size();
+    }
+    return scoredInSlot >= 0.98 * sentInSlot;
   }
 
   /** The figures of a slot so far, or null with too few predictions to judge. */
@@ -218,17 +233,18 @@ final class CompensationDemo implements AutoCloseable {
   }
 
   /**
-   * What the memory learned about the shifted pairs: their click rate after the shift, the base
-   * model's mean score and the compensated one; null before any was scored.
+   * What the memory learned about the shifted pairs by the end: in the last slot with enough of
+   * them, their click rate, the base model's mean score and the compensated one; null without one.
    */
-  double[] shiftedRates() {
+  double[] shiftedRatesAtTheEnd() {
     synchronized (slotRows) {
-      if (shiftedCount == 0) {
-        return null;
+      for (int slot = shiftedSums.length - 1; slot >= 0; slot--) {
+        double[] sums = shiftedSums[slot];
+        if (sums[0] >= 50) {
+          return new double[] {sums[1] / sums[0], sums[2] / sums[0], sums[3] / sums[0]};
+        }
       }
-      return new double[] {
-        shiftedSums[0] / shiftedCount, shiftedSums[1] / shiftedCount, shiftedSums[2] / shiftedCount
-      };
+      return null;
     }
   }
 

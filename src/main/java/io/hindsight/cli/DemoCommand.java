@@ -83,6 +83,7 @@ public final class DemoCommand implements Callable<Integer> {
                 42,
                 timeline.slots())) {
       announceWorld(timeline, rewrites);
+      awaitReady(service, interrupted);
       compensation.start();
       rewrites.start();
       long end = TimeUnit.SECONDS.toMillis(durationSeconds);
@@ -99,9 +100,10 @@ public final class DemoCommand implements Callable<Integer> {
                   + "; the model does not know.");
           shiftAnnounced = true;
         }
-        // A slot is reported a second after it ends, when most of its compensations are in.
+        // A slot is reported once it has ended and nearly all its compensations are in.
         while (reported < timeline.slots()
-            && now >= (reported + 1) * DemoTimeline.SLOT_MILLIS + 1_000) {
+            && now >= (reported + 1) * DemoTimeline.SLOT_MILLIS
+            && compensation.slotComplete(reported)) {
           Console.announce(
               "[" + DemoTimeline.clock(now) + "] " + slotLine(compensation, rewrites, reported));
           reported++;
@@ -114,6 +116,21 @@ public final class DemoCommand implements Callable<Integer> {
       summary(timeline, compensation, rewrites).lines().forEach(Console::announce);
     }
     return 0;
+  }
+
+  /** Traffic starts once every topology runs, so the first slot is not spent starting up. */
+  private static void awaitReady(HindsightService service, CountDownLatch interrupted)
+      throws InterruptedException {
+    long started = System.nanoTime();
+    while (!service.isReady() && interrupted.getCount() > 0) {
+      if (service.failure().isDone()) {
+        throw new IllegalStateException("a topology failed to start", service.failure().join());
+      }
+      interrupted.await(100, TimeUnit.MILLISECONDS);
+    }
+    Console.announce(
+        String.format(
+            "ready after %.1f s; traffic starts now.", (System.nanoTime() - started) / 1e9));
   }
 
   private static String shiftSentence() {
@@ -221,15 +238,14 @@ public final class DemoCommand implements Callable<Integer> {
 
   /** One plain sentence of what Hindsight learned, from the figures of this run. */
   private static String learned(CompensationDemo compensation, RewriteDemo rewrites) {
-    double[] rates = compensation.shiftedRates();
+    double[] rates = compensation.shiftedRatesAtTheEnd();
     Optional<String> rule = rewrites.example();
     String about =
         rates == null
             ? "Hindsight saw too little traffic after the shift to learn from it"
             : String.format(
-                "Hindsight learned that %s now click %s: after the shift they clicked %.0f %% of"
-                    + " the %s items shown, the model predicted %.0f %%, the compensated score"
-                    + " %.0f %%",
+                "Hindsight learned that %s now click %s: by the end they clicked %.0f %% of the"
+                    + " %s items shown, the model predicted %.0f %%, the compensated score %.0f %%",
                 String.join(" and ", TasteShiftWorld.SHIFTED_SEGMENTS),
                 TasteShiftWorld.SHIFTED_GENRE,
                 100 * rates[0],

@@ -182,12 +182,14 @@ final class RewriteDemo implements AutoCloseable {
         percent(defectsWithoutRules.get(), turns.get()));
   }
 
-  /** The best-supported live rule that is right, as a phrase, or empty without one. */
+  /** The shortest live rule that is right, as a phrase, or empty without one. */
   synchronized Optional<String> example() {
     Map<String, String> truth = simulator.truth();
     return liveRules().stream()
         .filter(r -> r.target().equals(truth.get(r.source())))
-        .max(java.util.Comparator.comparingLong(RewriteRule::support))
+        .min(
+            java.util.Comparator.comparingInt((RewriteRule r) -> r.source().length())
+                .thenComparing(RewriteRule::source))
         .map(r -> "\"" + r.source() + "\" means \"" + r.target() + "\"");
   }
 
