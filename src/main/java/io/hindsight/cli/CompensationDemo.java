@@ -34,6 +34,9 @@ final class CompensationDemo implements AutoCloseable {
   /** Outcomes arrive within two minutes of event time, well inside the attribution window. */
   static final long MAX_OUTCOME_DELAY_MS = 120_000;
 
+  static final long MAX_WARMUP_MILLIS = 30_000;
+  private static final long FIRST_COMPENSATIONS = 100;
+
   /** Figures of one slot. */
   record Slot(int n, double aucBase, double aucComp, double llBase, double llComp, double trust) {
     boolean compensationWins() {
@@ -58,6 +61,8 @@ final class CompensationDemo implements AutoCloseable {
   private volatile boolean running = true;
   private volatile long stoppedAt;
   private volatile long startedAt;
+  // When the demo's clock started (0:00): once the first compensations came back; 0 before that.
+  private volatile long clockStartedAt;
   private Thread producerThread;
   private Thread consumerThread;
 
@@ -86,8 +91,34 @@ final class CompensationDemo implements AutoCloseable {
     consumerThread.start();
   }
 
+  /** Milliseconds on the demo's clock, or -1 while warming up. */
   long elapsedMillis() {
-    return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedAt);
+    long zero = clockStartedAt;
+    return zero == 0 ? -1 : TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - zero);
+  }
+
+  /** Milliseconds of warm-up: from the first prediction to the clock's start (or to now). */
+  long warmupMillis() {
+    long zero = clockStartedAt;
+    return TimeUnit.NANOSECONDS.toMillis((zero == 0 ? System.nanoTime() : zero) - startedAt);
+  }
+
+  /**
+   * Event time of the next prediction. While warming up (until the first compensations come back,
+   * or {@link #MAX_WARMUP_MILLIS}) the world runs before the demo's clock, so warm-up traffic is
+   * the same world, ahead of the first slot and scored in none.
+   */
+  private long nextEventTime() {
+    long clock = elapsedMillis();
+    if (clock >= 0) {
+      return timeline.eventTime(clock);
+    }
+    long warmup = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedAt);
+    if (scored.get() >= FIRST_COMPENSATIONS || warmup >= MAX_WARMUP_MILLIS) {
+      clockStartedAt = System.nanoTime();
+      return timeline.eventTime(0);
+    }
+    return timeline.eventTime(warmup - MAX_WARMUP_MILLIS);
   }
 
   private void produce() {
@@ -103,10 +134,10 @@ final class CompensationDemo implements AutoCloseable {
       long interval = TimeUnit.SECONDS.toNanos(1) / rate;
       long next = System.nanoTime();
       while (running) {
-        // Never more than 15 seconds of traffic ahead of the compensations (the first predictions
-        // wait for the memory replica to align): on a busy machine fewer predictions are made per
-        // second, and the memory sees the stream it would see live, not an ever-growing backlog.
-        while (running && sent.get() - scored.get() > 15L * rate) {
+        // Never more than five seconds of traffic ahead of the compensations: on a busy machine
+        // fewer predictions are made per second, and the memory sees the stream it would see live,
+        // not an ever-growing backlog.
+        while (running && sent.get() - scored.get() > 5L * rate) {
           TimeUnit.MILLISECONDS.sleep(5);
           next = System.nanoTime();
         }
@@ -173,6 +204,10 @@ final class CompensationDemo implements AutoCloseable {
     if (s == null) {
       return;
     }
+    scored.incrementAndGet();
+    if (s.slot < 0) {
+      return; // warm-up
+    }
     synchronized (slotRows) {
       slotRows.get(s.slot).add(new double[] {s.label, c.score(), c.compensatedScore(), c.trust()});
       if (s.shifted) {
@@ -183,7 +218,6 @@ final class CompensationDemo implements AutoCloseable {
         sums[3] += c.compensatedScore();
       }
     }
-    scored.incrementAndGet();
   }
 
   long sent() {

@@ -81,11 +81,20 @@ public final class DemoCommand implements Callable<Integer> {
                 (RewriteApp) service.apps().get(1),
                 Math.max(1, rate / 4),
                 42,
-                timeline.slots())) {
+                timeline.slots(),
+                compensation::elapsedMillis)) {
       announceWorld(timeline, rewrites);
       awaitReady(service, interrupted);
       compensation.start();
       rewrites.start();
+      while (compensation.elapsedMillis() < 0 && interrupted.getCount() > 0) {
+        interrupted.await(100, TimeUnit.MILLISECONDS);
+      }
+      Console.announce(
+          String.format(
+              "[0:00] the first compensations came back after %.1f s of warm-up traffic;"
+                  + " the clock starts.",
+              compensation.warmupMillis() / 1e3));
       long end = TimeUnit.SECONDS.toMillis(durationSeconds);
       boolean shiftAnnounced = false;
       int reported = 0;
@@ -129,8 +138,7 @@ public final class DemoCommand implements Callable<Integer> {
       interrupted.await(100, TimeUnit.MILLISECONDS);
     }
     Console.announce(
-        String.format(
-            "ready after %.1f s; traffic starts now.", (System.nanoTime() - started) / 1e9));
+        String.format("ready after %.1f s; traffic starts.", (System.nanoTime() - started) / 1e9));
   }
 
   private static String shiftSentence() {
@@ -242,7 +250,7 @@ public final class DemoCommand implements Callable<Integer> {
     Optional<String> rule = rewrites.example();
     String about =
         rates == null
-            ? "Hindsight saw too little traffic after the shift to learn from it"
+            ? "Hindsight saw too little traffic after the shift to learn the change"
             : String.format(
                 "Hindsight learned that %s now click %s: by the end they clicked %.0f %% of the"
                     + " %s items shown, the model predicted %.0f %%, the compensated score %.0f %%",
@@ -252,6 +260,7 @@ public final class DemoCommand implements Callable<Integer> {
                 TasteShiftWorld.SHIFTED_GENRE,
                 100 * rates[1],
                 100 * rates[2]);
-    return about + rule.map(r -> "; and that " + r).orElse("") + ".";
+    String also = rates == null ? "; it did learn that " : "; and that ";
+    return about + rule.map(r -> also + r).orElse("") + ".";
   }
 }

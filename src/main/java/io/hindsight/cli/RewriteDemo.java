@@ -42,11 +42,22 @@ final class RewriteDemo implements AutoCloseable {
   private final long[] slotTurns;
   private final long[] slotRescued;
   private volatile boolean running = true;
-  private volatile long startedAt;
+  private final java.util.function.LongSupplier clock;
   private Thread thread;
 
-  RewriteDemo(String bootstrap, Topics topics, RewriteApp app, int rate, long seed, int slots)
+  /**
+   * @param clock milliseconds on the demo's clock (negative while warming up), for the slots
+   */
+  RewriteDemo(
+      String bootstrap,
+      Topics topics,
+      RewriteApp app,
+      int rate,
+      long seed,
+      int slots,
+      java.util.function.LongSupplier clock)
       throws Exception {
+    this.clock = clock;
     this.bootstrap = bootstrap;
     this.topics = topics;
     this.app = app;
@@ -78,7 +89,6 @@ final class RewriteDemo implements AutoCloseable {
   }
 
   void start() {
-    startedAt = System.nanoTime();
     thread = new Thread(this::produce, "demo-rewrite-traffic");
     thread.start();
   }
@@ -120,7 +130,10 @@ final class RewriteDemo implements AutoCloseable {
   }
 
   private synchronized void count(SimulatedTurn turn) {
-    long elapsed = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedAt);
+    long elapsed = clock.getAsLong();
+    if (elapsed < 0) {
+      return; // warm-up
+    }
     int slot = (int) Math.min(slotTurns.length - 1, elapsed / DemoTimeline.SLOT_MILLIS);
     turns.incrementAndGet();
     slotTurns[slot]++;
