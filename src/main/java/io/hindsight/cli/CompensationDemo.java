@@ -34,7 +34,8 @@ final class CompensationDemo implements AutoCloseable {
   /** Outcomes arrive within two minutes of event time, well inside the attribution window. */
   static final long MAX_OUTCOME_DELAY_MS = 120_000;
 
-  static final long MAX_WARMUP_MILLIS = 30_000;
+  static final long MAX_WARMUP_MILLIS = 15_000;
+  private static final long MAX_BACKLOG_SECONDS = 20;
   private static final long FIRST_COMPENSATIONS = 100;
 
   /** Figures of one slot. */
@@ -60,6 +61,8 @@ final class CompensationDemo implements AutoCloseable {
   private final double[][] shiftedSums;
   private volatile boolean running = true;
   private volatile long stoppedAt;
+  private long lastScored;
+  private long lastProgress;
   private volatile long startedAt;
   // When the demo's clock started (0:00): once the first compensations came back; 0 before that.
   private volatile long clockStartedAt;
@@ -134,19 +137,22 @@ final class CompensationDemo implements AutoCloseable {
       long interval = TimeUnit.SECONDS.toNanos(1) / rate;
       long next = System.nanoTime();
       while (running) {
-        // Never more than five seconds of traffic ahead of the compensations: on a busy machine
-        // fewer predictions are made per second, and the memory sees the stream it would see live,
-        // not an ever-growing backlog.
-        while (running && sent.get() - scored.get() > 5L * rate) {
-          TimeUnit.MILLISECONDS.sleep(5);
+        // The producer does not wait for the compensations: a prediction is compensated once the
+        // stream's time has moved past it (the replica's alignment), so stopped traffic would hold
+        // back the very compensations it waits for. A backlog only delays them (a slot's figures
+        // do not depend on it); only a runaway backlog slows the traffic down.
+        if (sent.get() - scored.get() > MAX_BACKLOG_SECONDS * rate) {
+          TimeUnit.MILLISECONDS.sleep(1);
           next = System.nanoTime();
         }
-        TasteShiftWorld.Event event = world.nextPrediction(timeline.eventTime(elapsedMillis()));
-        long time = event.prediction().timestamp();
-        int slot = timeline.slotOf(time);
+        long time = nextEventTime();
+        TasteShiftWorld.Event event = world.nextPrediction(time);
+        int slot = time < timeline.eventTime(0) ? -1 : timeline.slotOf(time);
         awaiting.put(
             event.prediction().requestId(), new Sent(event.label(), event.shifted(), slot));
-        sentPerSlot.incrementAndGet(slot);
+        if (slot >= 0) {
+          sentPerSlot.incrementAndGet(slot);
+        }
         producer.send(
             json(topics.predictions().name(), event.prediction().requestId(), event.prediction()));
         for (Outcome o = world.dueOutcome(); o != null; o = world.dueOutcome()) {
@@ -188,8 +194,13 @@ final class CompensationDemo implements AutoCloseable {
         for (ConsumerRecord<String, String> record : consumer.poll(Duration.ofMillis(200))) {
           record(EventCodec.JSON.readValue(record.value(), Compensation.class));
         }
-        if (!running && System.nanoTime() - stoppedAt > TimeUnit.SECONDS.toNanos(10)) {
-          break;
+        long now = System.nanoTime();
+        if (scored.get() != lastScored) {
+          lastScored = scored.get();
+          lastProgress = now;
+        }
+        if (!running && now - Math.max(stoppedAt, lastProgress) > TimeUnit.SECONDS.toNanos(15)) {
+          break; // the drain stalled
         }
       }
     } catch (Exception e) {
@@ -286,7 +297,7 @@ final class CompensationDemo implements AutoCloseable {
     running = false;
     stoppedAt = System.nanoTime();
     producerThread.join();
-    consumerThread.join(TimeUnit.SECONDS.toMillis(15));
+    consumerThread.join();
   }
 
   @Override
