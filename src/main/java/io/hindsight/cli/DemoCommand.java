@@ -159,7 +159,7 @@ public final class DemoCommand implements Callable<Integer> {
             + String.join(", ", TasteShiftWorld.SEGMENTS)
             + ") and 640 items in "
             + TasteShiftWorld.GENRES.size()
-            + " genres, scored by a frozen model that never saw a fifth of the items.");
+            + " genres, scored by a frozen model that never saw a quarter of the items.");
     Console.announce(
         "  at "
             + DemoTimeline.clock(timeline.shiftWallMillis())
