@@ -59,10 +59,12 @@ public final class EvaluateCommand implements Callable<Integer> {
   int oracleWindow;
 
   @Mixin ConfigOptions options;
+  @Mixin LogOptions logs;
 
   @Override
   public Integer call() throws Exception {
     HindsightConfig config = options.load();
+    logs.route(config);
     Map<String, String> truthPairs = truth == null ? null : readTruth(truth);
     ConsoleProgress progress =
         new ConsoleProgress(System.err, System.console() != null, System::nanoTime);

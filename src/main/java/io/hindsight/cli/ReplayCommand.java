@@ -46,6 +46,7 @@ public final class ReplayCommand implements Callable<Integer> {
   static final int INTERRUPTED = 130;
 
   @Spec CommandSpec spec;
+  @picocli.CommandLine.Mixin LogOptions logs;
 
   @Option(
       names = "--input",
@@ -128,6 +129,7 @@ public final class ReplayCommand implements Callable<Integer> {
   public Integer call() {
     PrintWriter err = spec.commandLine().getErr();
     HindsightConfig config = loadConfig();
+    logs.route(config);
     EventCodec codec =
         new EventCodec(
             config.getInt(HindsightConfig.VALIDATION_MAX_RECORD_BYTES),

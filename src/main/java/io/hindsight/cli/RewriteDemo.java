@@ -39,18 +39,31 @@ final class RewriteDemo implements AutoCloseable {
   private final AtomicLong defectsWithoutRules = new AtomicLong();
   private final AtomicLong rewritten = new AtomicLong();
   private final AtomicLong wins = new AtomicLong();
-  private long slotTurns;
-  private long slotDefects;
-  private long slotDefectsWithoutRules;
+  private final long[] slotTurns;
+  private final long[] slotRescued;
   private volatile boolean running = true;
+  private final java.util.function.LongSupplier clock;
   private Thread thread;
 
-  RewriteDemo(String bootstrap, Topics topics, RewriteApp app, int rate, long seed)
+  /**
+   * @param clock milliseconds on the demo's clock (negative while warming up), for the slots
+   */
+  RewriteDemo(
+      String bootstrap,
+      Topics topics,
+      RewriteApp app,
+      int rate,
+      long seed,
+      int slots,
+      java.util.function.LongSupplier clock)
       throws Exception {
+    this.clock = clock;
     this.bootstrap = bootstrap;
     this.topics = topics;
     this.app = app;
     this.rate = rate;
+    this.slotTurns = new long[slots];
+    this.slotRescued = new long[slots];
     SessionSimulator.Builder builder =
         SessionSimulator.builder()
             .users(400)
@@ -117,69 +130,80 @@ final class RewriteDemo implements AutoCloseable {
   }
 
   private synchronized void count(SimulatedTurn turn) {
+    long elapsed = clock.getAsLong();
+    if (elapsed < 0) {
+      return; // warm-up
+    }
+    int slot = (int) Math.min(slotTurns.length - 1, elapsed / DemoTimeline.SLOT_MILLIS);
     turns.incrementAndGet();
-    slotTurns++;
+    slotTurns[slot]++;
     boolean rescued = turn.rewriteTarget().isPresent() && turn.misrecognized() && !turn.failing();
     if (turn.rewriteTarget().isPresent()) {
       rewritten.incrementAndGet();
       if (rescued) {
         wins.incrementAndGet();
+        slotRescued[slot]++;
       }
     }
     if (turn.failing()) {
       defects.incrementAndGet();
-      slotDefects++;
     }
     if (turn.failing() || rescued) {
       defectsWithoutRules.incrementAndGet();
-      slotDefectsWithoutRules++;
     }
   }
 
-  synchronized String liveLine() {
-    List<RewriteRule> rules = app.replica().map(RewriteReplica::liveRules).orElse(List.of());
-    String line =
-        String.format(
-            "        rewrites: %,d turns, %d live rules (precision %s) | slot defect rate %.1f%%"
-                + " with rules, %.1f%% without",
-            turns.get(),
-            rules.size(),
-            precision(rules),
-            percent(slotDefects, slotTurns),
-            percent(slotDefectsWithoutRules, slotTurns));
-    slotTurns = 0;
-    slotDefects = 0;
-    slotDefectsWithoutRules = 0;
-    return line;
+  synchronized long turns(int slot) {
+    return slotTurns[slot];
+  }
+
+  /** Turns in the slot that failed to be understood and a live rule rewrote into what was meant. */
+  synchronized long rescued(int slot) {
+    return slotRescued[slot];
+  }
+
+  private List<RewriteRule> liveRules() {
+    return app.replica().map(RewriteReplica::liveRules).orElse(List.of());
+  }
+
+  synchronized int liveRuleCount() {
+    return liveRules().size();
   }
 
   private String precision(List<RewriteRule> rules) {
-    if (rules.isEmpty()) {
-      return "n/a";
-    }
     Map<String, String> truth = simulator.truth();
     long correct = rules.stream().filter(r -> r.target().equals(truth.get(r.source()))).count();
-    return String.format("%.0f%%", 100.0 * correct / rules.size());
+    return String.format("%.0f %%", 100.0 * correct / rules.size());
   }
 
   private static double percent(long part, long whole) {
     return whole == 0 ? 0 : 100.0 * part / whole;
   }
 
-  synchronized String finalSummary() {
-    List<RewriteRule> rules = app.replica().map(RewriteReplica::liveRules).orElse(List.of());
+  /** Totals: turns, rules, precision, rescued turns and the defect rate with and without rules. */
+  synchronized String totals() {
+    List<RewriteRule> rules = liveRules();
     return String.format(
-        "rewrite summary (simulated sessions, %s): %,d turns, %d live rules, precision %s;"
-            + " %,d turns rewritten, %,d rescued; defect rate %.2f%% with the live rules,"
-            + " %.2f%% without",
+        "rewrites (simulated sessions, %s): %,d turns, %d live rules%s, %,d turns rescued;"
+            + " %.2f %% of turns failed with the live rules, %.2f %% would have without",
         source(),
         turns.get(),
         rules.size(),
-        precision(rules),
-        rewritten.get(),
+        rules.isEmpty() ? "" : " (" + precision(rules) + " of them right)",
         wins.get(),
         percent(defects.get(), turns.get()),
         percent(defectsWithoutRules.get(), turns.get()));
+  }
+
+  /** The shortest live rule that is right, as a phrase, or empty without one. */
+  synchronized Optional<String> example() {
+    Map<String, String> truth = simulator.truth();
+    return liveRules().stream()
+        .filter(r -> r.target().equals(truth.get(r.source())))
+        .min(
+            java.util.Comparator.comparingInt((RewriteRule r) -> r.source().length())
+                .thenComparing(RewriteRule::source))
+        .map(r -> "\"" + r.source() + "\" means \"" + r.target() + "\"");
   }
 
   void stopTraffic() throws InterruptedException {

@@ -22,6 +22,7 @@ public final class RunCommand implements Callable<Integer> {
   public static final int EXIT_TOPOLOGY_FAILED = 3;
 
   @Mixin ConfigOptions options;
+  @Mixin LogOptions logs;
 
   @Option(
       names = "--app",
@@ -32,6 +33,7 @@ public final class RunCommand implements Callable<Integer> {
   @Override
   public Integer call() throws InterruptedException {
     HindsightConfig config = options.load();
+    logs.route(config);
     CountDownLatch stop = new CountDownLatch(1);
     Signals.onTermination(stop::countDown);
     try (HindsightService service =

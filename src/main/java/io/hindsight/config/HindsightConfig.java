@@ -969,32 +969,4 @@ public final class HindsightConfig extends AbstractConfig {
     values.putAll(overrides);
     return new HindsightConfig(values);
   }
-
-  /** The configuration reference as a Markdown table, for the README (checked by a test). */
-  public static String markdownReference() {
-    StringBuilder out = new StringBuilder();
-    out.append("| key | type | default | valid values | description |\n");
-    out.append("|---|---|---|---|---|\n");
-    for (ConfigDef.ConfigKey key : DEFINITION.configKeys().values()) {
-      Object def = key.defaultValue;
-      String shown =
-          def == null
-              ? ""
-              : def instanceof List<?> l
-                  ? String.join(",", l.stream().map(String::valueOf).toList())
-                  : def.toString();
-      out.append("| `")
-          .append(key.name)
-          .append("` | ")
-          .append(key.type.name().toLowerCase(Locale.ROOT))
-          .append(" | `")
-          .append(shown)
-          .append("` | ")
-          .append(key.validator == null ? "" : key.validator.toString().replace("|", "\\|"))
-          .append(" | ")
-          .append(key.documentation.replace("|", "\\|"))
-          .append(" |\n");
-    }
-    return out.toString();
-  }
 }

@@ -73,27 +73,6 @@ class HindsightConfigTest {
         .isEqualTo("HINDSIGHT_COMPENSATION_ATTRIBUTION_WINDOW_MS");
   }
 
-  /** Rerun with {@code -Dhindsight.readme.update=true} to regenerate the reference. */
-  @Test
-  void shouldKeepTheReadmeConfigurationReferenceInStepWithTheClass() throws Exception {
-    Path file = Path.of("README.md");
-    String readme = Files.readString(file);
-    String start =
-        "<!-- configuration-reference: generated from HindsightConfig.markdownReference(); a test"
-            + " checks it -->\n";
-    String end = "<!-- /configuration-reference -->";
-    if (Boolean.getBoolean("hindsight.readme.update")) {
-      readme =
-          readme.substring(0, readme.indexOf(start) + start.length())
-              + HindsightConfig.markdownReference()
-              + readme.substring(readme.indexOf(end));
-      Files.writeString(file, readme);
-    }
-    assertThat(readme)
-        .as("README.md configuration reference; rerun with -Dhindsight.readme.update=true")
-        .contains(start + HindsightConfig.markdownReference() + end);
-  }
-
   private static HindsightConfig load(String key, String value) {
     return HindsightConfig.load(null, Map.of(), Map.of(key, value));
   }

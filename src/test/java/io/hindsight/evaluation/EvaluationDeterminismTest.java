@@ -28,6 +28,7 @@ class EvaluationDeterminismTest {
           Hindsight.commandLine()
               .execute(
                   "evaluate",
+                  "--verbose",
                   "--input",
                   log.toString(),
                   "--report",

@@ -32,6 +32,7 @@ class ReportRenderingIT {
             Hindsight.commandLine()
                 .execute(
                     "evaluate",
+                    "--verbose",
                     "--input",
                     log.toString(),
                     "--report",

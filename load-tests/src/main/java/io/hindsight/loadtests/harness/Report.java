@@ -91,19 +91,37 @@ final class Report {
     }
   }
 
-  /** Appends the run's row to the README's results table; a README without the table is left. */
+  /**
+   * Puts the run's row into the README's results table, in place of the row of the same scenario
+   * (with its options) and guarantee: the table keeps the latest run of each, the result files keep
+   * every run. A README without the table is left.
+   */
   static void appendRow(Path readme, String row) {
     try {
       List<String> lines = new ArrayList<>(Files.readAllLines(readme));
+      int start = lines.indexOf(TABLE_START);
       int end = lines.indexOf(TABLE_END);
-      if (end < 0 || !lines.contains(TABLE_START)) {
+      if (start < 0 || end < start) {
         return;
+      }
+      String run = runOf(row);
+      for (int i = end - 1; i > start; i--) {
+        if (lines.get(i).startsWith("| ") && runOf(lines.get(i)).equals(run)) {
+          lines.remove(i);
+          end--;
+        }
       }
       lines.add(end, row);
       Files.write(readme, lines);
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot update " + readme, e);
     }
+  }
+
+  /** A row's scenario (with options) and guarantee: its third and fourth cells. */
+  private static String runOf(String row) {
+    String[] cells = row.split("\\|", -1);
+    return cells.length > 4 ? cells[3].strip() + "|" + cells[4].strip() : row;
   }
 
   /** The README row: every figure beside the machine and load it was measured on. */
