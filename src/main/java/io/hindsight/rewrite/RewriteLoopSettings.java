@@ -41,7 +41,8 @@ public record RewriteLoopSettings(
             defaults.phoneticMatch(),
             blockList,
             defaults.maxSearchDepth(),
-            defaults.maxExpandedStates());
+            c.getInt(HindsightConfig.REWRITE_SEARCH_MAX_STATES),
+            c.getLong(HindsightConfig.REWRITE_SEARCH_MAX_PUSHES));
     RuleLifecycleSettings lifecycle =
         new RuleLifecycleSettings(
             c.getInt(HindsightConfig.REWRITE_RETRACTION_MIN_APPLICATIONS),
