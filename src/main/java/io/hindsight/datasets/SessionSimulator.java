@@ -204,6 +204,13 @@ public final class SessionSimulator {
     return catalog.size();
   }
 
+  /** The catalog's utterances as written, in popularity rank order (most requested first). */
+  public List<String> catalogUtterances() {
+    List<String> texts = new ArrayList<>(catalog.size());
+    catalog.forEach(utterance -> texts.add(utterance.entry().text()));
+    return texts;
+  }
+
   /**
    * Every systematic misrecognition of the world, normalized misspelt form → normalized intended
    * utterance, sorted by source; the rewrites an ideal learner would find. Rarely requested

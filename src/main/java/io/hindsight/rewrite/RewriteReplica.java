@@ -114,6 +114,15 @@ public final class RewriteReplica implements StateStore {
   }
 
   private void decide(long now) {
+    if (statistics.liveStates() > settings.maxStates()) {
+      // Down to 90 % of the bound, so that the scan for cold states runs once per many new ones.
+      changed.addAll(
+          statistics.evictColdStates(
+              settings.maxStates() - settings.maxStates() / 10,
+              settings.stateHorizonMs(),
+              now,
+              state -> book.isLiveSource(state) || book.isLiveTarget(state)));
+    }
     Set<String> candidates = new TreeSet<>(changed);
     candidates.addAll(solver.update(statistics, changed));
     changed.clear();
@@ -150,8 +159,24 @@ public final class RewriteReplica implements StateStore {
     return solver.successProbability(UtteranceNormalizer.normalize(utterance));
   }
 
+  /** Utterance states held now. */
   public synchronized int states() {
-    return statistics.stateCount();
+    return statistics.liveStates();
+  }
+
+  /** States evicted since the replica was (re)built. */
+  public synchronized long evictedStates() {
+    return statistics.evictions();
+  }
+
+  /** Rule decisions that searched (a source with at least one eligible target). */
+  public synchronized long decisions() {
+    return policy.decisions();
+  }
+
+  /** Decisions that reached the push bound before their winner was certain. */
+  public synchronized long uncertainDecisions() {
+    return policy.uncertainDecisions();
   }
 
   public synchronized long chains() {
