@@ -159,11 +159,12 @@ public final class ChainStatistics {
 
   /**
    * Evicts states until at most {@code target} are held: among those last seen at or before {@code
-   * nowMillis − horizonMillis} and not kept by {@code keep}, the fewest distinct users first, then
-   * the smallest n(u), the longest unseen, and the utterance, so that every replica evicts the same
-   * states. Stops early when no such state is left.
+   * nowMillis − horizonMillis} and not kept by {@code keep}, the fewest distinct users first
+   * (counted up to {@value #EVICTION_USER_BUCKETS}), then the longest unseen, then the lowest id,
+   * so that every replica evicts the same states. Stops early when no such state is left. Linear in
+   * the states held, plus a sort of the cold states of the users counts it reaches.
    *
-   * @return the states that lost a successor (their P_S and rules must be re-decided), in id order
+   * @return the states that lost a successor (their P_S and rules must be re-decided), sorted
    */
   public Set<String> evictColdStates(
       int target, long horizonMillis, long nowMillis, java.util.function.Predicate<String> keep) {
@@ -172,41 +173,80 @@ public final class ChainStatistics {
       return touched;
     }
     long seenBefore = nowMillis - horizonMillis;
-    int cold = 0;
-    int[] candidates = new int[liveStates];
+    // Bucket the cold states by distinct users, in id order.
+    int[] bucketSizes = new int[EVICTION_USER_BUCKETS + 1];
+    int[] bucketOf = new int[size];
     for (int id = 0; id < size; id++) {
+      bucketOf[id] = -1;
       if (utterances[id] != null
           && lastSeenMillis[id] <= seenBefore
           && !keep.test(utterances[id])) {
-        candidates[cold++] = id;
+        int bucket = (int) Math.min(distinctUsers(id), EVICTION_USER_BUCKETS);
+        bucketOf[id] = bucket;
+        bucketSizes[bucket]++;
       }
     }
-    long[] users = new long[size];
-    for (int i = 0; i < cold; i++) {
-      users[candidates[i]] = distinctUsers(candidates[i]);
-    }
-    Integer[] order = new Integer[cold];
-    for (int i = 0; i < cold; i++) {
-      order[i] = candidates[i];
-    }
-    Arrays.sort(
-        order,
-        java.util.Comparator.<Integer>comparingLong(id -> users[id])
-            .thenComparingDouble(id -> outgoingCounts[id])
-            .thenComparingLong(id -> lastSeenMillis[id])
-            .thenComparing(id -> utterances[id]));
-    for (int i = 0; i < cold && liveStates > target; i++) {
-      int id = order[i];
-      for (int predecessor : predecessorIds[id]) {
-        if (predecessor != id) {
-          touched.add(utterances[predecessor]);
+    for (int bucket = 0; bucket <= EVICTION_USER_BUCKETS && liveStates > target; bucket++) {
+      if (bucketSizes[bucket] == 0) {
+        continue;
+      }
+      int[] ids = new int[bucketSizes[bucket]];
+      int n = 0;
+      for (int id = 0; id < size; id++) {
+        if (bucketOf[id] == bucket) {
+          ids[n++] = id;
         }
       }
-      evict(id);
+      for (int id : oldestFirst(ids)) {
+        if (liveStates <= target) {
+          break;
+        }
+        for (int predecessor : predecessorIds[id]) {
+          if (predecessor != id) {
+            touched.add(utterances[predecessor]);
+          }
+        }
+        evict(id);
+      }
     }
     // A predecessor evicted later in the same round is gone too.
     touched.removeIf(state -> idOf(state) < 0);
     return touched;
+  }
+
+  /** Distinct-user counts above this share one eviction bucket. */
+  static final int EVICTION_USER_BUCKETS = 63;
+
+  /** {@code ids} (ascending) ordered by last sighting, then id: a primitive sort of packed keys. */
+  private int[] oldestFirst(int[] ids) {
+    long oldest = Long.MAX_VALUE;
+    long newest = Long.MIN_VALUE;
+    for (int id : ids) {
+      oldest = Math.min(oldest, lastSeenMillis[id]);
+      newest = Math.max(newest, lastSeenMillis[id]);
+    }
+    int idBits = 32 - Integer.numberOfLeadingZeros(Math.max(1, size));
+    if (newest - oldest >= 0 && 64 - Long.numberOfLeadingZeros(newest - oldest) + idBits <= 63) {
+      long[] keys = new long[ids.length];
+      for (int i = 0; i < ids.length; i++) {
+        keys[i] = (lastSeenMillis[ids[i]] - oldest) << idBits | ids[i];
+      }
+      Arrays.sort(keys);
+      int[] ordered = new int[ids.length];
+      long mask = (1L << idBits) - 1;
+      for (int i = 0; i < keys.length; i++) {
+        ordered[i] = (int) (keys[i] & mask);
+      }
+      return ordered;
+    }
+    // A clock range too wide to pack: the same order, boxed.
+    return Arrays.stream(ids)
+        .boxed()
+        .sorted(
+            java.util.Comparator.<Integer>comparingLong(id -> lastSeenMillis[id])
+                .thenComparingInt(id -> id))
+        .mapToInt(Integer::intValue)
+        .toArray();
   }
 
   /** Whether {@code state} (normalized) has been seen. */

@@ -164,6 +164,11 @@ public final class RewriteReplica implements StateStore {
     return statistics.liveStates();
   }
 
+  /** States the absorption solver still has queued (work carried to the next decision). */
+  public synchronized int pendingSolverStates() {
+    return solver.pendingStates();
+  }
+
   /** States evicted since the replica was (re)built. */
   public synchronized long evictedStates() {
     return statistics.evictions();
