@@ -23,7 +23,9 @@ import org.apache.kafka.streams.query.Position;
  * Because the log is totally ordered and rules are decided at fixed points of log time (each time
  * the log's event time crosses a multiple of the solver interval), every replica — on any instance,
  * in any replay — computes the same rule changes in the same order. One task publishes them ({@link
- * #changesAfter}). Not persistent: rebuilt from the log at start. Thread-safe.
+ * #changesAfter}). Holds at most {@code rewrite.max.states} states: above it, each decision point
+ * first evicts cold ones (deterministically, so replicas stay equal). Not persistent: rebuilt from
+ * the log at start. Thread-safe.
  */
 public final class RewriteReplica implements StateStore {
   public static final String NAME = "rewrite-chain-replica";
