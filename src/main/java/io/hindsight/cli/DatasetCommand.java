@@ -190,6 +190,46 @@ public final class DatasetCommand implements Runnable {
         description = "Seed of every random choice (default ${DEFAULT-VALUE}).")
     long seed;
 
+    @Option(
+        names = "--turns-per-user-per-day",
+        paramLabel = "T",
+        defaultValue = "4",
+        description = "Mean requests each user starts per day (default ${DEFAULT-VALUE}).")
+    double turnsPerUserPerDay;
+
+    @Option(
+        names = "--catalog-size",
+        paramLabel = "N",
+        defaultValue = "400",
+        description =
+            "Distinct utterances users choose from (default ${DEFAULT-VALUE}); above the"
+                + " source's size, same-intent utterances are spliced at word boundaries.")
+    int catalogSize;
+
+    @Option(
+        names = "--zipf-exponent",
+        paramLabel = "S",
+        defaultValue = "1.0",
+        description = "Zipf exponent of request popularity (default ${DEFAULT-VALUE}).")
+    double zipfExponent;
+
+    @Option(
+        names = "--misrecognized-fraction",
+        paramLabel = "P",
+        defaultValue = "0.2",
+        description =
+            "Share of the catalog systematically misrecognized (default ${DEFAULT-VALUE}).")
+    double misrecognizedFraction;
+
+    @Option(
+        names = "--rare-misrecognition",
+        paramLabel = "P",
+        defaultValue = "0",
+        description =
+            "Chance a correctly recognized request is misheard once, any word, any of its"
+                + " misspellings: the long tail (default ${DEFAULT-VALUE}).")
+    double rareMisrecognition;
+
     @Override
     public Integer call() {
       PrintWriter err = spec.commandLine().getErr();
@@ -202,6 +242,12 @@ public final class DatasetCommand implements Runnable {
                 .users(users)
                 .days(days)
                 .seed(seed)
+                .turnsPerUserPerDay(turnsPerUserPerDay)
+                .catalogSize(catalogSize)
+                .splice(true)
+                .zipfExponent(zipfExponent)
+                .misrecognizedFraction(misrecognizedFraction)
+                .rareMisrecognitionProbability(rareMisrecognition)
                 .build();
       } catch (IllegalArgumentException e) {
         throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);

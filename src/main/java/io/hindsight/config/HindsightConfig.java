@@ -6,6 +6,7 @@ import static org.apache.kafka.common.config.ConfigDef.Importance.MEDIUM;
 import static org.apache.kafka.common.config.ConfigDef.Range.atLeast;
 import static org.apache.kafka.common.config.ConfigDef.Range.between;
 
+import io.hindsight.markov.RewriteSettings;
 import io.hindsight.memory.EmbeddingSlice;
 import java.io.IOException;
 import java.io.Reader;
@@ -125,6 +126,10 @@ public final class HindsightConfig extends AbstractConfig {
   public static final String REWRITE_BLOCK_LIST = "rewrite.block.list";
   public static final String REWRITE_MAX_SUCCESSORS = "rewrite.max.successors";
   public static final String REWRITE_SOLVER_INTERVAL_MS = "rewrite.solver.interval.ms";
+  public static final String REWRITE_SEARCH_MAX_STATES = "rewrite.search.max.states";
+  public static final String REWRITE_SEARCH_MAX_PUSHES = "rewrite.search.max.pushes";
+  public static final String REWRITE_MAX_STATES = "rewrite.max.states";
+  public static final String REWRITE_STATE_HORIZON_MS = "rewrite.state.horizon.ms";
   public static final String REWRITE_RETRACTION_CONFIDENCE = "rewrite.retraction.confidence";
   public static final String REWRITE_RETRACTION_MIN_APPLICATIONS =
       "rewrite.retraction.min.applications";
@@ -847,6 +852,38 @@ public final class HindsightConfig extends AbstractConfig {
               atLeast(1),
               MEDIUM,
               "How often (stream time) absorption probabilities and rules are brought up to date.")
+          .define(
+              REWRITE_SEARCH_MAX_STATES,
+              Type.INT,
+              10_000,
+              atLeast(2),
+              LOW,
+              "States one rewrite decision's search may touch; mass beyond them is dropped.")
+          .define(
+              REWRITE_SEARCH_MAX_PUSHES,
+              Type.LONG,
+              RewriteSettings.DEFAULT_MAX_PUSHES,
+              atLeast(1),
+              LOW,
+              "Work bound of one rewrite decision, in pushes of its forward search: a decision"
+                  + " stops as soon as its winner is certain, or here. 640000 with 10000 states"
+                  + " is the search without a work bound.")
+          .define(
+              REWRITE_MAX_STATES,
+              Type.INT,
+              1_000_000,
+              atLeast(1),
+              MEDIUM,
+              "Utterance states the rewrite replica holds; above it, states unseen for"
+                  + " rewrite.state.horizon.ms are evicted, least supported first, never a live"
+                  + " rule's source or target (down to 90 % of this).")
+          .define(
+              REWRITE_STATE_HORIZON_MS,
+              Type.LONG,
+              DAY,
+              atLeast(0),
+              LOW,
+              "How long (log time) a state must have gone unseen before it may be evicted.")
           .define(
               REWRITE_RETRACTION_CONFIDENCE,
               Type.DOUBLE,

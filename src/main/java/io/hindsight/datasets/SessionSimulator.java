@@ -35,12 +35,18 @@ import java.util.stream.StreamSupport;
  * the assistant systematically misrecognizes, standing in for the reformulation sessions of the
  * Alexa self-learning paper. The utterances and misspellings are real; the sessions are not.
  *
- * <p><b>World.</b> A catalog of distinct utterances (seeded sample of the source) ranked by a
- * seeded shuffle; users pick requests with Zipf popularity over that rank, so popular requests
- * recur across users. A fraction of the catalog is <em>misrecognized</em>: the utterance's longest
- * word with a known misspelling (codespell, inverted) is replaced by one of its misspellings, and
- * that misspelt form is what the assistant hears the first time, for every user — a systematic
- * error. {@link #truth()} maps each misspelt form to its utterance, both normalized.
+ * <p><b>World.</b> A catalog of distinct utterances (seeded sample of the source, or, for a catalog
+ * larger than the source, the source plus splices of two same-intent utterances at word boundaries)
+ * ranked by a seeded shuffle; users pick requests with Zipf popularity over that rank, so popular
+ * requests recur across users. A fraction of the catalog is <em>misrecognized</em>: the utterance's
+ * longest word with a known misspelling (codespell, inverted) is replaced by one of its
+ * misspellings, and that misspelt form is what the assistant hears the first time, for every user —
+ * a systematic error. {@link #truth()} maps each misspelt form to its utterance, both normalized.
+ *
+ * <p><b>Long tail.</b> With {@link Settings#rareMisrecognitionProbability()} above 0, a request for
+ * a correctly recognized utterance is sometimes misheard once: any of its words with a known
+ * misspelling, by any of them. Most such forms are heard once or a few times; those of popular
+ * utterances recur across users and are then learnable (and written to the truth file).
  *
  * <p><b>Sessions.</b> Each user starts on average {@code turnsPerUserPerDay} requests a day
  * (Poisson), at uniform times at least ten minutes apart. A request for a correctly recognized
@@ -82,12 +88,30 @@ public final class SessionSimulator {
   private final List<CatalogUtterance> catalog;
   private final double[] popularityCdf;
   private final Map<String, String> truth;
+  // Normal forms of every catalog utterance and systematic misrecognition: a one-off
+  // misrecognition that sounds like one of them is not a clean truth pair.
+  private final Set<String> taken;
+  private final MisspellingDictionary misspellings;
+  private final int sourceUtterances;
 
-  /** A catalog entry with its misrecognition, if it has one. */
+  /**
+   * A catalog entry with its misrecognition, if it has one. {@code sameIntent} holds the clean
+   * entries of its intent (shared by every entry of that intent, so a catalog of millions stays
+   * linear in memory); {@code position} is this entry's place in it, or -1.
+   */
   private record CatalogUtterance(
-      UtteranceCatalog.Entry entry, String misrecognizedText, List<Integer> alternatives) {
+      UtteranceCatalog.Entry entry, String misrecognizedText, int[] sameIntent, int position) {
     boolean misrecognized() {
       return misrecognizedText != null;
+    }
+
+    int alternativeCount() {
+      return position < 0 ? sameIntent.length : sameIntent.length - 1;
+    }
+
+    /** The k-th clean entry of the same intent, this one excluded. */
+    int alternative(int k) {
+      return position < 0 || k < position ? sameIntent[k] : sameIntent[k + 1];
     }
   }
 
@@ -104,11 +128,19 @@ public final class SessionSimulator {
 
     List<UtteranceCatalog.Entry> shuffled = new ArrayList<>(utterances.entries());
     Collections.shuffle(shuffled, new Random(world.nextLong()));
-    List<UtteranceCatalog.Entry> chosen =
-        shuffled.subList(0, Math.min(settings.catalogSize(), shuffled.size()));
-
+    this.sourceUtterances = shuffled.size();
+    this.misspellings = misspellings;
     Set<String> taken = new HashSet<>();
-    chosen.forEach(entry -> taken.add(entry.normalized()));
+    List<UtteranceCatalog.Entry> chosen;
+    if (settings.catalogSize() <= shuffled.size() || !settings.splice()) {
+      chosen = shuffled.subList(0, Math.min(settings.catalogSize(), shuffled.size()));
+      chosen.forEach(entry -> taken.add(entry.normalized()));
+    } else {
+      chosen = new ArrayList<>(shuffled);
+      chosen.forEach(entry -> taken.add(entry.normalized()));
+      splice(
+          shuffled, settings.catalogSize(), new SplittableRandom(world.nextLong()), taken, chosen);
+    }
     List<String> misrecognized = new ArrayList<>();
     for (UtteranceCatalog.Entry entry : chosen) {
       boolean selected = world.nextDouble() < settings.misrecognizedFraction();
@@ -126,20 +158,24 @@ public final class SessionSimulator {
         cleanByIntent.computeIfAbsent(chosen.get(i).intent(), k -> new ArrayList<>()).add(i);
       }
     }
-    List<CatalogUtterance> built = new ArrayList<>();
+    Map<String, int[]> sameIntent = new HashMap<>();
+    cleanByIntent.forEach(
+        (intent, ids) ->
+            sameIntent.put(intent, ids.stream().mapToInt(Integer::intValue).toArray()));
+    List<CatalogUtterance> built = new ArrayList<>(chosen.size());
     Map<String, String> truthMap = new TreeMap<>();
     for (int i = 0; i < chosen.size(); i++) {
       UtteranceCatalog.Entry entry = chosen.get(i);
-      List<Integer> alternatives =
-          new ArrayList<>(cleanByIntent.getOrDefault(entry.intent(), List.of()));
-      alternatives.remove(Integer.valueOf(i));
-      built.add(new CatalogUtterance(entry, misrecognized.get(i), List.copyOf(alternatives)));
+      int[] clean = sameIntent.getOrDefault(entry.intent(), new int[0]);
+      int position = misrecognized.get(i) == null ? Arrays.binarySearch(clean, i) : -1;
+      built.add(new CatalogUtterance(entry, misrecognized.get(i), clean, position));
       if (misrecognized.get(i) != null) {
         truthMap.put(UtteranceNormalizer.normalize(misrecognized.get(i)), entry.normalized());
       }
     }
     this.catalog = List.copyOf(built);
     this.truth = Collections.unmodifiableMap(truthMap);
+    this.taken = taken;
     this.popularityCdf = zipfCdf(catalog.size(), settings.zipfExponent());
   }
 
@@ -166,6 +202,13 @@ public final class SessionSimulator {
   /** Number of distinct utterances users choose from. */
   public int catalogSize() {
     return catalog.size();
+  }
+
+  /** The catalog's utterances as written, in popularity rank order (most requested first). */
+  public List<String> catalogUtterances() {
+    List<String> texts = new ArrayList<>(catalog.size());
+    catalog.forEach(utterance -> texts.add(utterance.entry().text()));
+    return texts;
   }
 
   /**
@@ -246,10 +289,8 @@ public final class SessionSimulator {
       Files.createDirectories(parent);
     }
     try (BufferedWriter out = Files.newBufferedWriter(truthTsv, StandardCharsets.UTF_8)) {
-      for (Map.Entry<String, String> pair : truth.entrySet()) {
-        if (tally.spokenMisrecognitions.contains(pair.getKey())) {
-          out.write(pair.getKey() + "\t" + pair.getValue() + "\n");
-        }
+      for (Map.Entry<String, String> pair : tally.spokenTruth().entrySet()) {
+        out.write(pair.getKey() + "\t" + pair.getValue() + "\n");
       }
     }
     return tally.summary();
@@ -319,18 +360,25 @@ public final class SessionSimulator {
       boolean followUp = random.nextDouble() < settings.followUpProbability();
       long followUpGap = random.nextLong(FOLLOW_UP_GAP_MIN_MILLIS, FOLLOW_UP_GAP_MAX_MILLIS);
       int nextRequest = drawRequest(random);
+      // Drawn only when one-off misrecognitions are on, so the default world is unchanged.
+      boolean oneOff =
+          settings.rareMisrecognitionProbability() > 0
+              && random.nextDouble() < settings.rareMisrecognitionProbability();
+      long oneOffChoice = settings.rareMisrecognitionProbability() > 0 ? random.nextLong() : 0;
 
       CatalogUtterance wanted = catalog.get(request);
       String firstTry = wanted.misrecognized() ? wanted.misrecognizedText() : wanted.entry().text();
+      boolean misheard = wanted.misrecognized();
+      if (oneOff && !misheard) {
+        String misspelt = misspellAnyWord(wanted.entry().text(), misspellings, oneOffChoice);
+        if (misspelt != null
+            && !UtteranceNormalizer.normalize(misspelt).equals(wanted.entry().normalized())) {
+          firstTry = misspelt;
+          misheard = true;
+        }
+      }
       SimulatedTurn turn =
-          turn(
-              userId,
-              sessionId,
-              time,
-              surface(firstTry, lowerCase),
-              wanted,
-              wanted.misrecognized(),
-              rewrites);
+          turn(userId, sessionId, time, surface(firstTry, lowerCase), wanted, misheard, rewrites);
       out.accept(turn);
       if (turn.failing()) {
         if (afterFailure < settings.abandonProbability()) {
@@ -339,9 +387,9 @@ public final class SessionSimulator {
         CatalogUtterance retry = wanted;
         boolean otherWording =
             afterFailure < settings.abandonProbability() + settings.otherWordingProbability();
-        if (otherWording && !wanted.alternatives().isEmpty()) {
-          int pick = (int) (alternativeDraw * wanted.alternatives().size());
-          retry = catalog.get(wanted.alternatives().get(pick));
+        if (otherWording && wanted.alternativeCount() > 0) {
+          retry =
+              catalog.get(wanted.alternative((int) (alternativeDraw * wanted.alternativeCount())));
         }
         time += rephraseGap;
         turn =
@@ -443,6 +491,101 @@ public final class SessionSimulator {
     return String.join(" ", tokens);
   }
 
+  /**
+   * The utterance with one word (of at least three letters with a known misspelling, chosen by
+   * {@code choice}) replaced by one of its misspellings, also chosen by {@code choice}; null if no
+   * word qualifies. Unlike {@link #misspell} any word may be hit: the long tail of one-off
+   * misrecognitions.
+   */
+  static String misspellAnyWord(String text, MisspellingDictionary misspellings, long choice) {
+    String[] tokens = text.split(" ", -1);
+    int[] candidates = new int[tokens.length];
+    int count = 0;
+    for (int t = 0; t < tokens.length; t++) {
+      String word = bareWord(tokens[t]);
+      if (word.length() >= MIN_MISSPELT_WORD_LENGTH
+          && !misspellings.misspellingsOf(word.toLowerCase(Locale.ROOT)).isEmpty()) {
+        candidates[count++] = t;
+      }
+    }
+    if (count == 0) {
+      return null;
+    }
+    SplittableRandom pick = new SplittableRandom(choice);
+    int t = candidates[pick.nextInt(count)];
+    String token = tokens[t];
+    String word = bareWord(token);
+    int start = token.indexOf(word);
+    List<String> options = misspellings.misspellingsOf(word.toLowerCase(Locale.ROOT));
+    String misspelt = options.get(pick.nextInt(options.size()));
+    if (Character.isUpperCase(word.charAt(0))) {
+      misspelt = Character.toUpperCase(misspelt.charAt(0)) + misspelt.substring(1);
+    }
+    tokens[t] = token.substring(0, start) + misspelt + token.substring(start + word.length());
+    return String.join(" ", tokens);
+  }
+
+  private static String bareWord(String token) {
+    int start = 0;
+    int end = token.length();
+    while (start < end && !Character.isLetterOrDigit(token.charAt(start))) {
+      start++;
+    }
+    while (end > start && !Character.isLetterOrDigit(token.charAt(end - 1))) {
+      end--;
+    }
+    return token.substring(start, end);
+  }
+
+  /**
+   * Grows {@code catalog} to {@code size} distinct utterances by splicing two real utterances of
+   * the same intent at word boundaries (the head of one, the tail of the other): every word is real
+   * and stays in its intent's context, and the number of distinct splices is far above any size
+   * asked for. Gives up quietly after many collisions in a row (a tiny source).
+   */
+  private static void splice(
+      List<UtteranceCatalog.Entry> source,
+      int size,
+      SplittableRandom random,
+      Set<String> taken,
+      List<UtteranceCatalog.Entry> catalog) {
+    Map<String, List<String[]>> byIntent = new TreeMap<>();
+    for (UtteranceCatalog.Entry entry : source) {
+      String[] words = entry.text().split(" ");
+      if (words.length >= 2) {
+        byIntent.computeIfAbsent(entry.intent(), k -> new ArrayList<>()).add(words);
+      }
+    }
+    List<String> intents = new ArrayList<>(byIntent.keySet());
+    if (intents.isEmpty()) {
+      return;
+    }
+    int misses = 0;
+    while (catalog.size() < size && misses < 10_000) {
+      String intent = intents.get(random.nextInt(intents.size()));
+      List<String[]> utterances = byIntent.get(intent);
+      String[] head = utterances.get(random.nextInt(utterances.size()));
+      String[] tail = utterances.get(random.nextInt(utterances.size()));
+      int headWords = 1 + random.nextInt(head.length - 1);
+      int tailFrom = 1 + random.nextInt(tail.length - 1);
+      StringBuilder text = new StringBuilder();
+      for (int i = 0; i < headWords; i++) {
+        text.append(head[i]).append(' ');
+      }
+      for (int i = tailFrom; i < tail.length; i++) {
+        text.append(tail[i]).append(i + 1 < tail.length ? " " : "");
+      }
+      String spliced = text.toString();
+      String normalized = UtteranceNormalizer.normalize(spliced);
+      if (normalized.isEmpty() || !taken.add(normalized)) {
+        misses++;
+        continue;
+      }
+      misses = 0;
+      catalog.add(new UtteranceCatalog.Entry(intent, spliced, normalized));
+    }
+  }
+
   private static double[] zipfCdf(int size, double exponent) {
     double[] cdf = new double[size];
     double sum = 0;
@@ -485,6 +628,9 @@ public final class SessionSimulator {
     private final Set<String> sessions = new HashSet<>();
     private final Set<String> users = new HashSet<>();
     private final Set<String> spokenMisrecognitions = new HashSet<>();
+    // One-off misrecognitions heard: misspelt form → intended, or null once two intents collide.
+    private final Map<String, String> oneOffs = new HashMap<>();
+    private final Map<String, int[]> utteranceTurns = new HashMap<>();
 
     void add(SimulatedTurn turn) {
       turns++;
@@ -492,16 +638,56 @@ public final class SessionSimulator {
       rewritten += turn.rewriteTarget().isPresent() ? 1 : 0;
       sessions.add(turn.sessionId());
       users.add(turn.userId());
+      String heard = turn.normalizedUtterance();
+      utteranceTurns.computeIfAbsent(heard, k -> new int[1])[0]++;
       if (turn.misrecognized()) {
         misrecognizedSpoken++;
-        spokenMisrecognitions.add(turn.normalizedUtterance());
+        spokenMisrecognitions.add(heard);
+        if (!truth.containsKey(heard)) {
+          String intended = turn.normalizedIntended();
+          oneOffs.merge(heard, intended, (a, b) -> a != null && a.equals(b) ? a : "");
+        }
       }
+    }
+
+    /**
+     * Systematic misrecognitions spoken at least once, and one-off misrecognitions whose misspelt
+     * form is no catalog utterance and always meant the same one: both are correct rewrites.
+     */
+    Map<String, String> spokenTruth() {
+      Map<String, String> pairs = new TreeMap<>();
+      truth.forEach(
+          (source, target) -> {
+            if (spokenMisrecognitions.contains(source)) {
+              pairs.put(source, target);
+            }
+          });
+      oneOffs.forEach(
+          (source, target) -> {
+            if (!target.isEmpty() && !taken.contains(source)) {
+              pairs.put(source, target);
+            }
+          });
+      return pairs;
     }
 
     Summary summary() {
       int exercised = 0;
       for (String source : truth.keySet()) {
         exercised += spokenMisrecognitions.contains(source) ? 1 : 0;
+      }
+      int[] counts = new int[utteranceTurns.size()];
+      int i = 0;
+      int once = 0;
+      for (int[] count : utteranceTurns.values()) {
+        counts[i++] = count[0];
+        once += count[0] == 1 ? 1 : 0;
+      }
+      Arrays.sort(counts);
+      long head = 0;
+      int headSize = Math.max(1, counts.length / 100);
+      for (int k = counts.length - headSize; k < counts.length; k++) {
+        head += counts[k];
       }
       return new Summary(
           users.size(),
@@ -511,7 +697,11 @@ public final class SessionSimulator {
           misrecognizedSpoken,
           rewritten,
           truth.size(),
-          exercised);
+          exercised,
+          counts.length,
+          once,
+          turns == 0 ? Double.NaN : (double) head / turns,
+          (int) spokenTruth().size() - exercised);
     }
   }
 
@@ -526,6 +716,11 @@ public final class SessionSimulator {
    * @param rewrittenTurns turns the serving side rewrote
    * @param truthPairs systematic misrecognitions in the world
    * @param exercisedTruthPairs those spoken at least once in this run
+   * @param distinctUtterances distinct normalized utterances heard
+   * @param utterancesHeardOnce those heard in exactly one turn (the long tail)
+   * @param topPercentShare share of turns taken by the most frequent 1 % of distinct utterances
+   * @param oneOffTruthPairs one-off misrecognitions written to the truth file besides the
+   *     systematic ones
    */
   public record Summary(
       long users,
@@ -535,7 +730,11 @@ public final class SessionSimulator {
       long misrecognizedTurns,
       long rewrittenTurns,
       int truthPairs,
-      int exercisedTruthPairs) {
+      int exercisedTruthPairs,
+      int distinctUtterances,
+      int utterancesHeardOnce,
+      double topPercentShare,
+      int oneOffTruthPairs) {
 
     /** Failing turns over all turns; NaN without turns. */
     public double defectRate() {
@@ -548,7 +747,8 @@ public final class SessionSimulator {
           Locale.ROOT,
           "simulated sessions: %d users, %d sessions, %d turns, %d failing (defect rate %.4f),"
               + " %d rewritten%ntruth: %d systematic misrecognitions, %d spoken at least once"
-              + " (%d misrecognized turns)",
+              + " (%d misrecognized turns), %d one-off misrecognitions%nvocabulary: %d distinct"
+              + " utterances, %d heard once, the top 1 %% take %.1f %% of turns",
           users,
           sessions,
           turns,
@@ -557,7 +757,11 @@ public final class SessionSimulator {
           rewrittenTurns,
           truthPairs,
           exercisedTruthPairs,
-          misrecognizedTurns);
+          misrecognizedTurns,
+          oneOffTruthPairs,
+          distinctUtterances,
+          utterancesHeardOnce,
+          100 * topPercentShare);
     }
   }
 
@@ -577,6 +781,11 @@ public final class SessionSimulator {
    * @param otherWordingProbability chance a user rephrases a failure with a different utterance of
    *     the same intent instead of repeating it correctly
    * @param followUpProbability chance of an unrelated request after a success, same session
+   * @param rareMisrecognitionProbability chance that a request for a correctly recognized utterance
+   *     is misheard once (any misspellable word, any of its misspellings): the long tail of rare
+   *     misrecognitions; the user then rephrases as after a systematic one
+   * @param splice whether a catalog larger than the source is filled with splices of two
+   *     same-intent utterances (otherwise it is capped at the source's size)
    */
   public record Settings(
       int users,
@@ -589,7 +798,9 @@ public final class SessionSimulator {
       double misrecognizedFraction,
       double abandonProbability,
       double otherWordingProbability,
-      double followUpProbability) {
+      double followUpProbability,
+      double rareMisrecognitionProbability,
+      boolean splice) {
 
     public Settings {
       require(users >= 1, "users must be at least 1");
@@ -607,6 +818,9 @@ public final class SessionSimulator {
           abandonProbability + otherWordingProbability <= 1,
           "abandonProbability + otherWordingProbability must not exceed 1");
       require(probability(followUpProbability), "followUpProbability must be in [0, 1]");
+      require(
+          probability(rareMisrecognitionProbability),
+          "rareMisrecognitionProbability must be in [0, 1]");
     }
 
     private static boolean probability(double p) {
@@ -633,6 +847,8 @@ public final class SessionSimulator {
     private double abandonProbability = 0.15;
     private double otherWordingProbability = 0.1;
     private double followUpProbability = 0.2;
+    private double rareMisrecognitionProbability = 0;
+    private boolean splice;
     private Path utterances;
     private Path misspellings;
 
@@ -668,7 +884,10 @@ public final class SessionSimulator {
       return this;
     }
 
-    /** Distinct utterances in play; default 400 (fewer if the source has fewer). */
+    /**
+     * Distinct utterances in play; default 400 (fewer if the source has fewer, see {@link
+     * #splice}).
+     */
     public Builder catalogSize(int catalogSize) {
       this.catalogSize = catalogSize;
       return this;
@@ -701,6 +920,21 @@ public final class SessionSimulator {
     /** Chance of an unrelated request after a success; default 0.2. */
     public Builder followUpProbability(double followUpProbability) {
       this.followUpProbability = followUpProbability;
+      return this;
+    }
+
+    /**
+     * Whether a {@link #catalogSize} above the source's size is reached by splicing same-intent
+     * utterances at word boundaries; default false (the catalog is capped at the source).
+     */
+    public Builder splice(boolean splice) {
+      this.splice = splice;
+      return this;
+    }
+
+    /** Chance of a one-off misrecognition of a correctly recognized request; default 0. */
+    public Builder rareMisrecognitionProbability(double rareMisrecognitionProbability) {
+      this.rareMisrecognitionProbability = rareMisrecognitionProbability;
       return this;
     }
 
@@ -739,7 +973,9 @@ public final class SessionSimulator {
               misrecognizedFraction,
               abandonProbability,
               otherWordingProbability,
-              followUpProbability);
+              followUpProbability,
+              rareMisrecognitionProbability,
+              splice);
       boolean builtInUtterances = utterances == null || !Files.exists(utterances);
       boolean builtInMisspellings = misspellings == null || !Files.exists(misspellings);
       UtteranceCatalog catalog =

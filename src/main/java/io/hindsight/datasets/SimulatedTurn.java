@@ -14,8 +14,8 @@ import java.util.Optional;
  * @param utterance what the user said, as the serving side receives it
  * @param intended the correct form of what the user wanted
  * @param intent the Snips intent of {@code intended}
- * @param misrecognized whether {@code utterance} is the systematic misrecognition of {@code
- *     intended} (a truth pair's source)
+ * @param misrecognized whether {@code utterance} is a misrecognition of {@code intended}: the
+ *     systematic one (a truth pair's source) or a one-off
  * @param failing whether the turn failed (a defect), after any rewrite
  * @param rewriteTarget the normalized utterance the serving side substituted, if a rewrite applied
  */

@@ -32,8 +32,12 @@ import java.util.Set;
  *       clock is added with its decayed weight.
  *   <li><b>Memory.</b> Struct-of-arrays indexed by a dense int state id, a private open-addressing
  *       index, and one packed {@code int[]} of sketches per state: no object per transition.
- *   <li><b>Non-goals.</b> States are never removed, and counts are not persisted here: the topology
- *       rebuilds an instance from its changelog or input topic.
+ *   <li><b>Bounded states.</b> {@link #evictColdStates} removes states not seen for a horizon,
+ *       least supported first, never one the caller keeps (a live rule's source or target). Edges
+ *       into an evicted state are removed from its predecessors with their mass left in n(p), a
+ *       leak to FAILURE as for evicted successors; its id is reused by the next new state.
+ *   <li><b>Non-goals.</b> Counts are not persisted here: the topology rebuilds an instance from its
+ *       changelog or input topic.
  * </ul>
  */
 public final class ChainStatistics {
@@ -49,6 +53,13 @@ public final class ChainStatistics {
   private final double halfLifeMillis;
 
   private int size;
+  private int liveStates;
+  private long evictions;
+  private int[] freeIds = new int[0];
+  private int freeCount;
+  // Evicted since the solver last asked: it resets what it keeps for those ids.
+  private int[] evictedIds = new int[0];
+  private int evictedCount;
   private int[] index;
   private String[] utterances;
   private double[] successCounts;
@@ -58,6 +69,8 @@ public final class ChainStatistics {
   private int[][] successorIds;
   private double[][] transitionCounts;
   private int[][] userSketches;
+  private int[][] predecessorIds;
+  private long[] lastSeenMillis;
 
   public ChainStatistics(ChainSettings settings) {
     this.settings = Objects.requireNonNull(settings, "settings");
@@ -74,6 +87,8 @@ public final class ChainStatistics {
     successorIds = new int[capacity][];
     transitionCounts = new double[capacity][];
     userSketches = new int[capacity][];
+    predecessorIds = new int[capacity][];
+    lastSeenMillis = new long[capacity];
   }
 
   public ChainSettings settings() {
@@ -110,6 +125,7 @@ public final class ChainStatistics {
       int state = chain[i];
       double weight = advanceClock(state, timestampMillis);
       userSketches[state] = PackedUserSketches.add(userSketches[state], 0, userHash, sketchSize);
+      lastSeenMillis[state] = Math.max(lastSeenMillis[state], timestampMillis);
       outgoingCounts[state] += weight;
       if (i + 1 < length) {
         countTransition(state, chain[i + 1], userHash, weight);
@@ -123,9 +139,114 @@ public final class ChainStatistics {
     return changed;
   }
 
-  /** Number of states ever seen. */
+  /**
+   * One more than the highest state id in use: ids below it may be free after evictions (their
+   * utterance is null and they have no counts). {@link #liveStates()} counts the states held.
+   */
   public int stateCount() {
     return size;
+  }
+
+  /** States held now: every state seen, less those evicted. */
+  public int liveStates() {
+    return liveStates;
+  }
+
+  /** States evicted since this instance was created. */
+  public long evictions() {
+    return evictions;
+  }
+
+  /**
+   * Evicts states until at most {@code target} are held: among those last seen at or before {@code
+   * nowMillis − horizonMillis} and not kept by {@code keep}, the fewest distinct users first
+   * (counted up to {@value #EVICTION_USER_BUCKETS}), then the longest unseen, then the lowest id,
+   * so that every replica evicts the same states. Stops early when no such state is left. Linear in
+   * the states held, plus a sort of the cold states of the users counts it reaches.
+   *
+   * @return the states that lost a successor (their P_S and rules must be re-decided), sorted
+   */
+  public Set<String> evictColdStates(
+      int target, long horizonMillis, long nowMillis, java.util.function.Predicate<String> keep) {
+    Set<String> touched = new java.util.TreeSet<>();
+    if (liveStates <= target) {
+      return touched;
+    }
+    long seenBefore = nowMillis - horizonMillis;
+    // Bucket the cold states by distinct users, in id order.
+    int[] bucketSizes = new int[EVICTION_USER_BUCKETS + 1];
+    int[] bucketOf = new int[size];
+    for (int id = 0; id < size; id++) {
+      bucketOf[id] = -1;
+      if (utterances[id] != null
+          && lastSeenMillis[id] <= seenBefore
+          && !keep.test(utterances[id])) {
+        int bucket = (int) Math.min(distinctUsers(id), EVICTION_USER_BUCKETS);
+        bucketOf[id] = bucket;
+        bucketSizes[bucket]++;
+      }
+    }
+    for (int bucket = 0; bucket <= EVICTION_USER_BUCKETS && liveStates > target; bucket++) {
+      if (bucketSizes[bucket] == 0) {
+        continue;
+      }
+      int[] ids = new int[bucketSizes[bucket]];
+      int n = 0;
+      for (int id = 0; id < size; id++) {
+        if (bucketOf[id] == bucket) {
+          ids[n++] = id;
+        }
+      }
+      for (int id : oldestFirst(ids)) {
+        if (liveStates <= target) {
+          break;
+        }
+        for (int predecessor : predecessorIds[id]) {
+          if (predecessor != id) {
+            touched.add(utterances[predecessor]);
+          }
+        }
+        evict(id);
+      }
+    }
+    // A predecessor evicted later in the same round is gone too.
+    touched.removeIf(state -> idOf(state) < 0);
+    return touched;
+  }
+
+  /** Distinct-user counts above this share one eviction bucket. */
+  static final int EVICTION_USER_BUCKETS = 63;
+
+  /** {@code ids} (ascending) ordered by last sighting, then id: a primitive sort of packed keys. */
+  private int[] oldestFirst(int[] ids) {
+    long oldest = Long.MAX_VALUE;
+    long newest = Long.MIN_VALUE;
+    for (int id : ids) {
+      oldest = Math.min(oldest, lastSeenMillis[id]);
+      newest = Math.max(newest, lastSeenMillis[id]);
+    }
+    int idBits = 32 - Integer.numberOfLeadingZeros(Math.max(1, size));
+    if (newest - oldest >= 0 && 64 - Long.numberOfLeadingZeros(newest - oldest) + idBits <= 63) {
+      long[] keys = new long[ids.length];
+      for (int i = 0; i < ids.length; i++) {
+        keys[i] = (lastSeenMillis[ids[i]] - oldest) << idBits | ids[i];
+      }
+      Arrays.sort(keys);
+      int[] ordered = new int[ids.length];
+      long mask = (1L << idBits) - 1;
+      for (int i = 0; i < keys.length; i++) {
+        ordered[i] = (int) (keys[i] & mask);
+      }
+      return ordered;
+    }
+    // A clock range too wide to pack: the same order, boxed.
+    return Arrays.stream(ids)
+        .boxed()
+        .sorted(
+            java.util.Comparator.<Integer>comparingLong(id -> lastSeenMillis[id])
+                .thenComparingInt(id -> id))
+        .mapToInt(Integer::intValue)
+        .toArray();
   }
 
   /** Whether {@code state} (normalized) has been seen. */
@@ -256,7 +377,97 @@ public final class ChainStatistics {
     return PackedUserSketches.distinctUsers(userSketches[id], position + 1, sketchSize);
   }
 
+  /** Ids evicted since the last call, each once, in eviction order; for the solver's own state. */
+  int[] takeEvictedIds() {
+    int[] ids = Arrays.copyOf(evictedIds, evictedCount);
+    evictedCount = 0;
+    return ids;
+  }
+
   // ---- writing ----
+
+  /** Removes one state: edges into it, edges out of it, its counts and its index entry. */
+  private void evict(int id) {
+    for (int predecessor : predecessorIds[id]) {
+      if (predecessor == id) {
+        continue;
+      }
+      int position = successorIndex(predecessor, id);
+      if (position >= 0) {
+        // n(p) keeps the mass: a leak to FAILURE, as for an evicted successor.
+        successorIds[predecessor] = without(successorIds[predecessor], position);
+        transitionCounts[predecessor] = without(transitionCounts[predecessor], position);
+        userSketches[predecessor] =
+            PackedUserSketches.removeSegment(userSketches[predecessor], position + 1);
+      }
+    }
+    for (int successor : successorIds[id]) {
+      if (successor != id) {
+        removePredecessor(successor, id);
+      }
+    }
+    unindex(id);
+    utterances[id] = null;
+    successCounts[id] = 0;
+    failureCounts[id] = 0;
+    outgoingCounts[id] = 0;
+    if (clockMillis != null) {
+      clockMillis[id] = 0;
+    }
+    lastSeenMillis[id] = 0;
+    successorIds[id] = NO_SUCCESSORS;
+    transitionCounts[id] = NO_COUNTS;
+    userSketches[id] = NO_USERS;
+    predecessorIds[id] = NO_SUCCESSORS;
+    if (freeCount == freeIds.length) {
+      freeIds = Arrays.copyOf(freeIds, Math.max(16, freeCount * 2));
+    }
+    freeIds[freeCount++] = id;
+    if (evictedCount == evictedIds.length) {
+      evictedIds = Arrays.copyOf(evictedIds, Math.max(16, evictedCount * 2));
+    }
+    evictedIds[evictedCount++] = id;
+    liveStates--;
+    evictions++;
+  }
+
+  /** Backward-shift deletion from the linear-probing index, so no tombstones accumulate. */
+  private void unindex(int id) {
+    int mask = index.length - 1;
+    int slot = mix(utterances[id].hashCode()) & mask;
+    while (index[slot] != id + 1) {
+      slot = (slot + 1) & mask;
+    }
+    int hole = slot;
+    for (int next = (hole + 1) & mask; index[next] != 0; next = (next + 1) & mask) {
+      int home = mix(utterances[index[next] - 1].hashCode()) & mask;
+      // Move the entry back into the hole unless its home lies cyclically in (hole, next].
+      boolean homeBetween =
+          hole <= next ? home > hole && home <= next : home > hole || home <= next;
+      if (!homeBetween) {
+        index[hole] = index[next];
+        hole = next;
+      }
+    }
+    index[hole] = 0;
+  }
+
+  private void addPredecessor(int state, int predecessor) {
+    int[] list = predecessorIds[state];
+    int[] grown = Arrays.copyOf(list, list.length + 1);
+    grown[list.length] = predecessor;
+    predecessorIds[state] = grown;
+  }
+
+  private void removePredecessor(int state, int predecessor) {
+    int[] list = predecessorIds[state];
+    for (int i = 0; i < list.length; i++) {
+      if (list[i] == predecessor) {
+        predecessorIds[state] = without(list, i);
+        return;
+      }
+    }
+  }
 
   private void countTransition(int source, int target, int userHash, double weight) {
     int position = successorIndex(source, target);
@@ -269,6 +480,7 @@ public final class ChainStatistics {
     if (successorIds[source].length == maxSuccessors) {
       evictSmallestSuccessor(source);
     }
+    addPredecessor(target, source);
     int[] ids = successorIds[source];
     int kept = ids.length;
     successorIds[source] = Arrays.copyOf(ids, kept + 1);
@@ -286,6 +498,7 @@ public final class ChainStatistics {
         smallest = i;
       }
     }
+    removePredecessor(successorIds[source][smallest], source);
     successorIds[source] = without(successorIds[source], smallest);
     transitionCounts[source] = without(counts, smallest);
     userSketches[source] = PackedUserSketches.removeSegment(userSketches[source], smallest + 1);
@@ -324,11 +537,19 @@ public final class ChainStatistics {
       }
       slot = (slot + 1) & mask;
     }
-    int id = size++;
-    if (id == utterances.length) {
-      grow();
+    int id;
+    if (freeCount > 0) {
+      id = freeIds[--freeCount];
+    } else {
+      id = size++;
+      if (id == utterances.length) {
+        grow();
+      }
     }
+    liveStates++;
     utterances[id] = state;
+    predecessorIds[id] = NO_SUCCESSORS;
+    lastSeenMillis[id] = timestampMillis;
     successorIds[id] = NO_SUCCESSORS;
     transitionCounts[id] = NO_COUNTS;
     userSketches[id] = NO_USERS;
@@ -336,7 +557,7 @@ public final class ChainStatistics {
       clockMillis[id] = timestampMillis;
     }
     index[slot] = id + 1;
-    if (2L * size > index.length) {
+    if (2L * liveStates > index.length) {
       rehash(index.length * 2);
     }
     return id;
@@ -354,12 +575,17 @@ public final class ChainStatistics {
     successorIds = Arrays.copyOf(successorIds, capacity);
     transitionCounts = Arrays.copyOf(transitionCounts, capacity);
     userSketches = Arrays.copyOf(userSketches, capacity);
+    predecessorIds = Arrays.copyOf(predecessorIds, capacity);
+    lastSeenMillis = Arrays.copyOf(lastSeenMillis, capacity);
   }
 
   private void rehash(int tableSize) {
     int[] table = new int[tableSize];
     int mask = tableSize - 1;
     for (int id = 0; id < size; id++) {
+      if (utterances[id] == null) {
+        continue;
+      }
       int slot = mix(utterances[id].hashCode()) & mask;
       while (table[slot] != 0) {
         slot = (slot + 1) & mask;

@@ -149,6 +149,15 @@ public final class IncrementalAbsorptionSolver implements AbsorptionSolver {
       throw new IllegalArgumentException("this solver is bound to another ChainStatistics");
     }
     ensureCapacity(statistics.stateCount());
+    // An evicted id may already hold a new state: start it from nothing, like any new state. Its
+    // stale entries in successors' predecessor lists are pruned when walked.
+    for (int id : statistics.takeEvictedIds()) {
+      success[id] = 0;
+      reported[id] = 0;
+      residualBound[id] = 0;
+      predecessorCounts[id] = 0;
+      predecessors[id] = NO_PREDECESSORS;
+    }
   }
 
   private Set<String> drain() {

@@ -1,11 +1,9 @@
 package io.hindsight.markov;
 
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -23,6 +21,15 @@ import java.util.Set;
  * bounds this converges to the exact row; beyond them it is a truncation that can only under-count
  * visits.
  *
+ * <p><b>Bounded work.</b> A decision pushes in rounds (256 pushes, then 8 times more each round, up
+ * to {@link RewriteSettings#maxPushes()}) and stops as soon as its winner is certain: the mass not
+ * yet spread bounds what any contribution still lacks (Σ_v N(w,v)·R_S(v) = P_S(w) ≤ 1), so a winner
+ * ahead of every other possible target by more than that is the complete search's winner. Only a
+ * decision that reaches the bound first can differ; {@link #uncertainDecisions()} counts those. The
+ * work of a decision therefore depends on the budget, not on the vocabulary. The push order (FIFO
+ * over successors in their stored order) depends only on the statistics, so every replica decides
+ * identically.
+ *
  * <p>Distinct-user support is taken on the direct reformulation u→v, so a target reached only
  * through intermediate states (no user ever went straight from u to v) is refused; intermediate
  * paths still raise N(u,v) for a direct successor.
@@ -30,6 +37,9 @@ import java.util.Set;
 public final class RewritePolicy {
 
   private static final double PUSH_TOLERANCE = 1e-12;
+  // Most decisions are certain after a few hundred pushes; uncertain ones get 8 times more, up to
+  // the configured budget.
+  private static final long FIRST_PUSH_BUDGET = 256;
   // A tiny allowance so that equal probabilities computed in different orders are not refused.
   private static final double COMPARISON_SLACK = 1e-12;
 
@@ -37,6 +47,10 @@ public final class RewritePolicy {
   private final ChainStatistics statistics;
   private final AbsorptionSolver solver;
   private final LiveRules liveRules;
+  private final Expansion expansion = new Expansion();
+  private long decisions;
+  private long uncertainDecisions;
+  private long pushes;
 
   public RewritePolicy(
       RewriteSettings settings,
@@ -78,51 +92,123 @@ public final class RewritePolicy {
     // Every guard but similarity is known before the search, and only a direct successor can have
     // transition support: rank just those that pass, and skip the search when none does. Ranking
     // every reached state and testing them in turn would pick the same target.
-    List<Integer> eligible = new ArrayList<>();
-    for (int k = 0, n = statistics.successorCount(u); k < n; k++) {
+    int eligibleCount = 0;
+    int successors = statistics.successorCount(u);
+    int[] eligible = new int[successors];
+    for (int k = 0; k < successors; k++) {
       int v = statistics.successorId(u, k);
       if (v != u && cheapTargetGuards(source, u, statistics.utterance(v), v).isEmpty()) {
-        eligible.add(v);
+        eligible[eligibleCount++] = v;
       }
     }
-    if (eligible.isEmpty()) {
+    if (eligibleCount == 0) {
       return Optional.empty();
     }
-    Map<Integer, Double> contributions = contributions(u);
-    List<Map.Entry<Integer, Double>> ranked = new ArrayList<>(eligible.size());
-    for (int v : eligible) {
-      Double contribution = contributions.get(v);
-      if (contribution != null) {
-        ranked.add(Map.entry(v, contribution));
+    decisions++;
+    expansion.start(u);
+    long budget = Math.min(FIRST_PUSH_BUDGET, settings.maxPushes());
+    while (true) {
+      push(budget);
+      Decision decision = decide(source, u, eligible, eligibleCount);
+      if (decision.certain() || budget >= settings.maxPushes()) {
+        if (!decision.certain()) {
+          uncertainDecisions++;
+        }
+        pushes += expansion.pushes;
+        return decision.rule();
       }
+      budget = Math.min(settings.maxPushes(), budget * 8);
     }
-    ranked.sort(
-        Comparator.<Map.Entry<Integer, Double>>comparingDouble(Map.Entry::getValue)
-            .reversed()
-            .thenComparing(entry -> statistics.utterance(entry.getKey())));
-    double sourceEventual = solver.successProbability(source);
-    for (Map.Entry<Integer, Double> candidate : ranked) {
-      int v = candidate.getKey();
-      double contribution = candidate.getValue();
-      if (v == u || contribution <= 0) {
-        continue;
+  }
+
+  /**
+   * The winner among the eligible direct successors on the current partial push, and whether it is
+   * certain: every contribution the push has not found yet is at most the mass it left behind
+   * ({@link Expansion#leftover()}), since Σ_v N(w,v)·R_S(v) = P_S(w) ≤ 1 for every w. The winner is
+   * certain when no other eligible target could overtake it with that much more, so it is the one
+   * the complete push would pick.
+   */
+  private Decision decide(String source, int u, int[] eligible, int eligibleCount) {
+    double leftover = expansion.leftover();
+    Integer[] ranked = new Integer[eligibleCount];
+    double[] contribution = new double[eligibleCount];
+    for (int i = 0; i < eligibleCount; i++) {
+      ranked[i] = i;
+      contribution[i] = expansion.contribution(eligible[i]);
+    }
+    Arrays.sort(
+        ranked,
+        Comparator.<Integer>comparingDouble(i -> -contribution[i])
+            .thenComparing(i -> statistics.utterance(eligible[i])));
+    for (int r = 0; r < eligibleCount; r++) {
+      int i = ranked[r];
+      int v = eligible[i];
+      if (contribution[i] <= 0) {
+        // Not reached yet: the complete push might still find success through it.
+        return new Decision(
+            Optional.empty(), leftover == 0 || !anyCanWin(source, u, eligible, ranked, r));
       }
       String target = statistics.utterance(v);
       if (targetGuards(source, u, target, v).isEmpty()) {
-        double confidence = sourceEventual > 0 ? Math.min(1, contribution / sourceEventual) : 0;
-        return Optional.of(
-            new RewriteRule(
-                source,
-                target,
-                confidence,
-                statistics.successRate(u),
-                statistics.successRate(v),
-                statistics.distinctTransitionUsers(u, statistics.successorIndex(u, v)),
-                0,
-                0));
+        boolean certain = true;
+        for (int q = r + 1; q < eligibleCount && certain && leftover > 0; q++) {
+          int other = ranked[q];
+          certain =
+              contribution[other] + leftover < contribution[i] - COMPARISON_SLACK
+                  || !canWin(source, u, eligible[other]);
+        }
+        double sourceEventual = solver.successProbability(source);
+        double confidence = sourceEventual > 0 ? Math.min(1, contribution[i] / sourceEventual) : 0;
+        return new Decision(
+            Optional.of(
+                new RewriteRule(
+                    source,
+                    target,
+                    confidence,
+                    statistics.successRate(u),
+                    statistics.successRate(v),
+                    statistics.distinctTransitionUsers(u, statistics.successorIndex(u, v)),
+                    0,
+                    0)),
+            certain);
       }
     }
-    return Optional.empty();
+    return new Decision(Optional.empty(), true);
+  }
+
+  private boolean anyCanWin(String source, int u, int[] eligible, Integer[] ranked, int from) {
+    for (int q = from; q < ranked.length; q++) {
+      if (canWin(source, u, eligible[ranked[q]])) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Whether target v could ever be chosen: success through it is possible and it passes every
+   * guard.
+   */
+  private boolean canWin(String source, int u, int v) {
+    return statistics.successRate(v) > 0
+        && targetGuards(source, u, statistics.utterance(v), v).isEmpty();
+  }
+
+  private record Decision(Optional<RewriteRule> rule, boolean certain) {}
+
+  /** Searches started by {@link #choose} so far (those with at least one eligible target). */
+  public long decisions() {
+    return decisions;
+  }
+
+  /** Decisions that hit {@link RewriteSettings#maxPushes()} before their winner was certain. */
+  public long uncertainDecisions() {
+    return uncertainDecisions;
+  }
+
+  /** Pushes done by every decision so far: the work of the policy. */
+  public long pushes() {
+    return pushes;
   }
 
   /** Every guard the rewrite {@code source}→{@code target} (both normalized) violates now. */
@@ -137,14 +223,22 @@ public final class RewritePolicy {
     return violated;
   }
 
-  /** N(u,v)·R_S(v) for every state v the search reached from {@code source}, u included. */
+  /**
+   * N(u,v)·R_S(v) for every state v the search reached from {@code source}, u included, with the
+   * whole push budget {@link RewriteSettings#maxPushes()}.
+   */
   public Map<String, Double> successContributions(String source) {
     int u = statistics.idOf(source);
     if (u < 0) {
       return Map.of();
     }
+    expansion.start(u);
+    push(settings.maxPushes());
     Map<String, Double> named = new LinkedHashMap<>();
-    contributions(u).forEach((id, value) -> named.put(statistics.utterance(id), value));
+    for (int i = 0; i < expansion.size; i++) {
+      int id = expansion.ids[i];
+      named.put(statistics.utterance(id), expansion.visits[i] * statistics.successRate(id));
+    }
     return named;
   }
 
@@ -208,11 +302,14 @@ public final class RewritePolicy {
                 .equals(UtteranceSimilarity.phoneticKey(target)));
   }
 
-  /** Forward push of N(u,·) over the bounded reachable subgraph, times R_S. */
-  private Map<Integer, Double> contributions(int source) {
-    Expansion expansion = new Expansion(source);
-    long pushBudget = 64L * settings.maxExpandedStates();
-    while (expansion.queueSize > 0 && pushBudget-- > 0) {
+  /**
+   * Continues the forward push of N(u,·) until nothing above the tolerance is left or {@code
+   * budget} pushes were done in all. Resumable: a decision that is not yet certain continues where
+   * it stopped.
+   */
+  private void push(long budget) {
+    while (expansion.queueSize > 0 && expansion.pushes < budget) {
+      expansion.pushes++;
       int i = expansion.poll();
       double mass = expansion.residual[i];
       expansion.residual[i] = 0;
@@ -238,23 +335,27 @@ public final class RewritePolicy {
           continue;
         }
         int slot = expansion.slotOf(successor, childDepth, settings.maxExpandedStates());
+        double share = through * statistics.transitionCount(state, k) / outgoing;
         if (slot >= 0) {
-          expansion.push(slot, through * statistics.transitionCount(state, k) / outgoing);
+          expansion.push(slot, share);
+        } else {
+          expansion.dropped += share;
         }
       }
     }
-    Map<Integer, Double> contributions = new LinkedHashMap<>();
-    for (int i = 0; i < expansion.size; i++) {
-      int id = expansion.ids[i];
-      contributions.put(id, expansion.visits[i] * statistics.successRate(id));
-    }
-    return contributions;
   }
 
-  /** The states one search touched: a small open-addressing index and a FIFO of pending mass. */
-  private static final class Expansion {
+  /**
+   * The states one search touched: a small open-addressing index and a FIFO of pending mass. Reused
+   * from one search to the next (only the touched entries are cleared), so a decision allocates
+   * nothing once the arrays have grown to the largest search.
+   */
+  private final class Expansion {
     int size;
+    long pushes;
+    double dropped;
     int[] ids = new int[32];
+    int[] tablePosition = new int[32];
     int[] depth = new int[32];
     double[] visits = new double[32];
     double[] residual = new double[32];
@@ -264,15 +365,52 @@ public final class RewritePolicy {
     int queueSize;
     private int[] table = new int[64]; // slot + 1, 0 = empty
 
-    Expansion(int source) {
+    void start(int source) {
+      for (int i = 0; i < size; i++) {
+        table[tablePosition[i]] = 0;
+        visits[i] = 0;
+        residual[i] = 0;
+        queued[i] = false;
+      }
+      size = 0;
+      queueHead = 0;
+      queueSize = 0;
+      pushes = 0;
+      dropped = 0;
       slotOf(source, 0, Integer.MAX_VALUE);
       push(0, 1);
+    }
+
+    /**
+     * Mass the push has not spread yet (pending, or below the tolerance) plus mass refused by the
+     * state cap: an upper bound on what any contribution still lacks.
+     */
+    double leftover() {
+      double left = dropped;
+      for (int i = 0; i < size; i++) {
+        left += residual[i];
+      }
+      return left;
+    }
+
+    /** N(u,v)·R_S(v) found so far for {@code state}; 0 if the push has not reached it. */
+    double contribution(int state) {
+      int mask = table.length - 1;
+      for (int position = hash(state) & mask; ; position = (position + 1) & mask) {
+        int entry = table[position];
+        if (entry == 0) {
+          return 0;
+        }
+        if (ids[entry - 1] == state) {
+          return visits[entry - 1] * statistics.successRate(state);
+        }
+      }
     }
 
     /** The slot of {@code state}, admitting it at {@code atDepth} if there is room; else -1. */
     int slotOf(int state, int atDepth, int maxStates) {
       int mask = table.length - 1;
-      int position = (state * 0x9E3779B9) >>> 7 & mask;
+      int position = hash(state) & mask;
       for (int entry = table[position]; entry != 0; entry = table[position]) {
         if (ids[entry - 1] == state) {
           return entry - 1;
@@ -286,6 +424,7 @@ public final class RewritePolicy {
       if (slot == ids.length) {
         int grown = ids.length * 2;
         ids = Arrays.copyOf(ids, grown);
+        tablePosition = Arrays.copyOf(tablePosition, grown);
         depth = Arrays.copyOf(depth, grown);
         visits = Arrays.copyOf(visits, grown);
         residual = Arrays.copyOf(residual, grown);
@@ -300,6 +439,7 @@ public final class RewritePolicy {
       ids[slot] = state;
       depth[slot] = atDepth;
       table[position] = slot + 1;
+      tablePosition[slot] = position;
       if (2 * size > table.length) {
         rehash();
       }
@@ -323,15 +463,20 @@ public final class RewritePolicy {
       return slot;
     }
 
+    private static int hash(int state) {
+      return (state * 0x9E3779B9) >>> 7;
+    }
+
     private void rehash() {
       table = new int[table.length * 2];
       int mask = table.length - 1;
       for (int slot = 0; slot < size; slot++) {
-        int position = (ids[slot] * 0x9E3779B9) >>> 7 & mask;
+        int position = hash(ids[slot]) & mask;
         while (table[position] != 0) {
           position = (position + 1) & mask;
         }
         table[position] = slot + 1;
+        tablePosition[slot] = position;
       }
     }
   }

@@ -21,6 +21,10 @@ import java.util.Set;
  * @param blockList utterances never rewritten and never used as a target (normalized here)
  * @param maxSearchDepth how many reformulation steps from the source a target may be
  * @param maxExpandedStates how many states one search may touch
+ * @param maxPushes how many pushes one decision may do: the bound on its work, whatever the size of
+ *     the vocabulary. A decision stops earlier once its winner is certain; one that reaches the
+ *     bound first decides on the partial search (counted by {@link
+ *     RewritePolicy#uncertainDecisions()})
  */
 public record RewriteSettings(
     double margin,
@@ -32,15 +36,26 @@ public record RewriteSettings(
     boolean phoneticMatch,
     Set<String> blockList,
     int maxSearchDepth,
-    int maxExpandedStates) {
+    int maxExpandedStates,
+    long maxPushes) {
 
   /**
    * Margin 0.2, 10 source users, 5 transition users, similarity guard on (edit distance ≤ 0.5 or
-   * token Jaccard ≥ 0.25 or equal phonetic keys), empty block list, depth 8, 10,000 states.
+   * token Jaccard ≥ 0.25 or equal phonetic keys), empty block list, depth 8, 10,000 states, 4,096
+   * pushes per decision.
    */
   public static RewriteSettings defaults() {
-    return new RewriteSettings(0.2, 10, 5, true, 0.5, 0.25, true, Set.of(), 8, 10_000);
+    return new RewriteSettings(
+        0.2, 10, 5, true, 0.5, 0.25, true, Set.of(), 8, 10_000, DEFAULT_MAX_PUSHES);
   }
+
+  /** Pushes per decision by default. */
+  public static final long DEFAULT_MAX_PUSHES = 4_096;
+
+  /**
+   * Pushes per state of {@link #withSearchBounds}: enough to converge on any graph in the tests.
+   */
+  static final long PUSHES_PER_STATE = 64;
 
   public RewriteSettings {
     requireUnitInterval("margin", margin);
@@ -66,6 +81,9 @@ public record RewriteSettings(
       throw new IllegalArgumentException(
           "maxExpandedStates must be at least 2: " + maxExpandedStates);
     }
+    if (maxPushes < 1) {
+      throw new IllegalArgumentException("maxPushes must be at least 1: " + maxPushes);
+    }
   }
 
   public RewriteSettings withMargin(double value) {
@@ -79,7 +97,8 @@ public record RewriteSettings(
         phoneticMatch,
         blockList,
         maxSearchDepth,
-        maxExpandedStates);
+        maxExpandedStates,
+        maxPushes);
   }
 
   public RewriteSettings withMinUsers(int source, int transition) {
@@ -93,7 +112,8 @@ public record RewriteSettings(
         phoneticMatch,
         blockList,
         maxSearchDepth,
-        maxExpandedStates);
+        maxExpandedStates,
+        maxPushes);
   }
 
   public RewriteSettings withSimilarityGuard(
@@ -108,7 +128,8 @@ public record RewriteSettings(
         phoneticMatch,
         blockList,
         maxSearchDepth,
-        maxExpandedStates);
+        maxExpandedStates,
+        maxPushes);
   }
 
   public RewriteSettings withBlockList(Set<String> value) {
@@ -122,9 +143,14 @@ public record RewriteSettings(
         phoneticMatch,
         value,
         maxSearchDepth,
-        maxExpandedStates);
+        maxExpandedStates,
+        maxPushes);
   }
 
+  /**
+   * Depth and state bounds, with a push budget ({@value #PUSHES_PER_STATE} per state) under which a
+   * search converges rather than stops: the search bounded only by depth and states.
+   */
   public RewriteSettings withSearchBounds(int depth, int states) {
     return new RewriteSettings(
         margin,
@@ -136,7 +162,24 @@ public record RewriteSettings(
         phoneticMatch,
         blockList,
         depth,
-        states);
+        states,
+        PUSHES_PER_STATE * states);
+  }
+
+  /** The work bound of one decision, in pushes. */
+  public RewriteSettings withMaxPushes(long pushes) {
+    return new RewriteSettings(
+        margin,
+        minSourceUsers,
+        minTransitionUsers,
+        similarityGuard,
+        maxEditDistance,
+        minTokenJaccard,
+        phoneticMatch,
+        blockList,
+        maxSearchDepth,
+        maxExpandedStates,
+        pushes);
   }
 
   private static void requireUnitInterval(String name, double value) {

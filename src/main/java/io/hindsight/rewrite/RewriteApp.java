@@ -14,6 +14,7 @@ import io.hindsight.events.RejectionReason;
 import io.hindsight.http.OperationsServer;
 import io.hindsight.markov.RewriteRule;
 import io.hindsight.markov.UtteranceNormalizer;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.net.URLDecoder;
@@ -75,6 +76,24 @@ public final class RewriteApp implements StreamsApp {
             this,
             app -> app.replica().map(r -> r.liveRules().size()).orElse(0))
         .description("Live rewrite rules")
+        .register(registry);
+    FunctionCounter.builder(
+            "hindsight.rewrite.states.evicted",
+            this,
+            app -> app.replica().map(RewriteReplica::evictedStates).orElse(0L))
+        .description("Cold utterance states evicted to keep the replica under rewrite.max.states")
+        .register(registry);
+    FunctionCounter.builder(
+            "hindsight.rewrite.decisions",
+            this,
+            app -> app.replica().map(RewriteReplica::decisions).orElse(0L))
+        .description("Rule decisions that searched the chain")
+        .register(registry);
+    FunctionCounter.builder(
+            "hindsight.rewrite.decisions.uncertain",
+            this,
+            app -> app.replica().map(RewriteReplica::uncertainDecisions).orElse(0L))
+        .description("Rule decisions that reached rewrite.search.max.pushes before certainty")
         .register(registry);
     server.route("/rewrite", this::lookup);
   }

@@ -8,14 +8,21 @@ import java.time.Duration;
 import java.util.Set;
 import java.util.TreeSet;
 
-/** The rewrite loop's settings, read once from {@link HindsightConfig}. */
+/**
+ * The rewrite loop's settings, read once from {@link HindsightConfig}.
+ *
+ * @param maxStates states the replica holds at most before it evicts cold ones
+ * @param stateHorizonMs how long (log time) a state must have gone unseen to be evictable
+ */
 public record RewriteLoopSettings(
     long sessionGapMs,
     long rephraseGapMs,
     long solverIntervalMs,
     ChainSettings chain,
     RewriteSettings policy,
-    RuleLifecycleSettings lifecycle) {
+    RuleLifecycleSettings lifecycle,
+    int maxStates,
+    long stateHorizonMs) {
 
   /** Sessions longer than this are closed early: a bound on per-user state. */
   public static final int MAX_TURNS_PER_SESSION = 64;
@@ -41,7 +48,8 @@ public record RewriteLoopSettings(
             defaults.phoneticMatch(),
             blockList,
             defaults.maxSearchDepth(),
-            defaults.maxExpandedStates());
+            c.getInt(HindsightConfig.REWRITE_SEARCH_MAX_STATES),
+            c.getLong(HindsightConfig.REWRITE_SEARCH_MAX_PUSHES));
     RuleLifecycleSettings lifecycle =
         new RuleLifecycleSettings(
             c.getInt(HindsightConfig.REWRITE_RETRACTION_MIN_APPLICATIONS),
@@ -54,6 +62,8 @@ public record RewriteLoopSettings(
         c.getLong(HindsightConfig.REWRITE_SOLVER_INTERVAL_MS),
         chain,
         policy,
-        lifecycle);
+        lifecycle,
+        c.getInt(HindsightConfig.REWRITE_MAX_STATES),
+        c.getLong(HindsightConfig.REWRITE_STATE_HORIZON_MS));
   }
 }

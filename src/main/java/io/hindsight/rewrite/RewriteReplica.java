@@ -23,7 +23,9 @@ import org.apache.kafka.streams.query.Position;
  * Because the log is totally ordered and rules are decided at fixed points of log time (each time
  * the log's event time crosses a multiple of the solver interval), every replica — on any instance,
  * in any replay — computes the same rule changes in the same order. One task publishes them ({@link
- * #changesAfter}). Not persistent: rebuilt from the log at start. Thread-safe.
+ * #changesAfter}). Holds at most {@code rewrite.max.states} states: above it, each decision point
+ * first evicts cold ones (deterministically, so replicas stay equal). Not persistent: rebuilt from
+ * the log at start. Thread-safe.
  */
 public final class RewriteReplica implements StateStore {
   public static final String NAME = "rewrite-chain-replica";
@@ -114,6 +116,15 @@ public final class RewriteReplica implements StateStore {
   }
 
   private void decide(long now) {
+    if (statistics.liveStates() > settings.maxStates()) {
+      // Down to 90 % of the bound, so that the scan for cold states runs once per many new ones.
+      changed.addAll(
+          statistics.evictColdStates(
+              settings.maxStates() - settings.maxStates() / 10,
+              settings.stateHorizonMs(),
+              now,
+              state -> book.isLiveSource(state) || book.isLiveTarget(state)));
+    }
     Set<String> candidates = new TreeSet<>(changed);
     candidates.addAll(solver.update(statistics, changed));
     changed.clear();
@@ -150,8 +161,29 @@ public final class RewriteReplica implements StateStore {
     return solver.successProbability(UtteranceNormalizer.normalize(utterance));
   }
 
+  /** Utterance states held now. */
   public synchronized int states() {
-    return statistics.stateCount();
+    return statistics.liveStates();
+  }
+
+  /** States the absorption solver still has queued (work carried to the next decision). */
+  public synchronized int pendingSolverStates() {
+    return solver.pendingStates();
+  }
+
+  /** States evicted since the replica was (re)built. */
+  public synchronized long evictedStates() {
+    return statistics.evictions();
+  }
+
+  /** Rule decisions that searched (a source with at least one eligible target). */
+  public synchronized long decisions() {
+    return policy.decisions();
+  }
+
+  /** Decisions that reached the push bound before their winner was certain. */
+  public synchronized long uncertainDecisions() {
+    return policy.uncertainDecisions();
   }
 
   public synchronized long chains() {

@@ -200,6 +200,57 @@ class SessionSimulatorTest {
     assertThat(SessionSimulator.misspell("play some jazz", dictionary, 0)).isNull();
   }
 
+  @Test
+  void shouldGrowTheCatalogBeyondTheSourceBySplicingUtterancesOfTheSameIntent() throws IOException {
+    SessionSimulator small = simulator().catalogSize(20_000).users(200).build();
+    SessionSimulator large = simulator().catalogSize(60_000).splice(true).users(200).build();
+
+    assertThat(large.catalogSize()).isEqualTo(60_000);
+    assertThat(small.catalogSize()).isLessThan(large.catalogSize());
+    Set<String> distinct = new HashSet<>();
+    large.turns().forEachRemaining(turn -> distinct.add(turn.normalizedIntended()));
+    Set<String> smallDistinct = new HashSet<>();
+    small.turns().forEachRemaining(turn -> smallDistinct.add(turn.normalizedIntended()));
+    assertThat(distinct.size()).isGreaterThan(smallDistinct.size());
+  }
+
+  @Test
+  void shouldWriteOneOffMisrecognitionsThatAlwaysMeantOneUtteranceToTheTruth() throws IOException {
+    SessionSimulator simulator =
+        simulator().rareMisrecognitionProbability(0.2).abandonProbability(0).build();
+    Path truth = dir.resolve("truth.tsv");
+
+    SessionSimulator.Summary summary = simulator.writeLog(dir.resolve("s.jsonl.gz"), truth);
+
+    Map<String, String> pairs = readTruth(truth);
+    assertThat(summary.oneOffTruthPairs()).isPositive();
+    assertThat(pairs)
+        .hasSize(summary.exercisedTruthPairs() + summary.oneOffTruthPairs())
+        .allSatisfy((source, target) -> assertThat(source).isNotEqualTo(target));
+    List<SimulatedTurn> turns = collect(simulator.turns());
+    for (SimulatedTurn turn : turns) {
+      String heard = turn.normalizedUtterance();
+      if (pairs.containsKey(heard)) {
+        assertThat(turn.misrecognized()).isTrue();
+        assertThat(turn.normalizedIntended()).isEqualTo(pairs.get(heard));
+      }
+    }
+  }
+
+  @Test
+  void shouldMisspellAnyMisspellableWordByTheChoice() {
+    MisspellingDictionary dictionary = MisspellingDictionary.builtIn();
+    Set<String> variants = new HashSet<>();
+    for (long choice = 0; choice < 50; choice++) {
+      variants.add(
+          SessionSimulator.misspellAnyWord(
+              "What is the weather forecast for tomorrow?", dictionary, choice));
+    }
+
+    assertThat(variants).hasSizeGreaterThan(1).doesNotContainNull();
+    assertThat(SessionSimulator.misspellAnyWord("play some jazz", dictionary, 0)).isNull();
+  }
+
   private static ObjectNode nextTurnOfSession(List<ObjectNode> log, int index) {
     String session = log.get(index).path("sessionId").asText();
     for (int j = index + 1; j < log.size(); j++) {

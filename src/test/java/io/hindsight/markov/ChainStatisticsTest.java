@@ -130,4 +130,101 @@ class ChainStatisticsTest {
     assertThatThrownBy(() -> ChainSettings.defaults().withHalfLife(Duration.ofSeconds(-1)))
         .hasMessageContaining("halfLife");
   }
+
+  @Test
+  void shouldEvictColdStatesLeastSupportedFirstAndNeverAKeptOne() {
+    ChainStatistics statistics = new ChainStatistics(ChainSettings.defaults());
+    for (int user = 0; user < 5; user++) {
+      statistics.recordChain("u" + user, List.of("popular"), ChainOutcome.SUCCESS, 1_000);
+    }
+    statistics.recordChain("u0", List.of("rare one"), ChainOutcome.SUCCESS, 1_000);
+    statistics.recordChain("u0", List.of("rare kept"), ChainOutcome.SUCCESS, 1_000);
+    statistics.recordChain("u1", List.of("rare but recent"), ChainOutcome.SUCCESS, 55_000);
+    statistics.recordChain("u1", List.of("two users"), ChainOutcome.SUCCESS, 1_000);
+    statistics.recordChain("u2", List.of("two users"), ChainOutcome.SUCCESS, 1_000);
+
+    statistics.evictColdStates(3, 10_000, 60_000, state -> state.equals("rare kept"));
+
+    assertThat(statistics.liveStates()).isEqualTo(3);
+    assertThat(statistics.evictions()).isEqualTo(2);
+    assertThat(statistics.contains("rare one")).isFalse();
+    assertThat(statistics.contains("two users")).isFalse();
+    assertThat(statistics.contains("rare kept")).as("kept by the caller").isTrue();
+    assertThat(statistics.contains("rare but recent")).as("seen within the horizon").isTrue();
+    assertThat(statistics.contains("popular")).isTrue();
+  }
+
+  @Test
+  void shouldDropEdgesIntoAnEvictedStateKeepingTheirMassAsALeak() {
+    ChainStatistics statistics = new ChainStatistics(ChainSettings.defaults());
+    statistics.recordChain("ann", List.of("plya jazz", "play jazz"), ChainOutcome.SUCCESS, 0);
+    statistics.recordChain("bob", List.of("plya jazz", "play jaz"), ChainOutcome.SUCCESS, 0);
+    for (int user = 0; user < 3; user++) {
+      statistics.recordChain("u" + user, List.of("plya jazz"), ChainOutcome.SUCCESS, 0);
+      statistics.recordChain("u" + user, List.of("play jazz"), ChainOutcome.SUCCESS, 0);
+    }
+    double outgoing = statistics.outgoingCount("plya jazz");
+
+    var touched = statistics.evictColdStates(2, 0, 0, state -> false);
+
+    assertThat(statistics.contains("play jaz")).isFalse();
+    assertThat(touched).containsExactly("plya jazz");
+    assertThat(statistics.successors("plya jazz")).containsExactly("play jazz");
+    assertThat(statistics.outgoingCount("plya jazz")).isEqualTo(outgoing);
+    assertThat(statistics.transitionProbability("plya jazz", "play jazz"))
+        .isCloseTo(1 / outgoing, within(1e-12));
+  }
+
+  @Test
+  void shouldFindEveryStateAfterEvictionsAndReuseTheFreedIds() {
+    ChainStatistics statistics = new ChainStatistics(ChainSettings.defaults());
+    for (int i = 0; i < 5_000; i++) {
+      // Even states are seen by two users and late: the odd ones are evicted first.
+      statistics.recordChain("a", List.of("state " + i), ChainOutcome.SUCCESS, i);
+      if (i % 2 == 0) {
+        statistics.recordChain("b", List.of("state " + i), ChainOutcome.SUCCESS, i);
+      }
+    }
+    int highWater = statistics.stateCount();
+
+    statistics.evictColdStates(2_500, 0, 10_000, state -> false);
+    for (int i = 0; i < 1_000; i++) {
+      statistics.recordChain("c", List.of("new state " + i), ChainOutcome.SUCCESS, 20_000);
+    }
+
+    for (int i = 0; i < 5_000; i++) {
+      assertThat(statistics.contains("state " + i)).as("state %d", i).isEqualTo(i % 2 == 0);
+    }
+    for (int i = 0; i < 1_000; i++) {
+      assertThat(statistics.contains("new state " + i)).isTrue();
+    }
+    assertThat(statistics.liveStates()).isEqualTo(3_500);
+    assertThat(statistics.stateCount()).as("freed ids reused").isEqualTo(highWater);
+  }
+
+  @Test
+  void shouldKeepTheIncrementalSolverExactAcrossEvictions() {
+    ChainStatistics statistics = new ChainStatistics(ChainSettings.defaults());
+    IncrementalAbsorptionSolver solver = new IncrementalAbsorptionSolver();
+    RandomChains chains = new RandomChains(11, 2, 60, 30);
+    for (int round = 0; round < 6; round++) {
+      java.util.Set<String> changed = new java.util.LinkedHashSet<>();
+      for (int i = 0; i < 300; i++) {
+        changed.addAll(RandomChains.record(statistics, chains.next()));
+      }
+      changed.addAll(
+          statistics.evictColdStates(
+              statistics.liveStates() * 3 / 4, 0, Long.MAX_VALUE, state -> false));
+      solver.update(statistics, changed);
+      ExactAbsorptionSolver exact = new ExactAbsorptionSolver().solve(statistics);
+      for (int id = 0; id < statistics.stateCount(); id++) {
+        String state = statistics.utterance(id);
+        if (state != null) {
+          assertThat(solver.successProbability(state))
+              .as("round %d, %s", round, state)
+              .isCloseTo(exact.successProbability(state), within(1e-9));
+        }
+      }
+    }
+  }
 }

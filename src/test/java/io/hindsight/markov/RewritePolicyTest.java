@@ -259,6 +259,48 @@ class RewritePolicyTest {
     assertThat(chosen).as("sources with a rule").isPositive();
   }
 
+  /**
+   * A decision stopped by its work bound before its winner was certain is counted; every other
+   * decision is the one the complete search makes, whatever the budget.
+   */
+  @ParameterizedTest(name = "seed {0}")
+  @MethodSource("seeds")
+  void shouldDecideAsTheCompleteSearchWheneverTheWinnerIsCertainWithinTheWorkBound(long seed) {
+    ChainStatistics statistics = new ChainStatistics(ChainSettings.defaults());
+    RandomChains chains = new RandomChains(seed, 1, 300, 60);
+    Set<String> changed = new LinkedHashSet<>();
+    for (int i = 0; i < 4000; i++) {
+      changed.addAll(RandomChains.record(statistics, chains.next()));
+    }
+    IncrementalAbsorptionSolver solver = new IncrementalAbsorptionSolver();
+    solver.update(statistics, changed);
+    RewriteSettings guards = RewriteSettings.defaults().withMargin(0.05).withMinUsers(2, 2);
+    RewritePolicy complete =
+        new RewritePolicy(guards.withMaxPushes(10_000_000), statistics, solver, LiveRules.NONE);
+    RewritePolicy bounded =
+        new RewritePolicy(guards.withMaxPushes(8), statistics, solver, LiveRules.NONE);
+
+    int certainRules = 0;
+    for (int id = 0; id < statistics.stateCount(); id++) {
+      String source = statistics.utterance(id);
+      long uncertainBefore = bounded.uncertainDecisions();
+      long decisionsBefore = bounded.decisions();
+      long pushesBefore = bounded.pushes();
+      Optional<RewriteRule> chosen = bounded.choose(source);
+      assertThat(bounded.pushes() - pushesBefore)
+          .isLessThanOrEqualTo(8 * (bounded.decisions() - decisionsBefore));
+      chosen.ifPresent(
+          rule -> assertThat(bounded.violations(source, rule.target())).as(source).isEmpty());
+      if (bounded.uncertainDecisions() == uncertainBefore) {
+        Optional<String> expected = complete.choose(source).map(RewriteRule::target);
+        assertThat(chosen.map(RewriteRule::target)).as(source).isEqualTo(expected);
+        certainRules += chosen.isPresent() ? 1 : 0;
+      }
+    }
+    assertThat(certainRules).as("rules decided with certainty on 8 pushes").isPositive();
+    assertThat(complete.uncertainDecisions()).isZero();
+  }
+
   private static Optional<String> rankEveryReachedState(RewritePolicy policy, String source) {
     List<Map.Entry<String, Double>> ranked =
         new ArrayList<>(policy.successContributions(source).entrySet());
