@@ -202,10 +202,12 @@ class SessionSimulatorTest {
 
   @Test
   void shouldGrowTheCatalogBeyondTheSourceBySplicingUtterancesOfTheSameIntent() throws IOException {
-    SessionSimulator small = simulator().catalogSize(20_000).users(200).build();
-    SessionSimulator large = simulator().catalogSize(60_000).splice(true).users(200).build();
+    // The whole source (the real utterances, or the built-in sample), then twice as many.
+    SessionSimulator small = simulator().catalogSize(Integer.MAX_VALUE).users(200).build();
+    int doubled = 2 * small.catalogSize();
+    SessionSimulator large = simulator().catalogSize(doubled).splice(true).users(200).build();
 
-    assertThat(large.catalogSize()).isEqualTo(60_000);
+    assertThat(large.catalogSize()).isEqualTo(doubled);
     assertThat(small.catalogSize()).isLessThan(large.catalogSize());
     Set<String> distinct = new HashSet<>();
     large.turns().forEachRemaining(turn -> distinct.add(turn.normalizedIntended()));
