@@ -484,7 +484,9 @@ public final class HindsightConfig extends AbstractConfig {
               "Wall-clock time without a record (and none unread) after which a task's outcomes"
                   + " input counts as idle and follows the predictions' event time, so windows close"
                   + " in a stream whose outcomes are sparse or stopped; once both inputs are idle"
-                  + " (a stream's end) orphans are found and replicas stop waiting for the task.")
+                  + " (a stream's end) orphans are found and replicas stop waiting for the task."
+                  + " None unread is the cluster's word (the group's committed offset at the log's"
+                  + " end): under at_least_once it comes up to a commit interval later.")
           .define(
               COMPENSATION_ALIGNMENT_TOLERANCE_MS,
               Type.LONG,
