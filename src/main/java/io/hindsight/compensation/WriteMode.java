@@ -11,8 +11,9 @@ import java.util.Locale;
  */
 public enum WriteMode {
   /**
-   * On close, until the task's outcomes have carried an explicit negative for the model version;
-   * from then on, as soon as the outcome arrives (see {@link CompensationProcessor}).
+   * As soon as the outcome arrives once the task's inputs have shown, for the model version, an
+   * explicit negative, two windows of predictions and no window closed without an outcome; on close
+   * otherwise (see {@code CompensationProcessor.writeNow}).
    */
   AUTO("auto"),
   /** Every sample when its attribution window closes. */
