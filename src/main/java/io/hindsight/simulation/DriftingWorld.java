@@ -2,7 +2,6 @@ package io.hindsight.simulation;
 
 import io.hindsight.events.Outcome;
 import io.hindsight.events.Prediction;
-import java.util.PriorityQueue;
 import java.util.SplittableRandom;
 
 /**
@@ -32,8 +31,7 @@ public final class DriftingWorld {
   private final long stepMs;
   private final long maxDelayMs;
   private final String modelVersion;
-  private final PriorityQueue<Event> pendingOutcomes =
-      new PriorityQueue<>((a, b) -> Long.compare(a.outcome().timestamp(), b.outcome().timestamp()));
+  private final SimulatedTraffic traffic = new SimulatedTraffic();
   private long clock;
   private long nextPhase;
   private long sequence;
@@ -93,46 +91,22 @@ public final class DriftingWorld {
     }
     int user = (int) Math.min(users - 1, Math.abs(random.nextGaussian()) * users / 3);
     int item = random.nextInt(itemVectors.length);
-    double logit = -0.5 + dot(userVectors[user], itemVectors[item]) + itemBias[item];
-    double base = sigmoid(logit);
-    double truth = sigmoid(logit + clusterDrift[itemCluster[item]]);
+    double logit =
+        -0.5 + SimulatedTraffic.dot(userVectors[user], itemVectors[item]) + itemBias[item];
+    double base = SimulatedTraffic.sigmoid(logit);
+    double truth = SimulatedTraffic.sigmoid(logit + clusterDrift[itemCluster[item]]);
     double label = random.nextDouble() < truth ? 1.0 : 0.0;
-    float[] embedding = new float[2 * LATENT];
-    for (int k = 0; k < LATENT; k++) {
-      embedding[k] = (float) userVectors[user][k];
-      embedding[LATENT + k] = (float) itemVectors[item][k];
-    }
     String requestId = "drift-" + sequence++;
     Prediction prediction =
-        new Prediction(
-            requestId,
-            "demo-recommender",
-            modelVersion,
-            clock,
-            base,
-            embedding,
-            null,
-            "u" + user,
-            "i" + item);
-    Outcome outcome = null;
-    if (label == 1.0 || random.nextDouble() < 0.3) {
-      long delay = (long) Math.min(maxDelayMs, -Math.log(1 - random.nextDouble()) * maxDelayMs / 4);
-      outcome = new Outcome(requestId, clock + delay, label);
-    }
-    Event event = new Event(prediction, outcome, label, truth);
-    if (outcome != null) {
-      pendingOutcomes.add(event);
-    }
-    return event;
+        SimulatedTraffic.prediction(
+            requestId, modelVersion, clock, base, user, userVectors[user], item, itemVectors[item]);
+    Outcome outcome = traffic.outcome(random, requestId, clock, label, 0.3, maxDelayMs);
+    return new Event(prediction, outcome, label, truth);
   }
 
   /** An outcome due at or before the current event time, or null. */
   public Outcome dueOutcome() {
-    Event head = pendingOutcomes.peek();
-    if (head == null || head.outcome().timestamp() > clock) {
-      return null;
-    }
-    return pendingOutcomes.poll().outcome();
+    return traffic.due(clock);
   }
 
   private void shiftPopularity() {
@@ -145,17 +119,5 @@ public final class DriftingWorld {
 
   public long clock() {
     return clock;
-  }
-
-  private static double dot(double[] a, double[] b) {
-    double sum = 0;
-    for (int k = 0; k < a.length; k++) {
-      sum += a[k] * b[k];
-    }
-    return sum;
-  }
-
-  private static double sigmoid(double x) {
-    return 1 / (1 + Math.exp(-x));
   }
 }

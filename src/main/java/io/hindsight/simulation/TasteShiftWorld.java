@@ -3,7 +3,6 @@ package io.hindsight.simulation;
 import io.hindsight.events.Outcome;
 import io.hindsight.events.Prediction;
 import java.util.List;
-import java.util.PriorityQueue;
 import java.util.SplittableRandom;
 
 /**
@@ -52,8 +51,7 @@ public final class TasteShiftWorld {
   private final long shiftAt;
   private final long maxDelayMs;
   private final String modelVersion;
-  private final PriorityQueue<Event> pendingOutcomes =
-      new PriorityQueue<>((a, b) -> Long.compare(a.outcome().timestamp(), b.outcome().timestamp()));
+  private final SimulatedTraffic traffic = new SimulatedTraffic();
   private long clock = Long.MIN_VALUE;
   private long sequence;
 
@@ -107,40 +105,20 @@ public final class TasteShiftWorld {
     // A few heavy users and a long tail, as in any recommender's traffic.
     int user = (int) Math.min(USERS - 1, Math.abs(random.nextGaussian()) * USERS / 3);
     int item = random.nextInt(ITEMS);
-    double affinity = -1.2 + dot(userVectors[user], itemVectors[item]) / 2;
+    double affinity = -1.2 + SimulatedTraffic.dot(userVectors[user], itemVectors[item]) / 2;
     double baseLogit = affinity + (itemIsNew[item] ? 0 : itemBias[item]);
     boolean shifted = clock >= shiftAt && isShiftedPair(user, item);
     double truthLogit = affinity + itemBias[item] + (shifted ? SHIFT_LOGIT : 0);
-    double base = sigmoid(baseLogit);
-    double truth = sigmoid(truthLogit);
+    double base = SimulatedTraffic.sigmoid(baseLogit);
+    double truth = SimulatedTraffic.sigmoid(truthLogit);
     double label = random.nextDouble() < truth ? 1.0 : 0.0;
-    float[] embedding = new float[2 * LATENT];
-    for (int k = 0; k < LATENT; k++) {
-      embedding[k] = (float) userVectors[user][k];
-      embedding[LATENT + k] = (float) itemVectors[item][k];
-    }
     String requestId = "demo-" + sequence++;
     Prediction prediction =
-        new Prediction(
-            requestId,
-            "demo-recommender",
-            modelVersion,
-            clock,
-            base,
-            embedding,
-            null,
-            "u" + user,
-            "i" + item);
-    Outcome outcome = null;
-    if (label == 1.0 || random.nextDouble() < EXPLICIT_NEGATIVE_SHARE) {
-      long delay = (long) Math.min(maxDelayMs, -Math.log(1 - random.nextDouble()) * maxDelayMs / 4);
-      outcome = new Outcome(requestId, clock + delay, label);
-    }
-    Event event = new Event(prediction, outcome, label, truth, shifted);
-    if (outcome != null) {
-      pendingOutcomes.add(event);
-    }
-    return event;
+        SimulatedTraffic.prediction(
+            requestId, modelVersion, clock, base, user, userVectors[user], item, itemVectors[item]);
+    Outcome outcome =
+        traffic.outcome(random, requestId, clock, label, EXPLICIT_NEGATIVE_SHARE, maxDelayMs);
+    return new Event(prediction, outcome, label, truth, shifted);
   }
 
   private static boolean isShiftedPair(int user, int item) {
@@ -150,22 +128,6 @@ public final class TasteShiftWorld {
 
   /** An outcome due at or before the latest prediction's event time, or null. */
   public Outcome dueOutcome() {
-    Event head = pendingOutcomes.peek();
-    if (head == null || head.outcome().timestamp() > clock) {
-      return null;
-    }
-    return pendingOutcomes.poll().outcome();
-  }
-
-  private static double dot(double[] a, double[] b) {
-    double sum = 0;
-    for (int k = 0; k < a.length; k++) {
-      sum += a[k] * b[k];
-    }
-    return sum;
-  }
-
-  private static double sigmoid(double x) {
-    return 1 / (1 + Math.exp(-x));
+    return traffic.due(clock);
   }
 }

@@ -1,6 +1,7 @@
 package io.hindsight.recovery;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.hindsight.testing.KafkaBroker;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -73,7 +74,9 @@ class HangingTransactionsIT {
       int aborted = 0;
       for (int pass = 0; pass < 4; pass++) {
         aborted += check.check();
-        Thread.sleep(500);
+        // Between two looks, short transactions begin and end.
+        int before = committed.get();
+        await().atMost(Duration.ofSeconds(30)).until(() -> committed.get() >= before + 5);
       }
       running.set(false);
       shortOnes.join();

@@ -176,6 +176,14 @@ final class FaultRun {
     }
   }
 
+  private static boolean logContains(Path log, String text) {
+    try {
+      return Files.readString(log, StandardCharsets.ISO_8859_1).contains(text);
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
   /** Lines of every instance's logs that contain {@code text}: what the instances did by themselves. */
   private long linesInLogs(String text) {
     try (var logs = Files.newDirectoryStream(workDir, "hindsight-*.log")) {
@@ -196,16 +204,26 @@ final class FaultRun {
    * broker's open transactions in {@code transactions.txt}.
    */
   private void recordStall() throws InterruptedException {
+    List<ChildJvm> dumped = new ArrayList<>();
     for (ServiceUnderTest instance : instances) {
       if (instance != null && instance.jvm().isAlive()) {
-        instance.jvm().signal("QUIT");
+        dumped.add(instance.jvm());
       }
     }
     if (broker != null && broker.isAlive()) {
-      broker.signal("QUIT");
+      dumped.add(broker);
     }
-    // The JVMs write their dumps asynchronously.
-    Thread.sleep(1_000);
+    for (ChildJvm jvm : dumped) {
+      jvm.signal("QUIT");
+    }
+    try {
+      awaitCondition(
+          "every thread dump in its log",
+          () -> dumped.stream().allMatch(jvm -> logContains(jvm.log(), "Full thread dump")),
+          Duration.ofSeconds(10));
+    } catch (IllegalStateException e) {
+      out.printf("faults: %s%n", e.getMessage());
+    }
     if (broker != null && broker.isAlive()) {
       try {
         Files.writeString(workDir.resolve("transactions.txt"), OpenTransactions.describe(bootstrap));
