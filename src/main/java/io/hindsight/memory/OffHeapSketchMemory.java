@@ -16,7 +16,7 @@ import java.nio.file.StandardOpenOption;
 
 /**
  * The sketch as one flat, memory-mapped file of K × 2^L buckets addressed by {@code k·2^L + b};
- * single-threaded. A read touches K contiguous runs of {@code stride} longs and no map lookup.
+ * single-threaded. A read touches the first two cache lines of K buckets and no map lookup.
  *
  * <p><b>File.</b> A 4 KiB {@link SketchFileHeader} (magic, format version, settings, seed, clean
  * flag, sample count), then the buckets, little-endian. Mapped in chunks of at most 1 GiB, so the
@@ -164,6 +164,13 @@ public final class OffHeapSketchMemory extends SketchMemory {
   }
 
   @Override
+  long[] loadPrefix(long index, int longs, long[] scratch) {
+    views[(int) (index >>> chunkShift)].get(
+        (int) ((index & chunkMask) * stride), scratch, 0, longs);
+    return scratch;
+  }
+
+  @Override
   int bucketOffset(long index) {
     return 0;
   }
@@ -175,13 +182,13 @@ public final class OffHeapSketchMemory extends SketchMemory {
   }
 
   @Override
-  void prefetch(long[] indices, int count) {
+  void prefetch(long[] indices, int count, int longs) {
     long touched = 0;
     for (int k = 0; k < count; k++) {
       long index = indices[k];
       LongBuffer view = views[(int) (index >>> chunkShift)];
       int at = (int) ((index & chunkMask) * stride);
-      for (int f = 0; f < stride; f += LONGS_PER_LINE) {
+      for (int f = 0; f < longs; f += LONGS_PER_LINE) {
         touched += view.get(at + f);
       }
     }

@@ -17,7 +17,7 @@ public final class OnHeapSketchMemory extends SketchMemory {
     // The JVM's largest arrays are a few elements short of Integer.MAX_VALUE.
     if (size > Integer.MAX_VALUE - 8) {
       throw new IllegalArgumentException(
-          "an on-heap sketch holds at most 2^31 - 9 longs; K·2^L·(d+3) = " + size);
+          "an on-heap sketch holds at most 2^31 - 9 longs; K·2^L·stride = " + size);
     }
     this.cells = new long[(int) size];
   }
@@ -38,12 +38,12 @@ public final class OnHeapSketchMemory extends SketchMemory {
   }
 
   @Override
-  void prefetch(long[] indices, int count) {
+  void prefetch(long[] indices, int count, int longs) {
     long[] c = cells;
     long touched = 0;
     for (int k = 0; k < count; k++) {
       int off = (int) (indices[k] * stride);
-      for (int f = 0; f < stride; f += LONGS_PER_LINE) {
+      for (int f = 0; f < longs; f += LONGS_PER_LINE) {
         touched += c[off + f];
       }
     }

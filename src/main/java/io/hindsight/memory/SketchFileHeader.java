@@ -18,7 +18,8 @@ record SketchFileHeader(
   /** "HSKETCH" and a zero byte, read as a little-endian long. */
   static final long MAGIC = 0x0048435445_4b5348L;
 
-  static final int FORMAT_VERSION = 1;
+  /** 2: buckets lead with a line of counts and the rounded direction (1: counts, then Σh). */
+  static final int FORMAT_VERSION = 2;
 
   /** The flat memory-mapped array of {@link OffHeapSketchMemory}. */
   static final int KIND_FLAT = 1;

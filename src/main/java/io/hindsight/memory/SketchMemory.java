@@ -1,5 +1,8 @@
 package io.hindsight.memory;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 
 /**
@@ -8,9 +11,23 @@ import java.util.Arrays;
  * computes bit-identical contents.
  *
  * <p><b>Layout.</b> K arrays × 2^L buckets; bucket (k, b) has index {@code k·2^L + b}. A bucket is
- * {@code d + 3} longs, {@code [n, Σy, Σy_base, Σh_0 … Σh_{d−1}]}, plus a trailing decay epoch when
- * decay is on, all in the fixed point of {@link FixedPoint} (2^20 units per 1.0): n is the
- * (weighted) sample count times 2^20.
+ * {@link #stride} longs, a whole number of 64-byte lines, so that a read touches two lines of it:
+ *
+ * <ul>
+ *   <li>line 0: {@code [n, Σy, Σy_base, epoch, ‖u‖, 0, 0, 0]}: the exact sums, the decay epoch (0
+ *       without decay), and the Euclidean norm of u as the bits of a double;
+ *   <li>then ⌈d/8⌉ longs of u, the bucket's key direction Σh rounded to 8 bits ({@code u_i =
+ *       round(127·Σh_i / max_j |Σh_j|)}, computed in 48-bit fixed point; byte i of the
+ *       little-endian longs);
+ *   <li>then the exact key sums {@code Σh_0 … Σh_{d−1}}.
+ * </ul>
+ *
+ * The sums are in the fixed point of {@link FixedPoint} (2^20 units per 1.0): n is the (weighted)
+ * sample count times 2^20. u and ‖u‖ are derived from Σh on every write, so they are as
+ * order-independent as the sums. A read needs only the first two parts: the cosine to the query is
+ * computed against u, in integers (the query rounded to {@link #queryScale} steps of its largest
+ * component), so it is exact and the same on every JVM; u's rounding moves a cosine by about 10^-3,
+ * far below what separates neighbours. Writes keep the sums exact.
  *
  * <p><b>Order independence, guaranteed and tested.</b>
  *
@@ -37,7 +54,14 @@ public abstract sealed class SketchMemory implements ErrorMemory
   static final int COUNT = 0;
   static final int LABELS = 1;
   static final int BASES = 2;
-  static final int KEYS = 3;
+  static final int EPOCH = 3;
+  static final int DIRECTION_NORM = 4;
+  static final int DIRECTION = 8;
+  private static final int LONGS_PER_LINE = 8;
+  private static final int DIRECTION_MAX = 127;
+  private static final int DIRECTION_SHIFT = 48;
+  private static final VarHandle LITTLE_ENDIAN_LONGS =
+      MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
   final SketchSettings settings;
   final int arrays;
@@ -47,8 +71,14 @@ public abstract sealed class SketchMemory implements ErrorMemory
   /** Longs per bucket. */
   final int stride;
 
-  /** Index of the epoch field in a bucket, or -1 without decay. */
-  final int epochSlot;
+  /** Index of the first exact key sum in a bucket. */
+  final int keys;
+
+  /** Longs a read needs from the start of a bucket: the counts and the rounded direction. */
+  final int readLongs;
+
+  private final boolean decays;
+  private final int queryScale;
 
   private final long halfLifeMs;
   private final SrpHash hash;
@@ -61,6 +91,8 @@ public abstract sealed class SketchMemory implements ErrorMemory
   private final long[][] updated;
   private final long[] contribution;
   private final long[] previousCount;
+  private final int[] queryUnits;
+  private final byte[] direction;
   private final double[] similarity;
   private final double[] labelMean;
   private final double[] baseMean;
@@ -75,7 +107,10 @@ public abstract sealed class SketchMemory implements ErrorMemory
     this.bits = settings.bits();
     this.dimension = settings.dimension();
     this.stride = stride(settings);
-    this.epochSlot = settings.decays() ? dimension + 3 : -1;
+    this.keys = keysOffset(dimension);
+    this.readLongs = keys;
+    this.decays = settings.decays();
+    this.queryScale = queryScale(dimension);
     this.halfLifeMs = settings.halfLifeMs();
     this.hash = SrpHash.of(settings);
     this.buckets = new int[arrays];
@@ -85,14 +120,30 @@ public abstract sealed class SketchMemory implements ErrorMemory
     this.updated = new long[arrays][stride];
     this.contribution = new long[stride];
     this.previousCount = new long[arrays];
+    // Whole longs of u: the padding bytes are zero in u and in the query, so loops need no tail.
+    this.queryUnits = new int[(keys - DIRECTION) * Long.BYTES];
+    this.direction = new byte[(keys - DIRECTION) * Long.BYTES];
     this.similarity = new double[arrays];
     this.labelMean = new double[arrays];
     this.baseMean = new double[arrays];
   }
 
-  /** Longs per bucket for these settings: d + 3, plus one for the epoch when decay is on. */
+  /** Longs per bucket for these settings: a line of counts, u, then Σh, rounded up to a line. */
   public static int stride(SketchSettings settings) {
-    return settings.dimension() + 3 + (settings.decays() ? 1 : 0);
+    int longs = keysOffset(settings.dimension()) + settings.dimension();
+    return (longs + LONGS_PER_LINE - 1) / LONGS_PER_LINE * LONGS_PER_LINE;
+  }
+
+  private static int keysOffset(int dimension) {
+    return DIRECTION + (dimension + Long.BYTES - 1) / Long.BYTES;
+  }
+
+  /**
+   * Steps of the query's largest component: as fine as 2^15, and coarse enough that a dot product
+   * with u (|u_i| ≤ 127) cannot overflow an int.
+   */
+  private static int queryScale(int dimension) {
+    return (int) Math.min(1 << 15, Integer.MAX_VALUE / ((long) DIRECTION_MAX * dimension));
   }
 
   /**
@@ -104,14 +155,23 @@ public abstract sealed class SketchMemory implements ErrorMemory
   /** Where {@link #loadBucket} placed the bucket in the array it returned. */
   abstract int bucketOffset(long index);
 
+  /**
+   * Like {@link #loadBucket}, but only the first {@code longs} of the bucket need be loaded; at
+   * {@link #bucketOffset}. Layouts that cannot load part of a bucket load all of it.
+   */
+  long[] loadPrefix(long index, int longs, long[] scratch) {
+    return loadBucket(index, scratch);
+  }
+
   /** Replaces bucket {@code index} with {@code values} (length {@link #stride}). */
   abstract void storeBucket(long index, long[] values);
 
   /**
-   * Touches every cache line of the buckets about to be read, so their cache and TLB misses overlap
-   * instead of arriving one bucket at a time. Layouts without direct access do nothing.
+   * Touches every cache line of the first {@code longs} of the buckets about to be used, so their
+   * cache and TLB misses overlap instead of arriving one bucket at a time. Layouts without direct
+   * access do nothing.
    */
-  void prefetch(long[] indices, int count) {}
+  void prefetch(long[] indices, int count, int longs) {}
 
   /** Releases storage; called once, by the first {@link #close}. */
   abstract void release();
@@ -142,18 +202,17 @@ public abstract sealed class SketchMemory implements ErrorMemory
     if (!Keys.passesThreshold(settings, sample.label(), sample.baseScore())) {
       return;
     }
-    hashIndices(key);
+    hashIndices(key, stride);
     long sampleEpoch = FixedPoint.epoch(sample.timestamp(), halfLifeMs);
     double unit = FixedPoint.unit(sample.timestamp(), halfLifeMs);
     contribution[COUNT] = Math.round(unit);
     contribution[LABELS] = Math.round(sample.label() * unit);
     contribution[BASES] = Math.round(sample.baseScore() * unit);
     for (int i = 0; i < dimension; i++) {
-      contribution[KEYS + i] = Math.round(key[i] * unit);
+      contribution[keys + i] = Math.round(key[i] * unit);
     }
     // All K new buckets are computed before any is stored, so a write that would overflow is
     // rejected whole: a half-applied sample would be counted again by a retry.
-    int fields = dimension + 3;
     for (int k = 0; k < arrays; k++) {
       long index = indices[k];
       long[] old = loadBucket(index, loaded);
@@ -162,29 +221,20 @@ public abstract sealed class SketchMemory implements ErrorMemory
       previousCount[k] = old[off + COUNT];
       long oldShift = 0;
       long sampleShift = 0;
-      if (epochSlot >= 0) {
-        long bucketEpoch = old[off + epochSlot];
+      if (decays) {
+        long bucketEpoch = old[off + EPOCH];
         if (sampleEpoch > bucketEpoch) {
           oldShift = FixedPoint.epochShift(bucketEpoch, sampleEpoch);
-          next[epochSlot] = sampleEpoch;
+          next[EPOCH] = sampleEpoch;
         } else {
           sampleShift = FixedPoint.epochShift(sampleEpoch, bucketEpoch);
-          next[epochSlot] = bucketEpoch;
+          next[EPOCH] = bucketEpoch;
         }
       }
       try {
-        if (oldShift == 0 && sampleShift == 0) {
-          for (int f = 0; f < fields; f++) {
-            next[f] = Math.addExact(old[off + f], contribution[f]);
-          }
-        } else {
-          for (int f = 0; f < fields; f++) {
-            next[f] =
-                Math.addExact(
-                    FixedPoint.shiftFloor(old[off + f], oldShift),
-                    FixedPoint.shiftFloor(contribution[f], sampleShift));
-          }
-        }
+        addSums(old, off, next, COUNT, BASES + 1, oldShift, sampleShift);
+        long largest = addSums(old, off, next, keys, keys + dimension, oldShift, sampleShift);
+        deriveDirection(next, largest);
       } catch (ArithmeticException e) {
         throw new ArithmeticException(
             "bucket "
@@ -203,25 +253,75 @@ public abstract sealed class SketchMemory implements ErrorMemory
     samples++;
   }
 
+  /**
+   * next[f] = old[f] + contribution[f] for f in [from, to), each in the newer epoch; returns the
+   * largest |next[f]| (sums stay far inside ±2^63, so the absolute value never overflows).
+   */
+  private long addSums(
+      long[] old, int off, long[] next, int from, int to, long oldShift, long sampleShift) {
+    long largest = 0;
+    if (oldShift == 0 && sampleShift == 0) {
+      for (int f = from; f < to; f++) {
+        next[f] = Math.addExact(old[off + f], contribution[f]);
+        largest = Math.max(largest, Math.abs(next[f]));
+      }
+    } else {
+      for (int f = from; f < to; f++) {
+        next[f] =
+            Math.addExact(
+                FixedPoint.shiftFloor(old[off + f], oldShift),
+                FixedPoint.shiftFloor(contribution[f], sampleShift));
+        largest = Math.max(largest, Math.abs(next[f]));
+      }
+    }
+    return largest;
+  }
+
+  /**
+   * Sets u and ‖u‖ from the exact key sums of {@code bucket}, whose largest absolute value is
+   * {@code largest}: a function of Σh alone.
+   */
+  private void deriveDirection(long[] bucket, long largest) {
+    int squares = 0;
+    if (largest > 0) {
+      // u_i = round(127·Σh_i / largest) in integers: one division per bucket, not d; the scaled
+      // product stays below 2^55 because |Σh_i| <= largest.
+      long scale = ((long) DIRECTION_MAX << DIRECTION_SHIFT) / largest;
+      long half = 1L << (DIRECTION_SHIFT - 1);
+      for (int i = 0; i < dimension; i++) {
+        int u = (int) ((bucket[keys + i] * scale + half) >> DIRECTION_SHIFT);
+        direction[i] = (byte) u;
+        squares += u * u;
+      }
+    } else {
+      Arrays.fill(direction, (byte) 0);
+    }
+    for (int j = DIRECTION; j < keys; j++) {
+      bucket[j] = (long) LITTLE_ENDIAN_LONGS.get(direction, (j - DIRECTION) * Long.BYTES);
+    }
+    bucket[DIRECTION_NORM] = Double.doubleToRawLongBits(Math.sqrt(squares));
+  }
+
   @Override
   public final Readout read(float[] query, double baseScore, long timestamp) {
     checkOpen();
-    double queryNorm = Keys.checkQuery(query, dimension, baseScore);
-    hashIndices(query);
+    Keys.checkQuery(query, dimension, baseScore);
+    hashIndices(query, readLongs);
+    double queryNorm = roundQuery(query);
     double minUnits = settings.nMin() * FixedPoint.ONE;
     long factorEpoch = Long.MIN_VALUE;
     double factor = 1.0;
     int used = 0;
     for (int k = 0; k < arrays; k++) {
       long index = indices[k];
-      long[] values = loadBucket(index, loaded);
+      long[] values = loadPrefix(index, readLongs, loaded);
       int off = bucketOffset(index);
       long n = values[off + COUNT];
       if (n <= 0) {
         continue;
       }
-      if (epochSlot >= 0) {
-        long epoch = values[off + epochSlot];
+      if (decays) {
+        long epoch = values[off + EPOCH];
         // Buckets touched in the same epoch share a factor: one pow per read, not K.
         if (epoch != factorEpoch) {
           factor = FixedPoint.decayFactor(epoch, timestamp, halfLifeMs);
@@ -233,44 +333,52 @@ public abstract sealed class SketchMemory implements ErrorMemory
       } else if (n < minUnits) {
         continue;
       }
-      // Four independent sums each: one would wait on every addition's latency.
-      double dot0 = 0;
-      double dot1 = 0;
-      double dot2 = 0;
-      double dot3 = 0;
-      double norm0 = 0;
-      double norm1 = 0;
-      double norm2 = 0;
-      double norm3 = 0;
-      int keys = off + KEYS;
-      int i = 0;
-      for (; i + 3 < dimension; i += 4) {
-        double h0 = values[keys + i];
-        double h1 = values[keys + i + 1];
-        double h2 = values[keys + i + 2];
-        double h3 = values[keys + i + 3];
-        dot0 += query[i] * h0;
-        dot1 += query[i + 1] * h1;
-        dot2 += query[i + 2] * h2;
-        dot3 += query[i + 3] * h3;
-        norm0 += h0 * h0;
-        norm1 += h1 * h1;
-        norm2 += h2 * h2;
-        norm3 += h3 * h3;
+      double norm = Double.longBitsToDouble(values[off + DIRECTION_NORM]);
+      if (norm > 0 && queryNorm > 0) {
+        for (int j = DIRECTION; j < keys; j++) {
+          LITTLE_ENDIAN_LONGS.set(direction, (j - DIRECTION) * Long.BYTES, values[off + j]);
+        }
+        similarity[used] = dot(direction, queryUnits) / (queryNorm * norm);
+      } else {
+        similarity[used] = 0.0;
       }
-      for (; i < dimension; i++) {
-        double h = values[keys + i];
-        dot0 += query[i] * h;
-        norm0 += h * h;
-      }
-      double dot = (dot0 + dot1) + (dot2 + dot3);
-      double norm = (norm0 + norm1) + (norm2 + norm3);
-      similarity[used] = norm > 0 && queryNorm > 0 ? dot / (queryNorm * Math.sqrt(norm)) : 0.0;
       labelMean[used] = values[off + LABELS] / (double) n;
       baseMean[used] = values[off + BASES] / (double) n;
       used++;
     }
     return CompensationFormula.combine(settings, baseScore, used, similarity, labelMean, baseMean);
+  }
+
+  /**
+   * Rounds the query to {@link #queryScale} steps of its largest component, into {@link
+   * #queryUnits}; returns the rounded query's norm (0 for a zero query).
+   */
+  private double roundQuery(float[] query) {
+    float largest = 0;
+    for (int i = 0; i < dimension; i++) {
+      largest = Math.max(largest, Math.abs(query[i]));
+    }
+    if (largest == 0) {
+      Arrays.fill(queryUnits, 0);
+      return 0;
+    }
+    double step = queryScale / (double) largest;
+    long squares = 0;
+    for (int i = 0; i < dimension; i++) {
+      int q = (int) Math.round(query[i] * step);
+      queryUnits[i] = q;
+      squares += (long) q * q;
+    }
+    return Math.sqrt(squares);
+  }
+
+  /** An exact integer dot product; the JIT vectorizes this form, and integers need no order. */
+  private static int dot(byte[] u, int[] q) {
+    int sum = 0;
+    for (int i = 0; i < u.length; i++) {
+      sum += u[i] * q[i];
+    }
+    return sum;
   }
 
   @Override
@@ -315,9 +423,7 @@ public abstract sealed class SketchMemory implements ErrorMemory
     long[] values = loadBucket(index, loaded);
     int off = bucketOffset(index);
     double factor =
-        epochSlot < 0
-            ? 1.0
-            : FixedPoint.decayFactor(values[off + epochSlot], timestamp, halfLifeMs);
+        decays ? FixedPoint.decayFactor(values[off + EPOCH], timestamp, halfLifeMs) : 1.0;
     return values[off + COUNT] * factor / FixedPoint.ONE;
   }
 
@@ -412,13 +518,16 @@ public abstract sealed class SketchMemory implements ErrorMemory
     }
   }
 
-  /** Hashes {@code key} into the K bucket indices and starts fetching those buckets. */
-  private void hashIndices(float[] key) {
+  /**
+   * Hashes {@code key} into the K bucket indices and starts fetching the first {@code longs} of
+   * those buckets.
+   */
+  private void hashIndices(float[] key, int longs) {
     hash.buckets(key, buckets, workspace);
     for (int k = 0; k < arrays; k++) {
       indices[k] = ((long) k << bits) | buckets[k];
     }
-    prefetch(indices, arrays);
+    prefetch(indices, arrays, longs);
   }
 
   private static long mix(long z) {

@@ -5,12 +5,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Random;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** What every sketch layout adds to the contract: buckets, fixed point and decay. */
@@ -23,10 +25,23 @@ abstract class SketchMemoryContract extends ErrorMemoryContract {
     return (SketchMemory) memory(settings);
   }
 
-  /** Brute force: the samples that hash to the query's bucket in array k, summed in doubles. */
+  /**
+   * Brute force: the samples that hash to the query's bucket in array k, summed in doubles, with
+   * the cosine of the bucket's direction rounded to 8 bits and the query rounded to 2^15 steps, as
+   * the class documentation of {@link SketchMemory} specifies.
+   */
   @Override
   protected List<Neighbour> referenceNeighbours(
       SketchSettings s, List<LabelledSample> written, float[] query, long timestamp) {
+    return neighbours(s, written, query, timestamp, true);
+  }
+
+  private static List<Neighbour> neighbours(
+      SketchSettings s,
+      List<LabelledSample> written,
+      float[] query,
+      long timestamp,
+      boolean rounded) {
     SrpHash hash = SrpHash.of(s);
     List<Neighbour> neighbours = new ArrayList<>();
     for (int k = 0; k < s.arrays(); k++) {
@@ -48,10 +63,58 @@ abstract class SketchMemoryContract extends ErrorMemoryContract {
         }
       }
       if (n > 0 && n >= s.nMin()) {
-        neighbours.add(new Neighbour(cosine(query, keys), labels / n, bases / n));
+        double similarity = rounded ? roundedCosine(query, keys) : cosine(query, keys);
+        neighbours.add(new Neighbour(similarity, labels / n, bases / n));
       }
     }
     return neighbours;
+  }
+
+  static double roundedCosine(float[] query, double[] keys) {
+    double largestKey = 0;
+    double largestQuery = 0;
+    for (int i = 0; i < keys.length; i++) {
+      largestKey = Math.max(largestKey, Math.abs(keys[i]));
+      largestQuery = Math.max(largestQuery, Math.abs(query[i]));
+    }
+    double[] u = new double[keys.length];
+    double[] q = new double[keys.length];
+    for (int i = 0; i < keys.length; i++) {
+      u[i] = largestKey == 0 ? 0 : Math.round(127 * keys[i] / largestKey);
+      q[i] = largestQuery == 0 ? 0 : Math.round((1 << 15) * query[i] / largestQuery);
+    }
+    return cosine(q, u);
+  }
+
+  static double cosine(double[] a, double[] b) {
+    double dot = 0;
+    double na = 0;
+    double nb = 0;
+    for (int i = 0; i < a.length; i++) {
+      dot += a[i] * b[i];
+      na += a[i] * a[i];
+      nb += b[i] * b[i];
+    }
+    return na == 0 || nb == 0 ? 0 : dot / Math.sqrt(na * nb);
+  }
+
+  @ParameterizedTest
+  @MethodSource("formulaSettings")
+  void shouldStayCloseToTheUnroundedCosine(SketchSettings s) {
+    SplittableRandom random = new SplittableRandom(s.hashCode() + 1);
+    List<LabelledSample> samples = TestData.clustered(random, 300, s.dimension(), 4, 0, 20_000);
+    ErrorMemory m = memory(s);
+    samples.forEach(m::write);
+    for (int q = 0; q < 20; q++) {
+      float[] query = samples.get(random.nextInt(samples.size())).key().clone();
+      query[q % s.dimension()] += 0.2f;
+      double base = random.nextDouble();
+      long t = 20_000 + random.nextLong(5_000);
+      Readout unrounded = referenceRead(s, neighbours(s, samples, query, t, false), base);
+      // The rounding moves a cosine by ~1e-3; through softmax(s/τ) the score moves by less.
+      assertThat(m.read(query, base, t).compensatedScore())
+          .isCloseTo(unrounded.compensatedScore(), within(5e-3));
+    }
   }
 
   @Test
@@ -81,7 +144,15 @@ abstract class SketchMemoryContract extends ErrorMemoryContract {
     long[] bucket = new long[m.stride()];
     m.copyBucket(m.bucketIndex(1, m.hash().bucket(1, key)), bucket);
     long one = 1L << 20;
-    assertThat(bucket).containsExactly(2 * one, one, one / 2, one, -one / 2);
+    assertThat(bucket[SketchMemory.COUNT]).isEqualTo(2 * one);
+    assertThat(bucket[SketchMemory.LABELS]).isEqualTo(one);
+    assertThat(bucket[SketchMemory.BASES]).isEqualTo(one / 2);
+    assertThat(Arrays.copyOfRange(bucket, m.keys, m.keys + 2)).containsExactly(one, -one / 2);
+    // u = round(127 · Σh / max |Σh|) = (127, round(-63.5) = -63), bytes 0 and 1 of the direction's
+    // first long.
+    assertThat(bucket[SketchMemory.DIRECTION]).isEqualTo(127L | ((-63L & 0xFF) << 8));
+    assertThat(Double.longBitsToDouble(bucket[SketchMemory.DIRECTION_NORM]))
+        .isEqualTo(Math.sqrt(127 * 127 + 63 * 63));
   }
 
   @Test
