@@ -76,8 +76,11 @@ class CompensationThroughputIT {
               topics.compensations().name() + "-copy",
               PREDICTIONS);
       System.out.printf(
-          "THROUGHPUT %s: pass-through %.0f records/s (%.0f us CPU/record)%n",
-          guarantee, passThrough.perSecond(), passThrough.cpuMicrosPerRecord());
+          "THROUGHPUT %s: pass-through %.0f records/s (%.0f us CPU/record; stream thread %.0f us)%n",
+          guarantee,
+          passThrough.perSecond(),
+          passThrough.cpuMicrosPerRecord(),
+          passThrough.streamThreadMicros());
       // Each mode on its own copy of the workload, so each run's output topic holds only its own.
       Rate withoutEntities = null;
       for (String mode : List.of("reloop2", BLEND_WITHOUT_ENTITIES, "blend")) {
@@ -93,12 +96,15 @@ class CompensationThroughputIT {
                 modeTopics.compensations().name(),
                 PREDICTIONS);
         System.out.printf(
-            "THROUGHPUT %s %s: compensation %.0f predictions/s (%.0f us CPU/prediction, %.1f"
-                + " changelog records/prediction), ratio to pass-through %.2f (by CPU time %.2f)%n",
+            "THROUGHPUT %s %s: compensation %.0f predictions/s (%.0f us CPU/prediction; stream"
+                + " thread %.0f us, global thread %.0f us; %.1f changelog records/prediction),"
+                + " ratio to pass-through %.2f (by CPU time %.2f)%n",
             guarantee,
             mode,
             compensation.perSecond(),
             compensation.cpuMicrosPerRecord(),
+            compensation.streamThreadMicros(),
+            compensation.globalThreadMicros(),
             compensation.changelogPerRecord(),
             compensation.perSecond() / passThrough.perSecond(),
             passThrough.cpuMicrosPerRecord() / compensation.cpuMicrosPerRecord());
@@ -151,10 +157,39 @@ class CompensationThroughputIT {
   }
 
   /**
-   * Output records per wall-clock second, process CPU time per output record, and records written
-   * to the app's changelog topics per input record (at the moment the last output appeared).
+   * Output records per wall-clock second, process CPU time per output record, the part of it spent
+   * on the app's stream threads and on its global thread, and records written to the app's
+   * changelog topics per input record (at the moment the last output appeared).
    */
-  private record Rate(double perSecond, double cpuMicrosPerRecord, double changelogPerRecord) {}
+  private record Rate(
+      double perSecond,
+      double cpuMicrosPerRecord,
+      double streamThreadMicros,
+      double globalThreadMicros,
+      double changelogPerRecord) {}
+
+  /**
+   * CPU time so far of the app's stream threads (index 0) and global thread (1), alive now; their
+   * producers' network threads are not included.
+   */
+  private static long[] appThreadCpuNanos(String applicationId) {
+    java.lang.management.ThreadMXBean threads =
+        java.lang.management.ManagementFactory.getThreadMXBean();
+    long[] nanos = new long[2];
+    for (Thread thread : Thread.getAllStackTraces().keySet()) {
+      String name = thread.getName();
+      if (!name.startsWith(applicationId) || name.contains("producer")) {
+        continue;
+      }
+      int role =
+          name.contains("-GlobalStreamThread") ? 1 : name.contains("-StreamThread-") ? 0 : -1;
+      long cpu = threads.getThreadCpuTime(thread.getId());
+      if (role >= 0 && cpu > 0) {
+        nanos[role] += cpu;
+      }
+    }
+    return nanos;
+  }
 
   private static long changelogRecords(Admin admin, String applicationId) throws Exception {
     long total = 0;
@@ -256,6 +291,8 @@ class CompensationThroughputIT {
       long firstOutput = output.get();
       long started = System.nanoTime();
       long cpuStarted = processCpuNanos();
+      String applicationId = props.getProperty("application.id");
+      long[] threadsStarted = appThreadCpuNanos(applicationId);
       await("one output record per prediction")
           .atMost(Duration.ofMinutes(4))
           .pollInterval(Duration.ofMillis(50))
@@ -268,10 +305,13 @@ class CompensationThroughputIT {
       long records = written - firstOutput;
       double perSecond = records / ((System.nanoTime() - started) / 1e9);
       double cpuMicros = (processCpuNanos() - cpuStarted) / 1e3 / records;
+      long[] threadsEnded = appThreadCpuNanos(applicationId);
       return new Rate(
           perSecond,
           cpuMicros,
-          changelogRecords(admin, props.getProperty("application.id")) / (double) predictions);
+          (threadsEnded[0] - threadsStarted[0]) / 1e3 / records,
+          (threadsEnded[1] - threadsStarted[1]) / 1e3 / records,
+          changelogRecords(admin, applicationId) / (double) predictions);
     } finally {
       Directories.delete(stateDir);
     }
