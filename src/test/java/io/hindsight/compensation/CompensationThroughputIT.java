@@ -76,11 +76,11 @@ class CompensationThroughputIT {
               topics.compensations().name() + "-copy",
               PREDICTIONS);
       System.out.printf(
-          "THROUGHPUT %s: pass-through %.0f records/s (%.0f us CPU/record; stream thread %.0f us)%n",
+          "THROUGHPUT %s: pass-through %.0f records/s (%.0f us CPU/record: %s)%n",
           guarantee,
           passThrough.perSecond(),
           passThrough.cpuMicrosPerRecord(),
-          passThrough.streamThreadMicros());
+          passThrough.split());
       // Each mode on its own copy of the workload, so each run's output topic holds only its own.
       Rate withoutEntities = null;
       for (String mode : List.of("reloop2", BLEND_WITHOUT_ENTITIES, "blend")) {
@@ -96,15 +96,13 @@ class CompensationThroughputIT {
                 modeTopics.compensations().name(),
                 PREDICTIONS);
         System.out.printf(
-            "THROUGHPUT %s %s: compensation %.0f predictions/s (%.0f us CPU/prediction; stream"
-                + " thread %.0f us, global thread %.0f us; %.1f changelog records/prediction),"
-                + " ratio to pass-through %.2f (by CPU time %.2f)%n",
+            "THROUGHPUT %s %s: compensation %.0f predictions/s (%.0f us CPU/prediction: %s; %.1f"
+                + " changelog records/prediction), ratio to pass-through %.2f (by CPU time %.2f)%n",
             guarantee,
             mode,
             compensation.perSecond(),
             compensation.cpuMicrosPerRecord(),
-            compensation.streamThreadMicros(),
-            compensation.globalThreadMicros(),
+            compensation.split(),
             compensation.changelogPerRecord(),
             compensation.perSecond() / passThrough.perSecond(),
             passThrough.cpuMicrosPerRecord() / compensation.cpuMicrosPerRecord());
@@ -157,34 +155,59 @@ class CompensationThroughputIT {
   }
 
   /**
-   * Output records per wall-clock second, process CPU time per output record, the part of it spent
-   * on the app's stream threads and on its global thread, and records written to the app's
-   * changelog topics per input record (at the moment the last output appeared).
+   * Output records per wall-clock second, process CPU time per output record and its parts by
+   * thread ({@link #threadCpuNanos}; threads that ended within the run are missed, and the rest,
+   * GC, JIT and native threads such as RocksDB's, is the process's time less theirs), and records
+   * written to the app's changelog topics per input record (at the moment the last output
+   * appeared).
    */
   private record Rate(
       double perSecond,
       double cpuMicrosPerRecord,
-      double streamThreadMicros,
-      double globalThreadMicros,
-      double changelogPerRecord) {}
+      double[] threadMicros,
+      double changelogPerRecord) {
+    /** The CPU split as printed: stream, global, producers, other Java threads, the rest. */
+    String split() {
+      double javaThreads = 0;
+      for (double micros : threadMicros) {
+        javaThreads += micros;
+      }
+      return String.format(
+          "stream thread %.0f us, global thread %.0f us, producer I/O %.0f us, other Java threads"
+              + " (broker, clients) %.0f us, GC/JIT/native %.0f us",
+          threadMicros[0],
+          threadMicros[1],
+          threadMicros[2],
+          threadMicros[3],
+          cpuMicrosPerRecord - javaThreads);
+    }
+  }
 
   /**
-   * CPU time so far of the app's stream threads (index 0) and global thread (1), alive now; their
-   * producers' network threads are not included.
+   * CPU time so far of the app's stream threads (index 0), its global thread (1), its producers'
+   * network threads (2) and every other live Java thread of the process, the broker's among them
+   * (3).
    */
-  private static long[] appThreadCpuNanos(String applicationId) {
+  private static long[] threadCpuNanos(String applicationId) {
     java.lang.management.ThreadMXBean threads =
         java.lang.management.ManagementFactory.getThreadMXBean();
-    long[] nanos = new long[2];
+    long[] nanos = new long[4];
     for (Thread thread : Thread.getAllStackTraces().keySet()) {
       String name = thread.getName();
-      if (!name.startsWith(applicationId) || name.contains("producer")) {
-        continue;
+      int role;
+      if (!name.contains(applicationId)) {
+        role = 3;
+      } else if (name.contains("producer")) {
+        role = 2;
+      } else if (name.contains("-GlobalStreamThread")) {
+        role = 1;
+      } else if (name.contains("-StreamThread-")) {
+        role = 0;
+      } else {
+        role = 3;
       }
-      int role =
-          name.contains("-GlobalStreamThread") ? 1 : name.contains("-StreamThread-") ? 0 : -1;
       long cpu = threads.getThreadCpuTime(thread.getId());
-      if (role >= 0 && cpu > 0) {
+      if (cpu > 0) {
         nanos[role] += cpu;
       }
     }
@@ -292,7 +315,7 @@ class CompensationThroughputIT {
       long started = System.nanoTime();
       long cpuStarted = processCpuNanos();
       String applicationId = props.getProperty("application.id");
-      long[] threadsStarted = appThreadCpuNanos(applicationId);
+      long[] threadsStarted = threadCpuNanos(applicationId);
       await("one output record per prediction")
           .atMost(Duration.ofMinutes(4))
           .pollInterval(Duration.ofMillis(50))
@@ -305,12 +328,15 @@ class CompensationThroughputIT {
       long records = written - firstOutput;
       double perSecond = records / ((System.nanoTime() - started) / 1e9);
       double cpuMicros = (processCpuNanos() - cpuStarted) / 1e3 / records;
-      long[] threadsEnded = appThreadCpuNanos(applicationId);
+      long[] threadsEnded = threadCpuNanos(applicationId);
+      double[] threadMicros = new double[threadsEnded.length];
+      for (int role = 0; role < threadMicros.length; role++) {
+        threadMicros[role] = (threadsEnded[role] - threadsStarted[role]) / 1e3 / records;
+      }
       return new Rate(
           perSecond,
           cpuMicros,
-          (threadsEnded[0] - threadsStarted[0]) / 1e3 / records,
-          (threadsEnded[1] - threadsStarted[1]) / 1e3 / records,
+          threadMicros,
           changelogRecords(admin, applicationId) / (double) predictions);
     } finally {
       Directories.delete(stateDir);
