@@ -44,10 +44,10 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * as a ratio.
  *
  * <p>Each run is timed from its first output record to its last, so consumer start-up and the
- * rebalance are not counted, after an untimed warm-up of both topologies so that the first timed
- * run does not pay for the JIT. The machine may be shared, so besides records per wall-clock second
- * the test prints the process CPU time per record (broker included, as it runs in this JVM), which
- * other processes disturb less. Run: {@code mvn -B verify -Dtest=NONE
+ * rebalance are not counted, after an untimed warm-up of every topology, mode and guarantee so that
+ * no timed run pays for the JIT. The machine may be shared, so besides records per wall-clock
+ * second the test prints the process CPU time per record (broker included, as it runs in this JVM),
+ * which other processes disturb less. Run: {@code mvn -B verify -Dtest=NONE
  * -Dsurefire.failIfNoSpecifiedTests=false -Dit.test=CompensationThroughputIT}.
  */
 class CompensationThroughputIT {
@@ -121,22 +121,37 @@ class CompensationThroughputIT {
     }
   }
 
-  /** Both topologies once, untimed, so that the timed runs meet compiled code. */
+  /**
+   * Every topology timed later once, untimed, at each guarantee and in each mode, so that the timed
+   * runs meet compiled code: warming up one mode at one guarantee left the others compiling during
+   * their timed runs (JFR showed seconds of C2 compilations in each), which charged the
+   * compensation for the JIT and not the pass-through, whose code is small.
+   */
   private static void warmUp() throws Exception {
-    HindsightConfig config = config("tp-warm-up.", HindsightConfig.AT_LEAST_ONCE, "blend");
-    Topics topics = Topics.from(config);
-    provision(config, topics);
-    produceWorkload(topics, WARM_UP_PREDICTIONS);
-    run(
-        config,
-        new PassThroughApp(topics),
-        topics.compensations().name() + "-copy",
-        WARM_UP_PREDICTIONS);
-    run(
-        config,
-        new CompensationApp(config, new SimpleMeterRegistry()),
-        topics.compensations().name(),
-        WARM_UP_PREDICTIONS);
+    for (String guarantee :
+        List.of(HindsightConfig.AT_LEAST_ONCE, HindsightConfig.EXACTLY_ONCE_V2)) {
+      String prefix = "tp-warm-up-" + guarantee.replace('_', '-') + ".";
+      HindsightConfig config = config(prefix, guarantee, "blend");
+      Topics topics = Topics.from(config);
+      provision(config, topics);
+      produceWorkload(topics, WARM_UP_PREDICTIONS);
+      run(
+          config,
+          new PassThroughApp(topics),
+          topics.compensations().name() + "-copy",
+          WARM_UP_PREDICTIONS);
+      for (String mode : List.of("reloop2", BLEND_WITHOUT_ENTITIES, "blend")) {
+        HindsightConfig modeConfig = config(prefix + mode + ".", guarantee, mode);
+        Topics modeTopics = Topics.from(modeConfig);
+        provision(modeConfig, modeTopics);
+        produceWorkload(modeTopics, WARM_UP_PREDICTIONS);
+        run(
+            modeConfig,
+            new CompensationApp(modeConfig, new SimpleMeterRegistry()),
+            modeTopics.compensations().name(),
+            WARM_UP_PREDICTIONS);
+      }
+    }
   }
 
   private static void provision(HindsightConfig config, Topics topics) throws Exception {
