@@ -132,6 +132,21 @@ final class AttributionBuffer {
    * and label) whether an outcome that came first marks it written now.
    */
   Sample add(Sample sample, Predicate<Sample> writeNow, Consumer<RejectedOutcome> rejected) {
+    return add(sample, writeNow, rejected, null);
+  }
+
+  /**
+   * {@link #add(Sample, Predicate, Consumer)} for a prediction whose compensation waits for the
+   * replica: the deferral is kept with it, in the same changelogged value, until {@link
+   * #compensated}.
+   *
+   * @param deferral null when the prediction has been compensated already
+   */
+  Sample add(
+      Sample sample,
+      Predicate<Sample> writeNow,
+      Consumer<RejectedOutcome> rejected,
+      Deferral deferral) {
     Sample parked = sample;
     byte[] waiting = pending.get(sample.requestId());
     if (waiting != null && Waiting.isOutcome(waiting)) {
@@ -147,7 +162,7 @@ final class AttributionBuffer {
       }
     }
     long closeAt = Math.max(sample.timestamp() + windowMs, marks().closedUntil() + 1);
-    pending.put(sample.requestId(), Waiting.encode(closeAt, parked.encode()));
+    pending.put(sample.requestId(), Waiting.encode(closeAt, deferral, parked.encode()));
     index.put(DerivedIndex.key(closeAt, sample.requestId()), DerivedIndex.NOTHING);
     return parked;
   }
@@ -175,7 +190,7 @@ final class AttributionBuffer {
         throw new InvalidEventException(ORPHAN_OUTCOME, "no prediction " + outcome.requestId());
       }
       long closeAt = Math.max(outcome.timestamp() + graceMs, marks().orphanedUntil() + 1);
-      pending.put(outcome.requestId(), Waiting.encode(closeAt, sourced.encode()));
+      pending.put(outcome.requestId(), Waiting.encode(closeAt, null, sourced.encode()));
       index.put(DerivedIndex.key(closeAt, outcome.requestId()), DerivedIndex.NOTHING);
       return null;
     }
@@ -197,7 +212,8 @@ final class AttributionBuffer {
     if (writeNow.test(labelled)) {
       labelled = labelled.withLabel(labelled.label(), true);
     }
-    pending.put(outcome.requestId(), Waiting.encode(closeAt, labelled.encode()));
+    pending.put(
+        outcome.requestId(), Waiting.encode(closeAt, Waiting.deferral(waiting), labelled.encode()));
     return labelled;
   }
 
@@ -347,10 +363,76 @@ final class AttributionBuffer {
         : Sample.decode(Waiting.payload(waiting));
   }
 
-  /** Replaces a parked prediction (scored since, or labelled), keeping its close time. */
+  /** Replaces a parked prediction (labelled since), keeping its close time and any deferral. */
   void update(Sample sample) {
     byte[] waiting = pending.get(sample.requestId());
-    pending.put(sample.requestId(), Waiting.encode(Waiting.closeAt(waiting), sample.encode()));
+    pending.put(
+        sample.requestId(),
+        Waiting.encode(Waiting.closeAt(waiting), Waiting.deferral(waiting), sample.encode()));
+  }
+
+  /**
+   * Replaces a deferred prediction by its compensated copy (with the features it was scored with),
+   * keeping its close time and ending its deferral, in one write.
+   */
+  void compensated(Sample sample) {
+    byte[] waiting = pending.get(sample.requestId());
+    pending.put(
+        sample.requestId(), Waiting.encode(Waiting.closeAt(waiting), null, sample.encode()));
+  }
+
+  /**
+   * A prediction that waits for the memory replica before it is compensated: when it was deferred
+   * (wall clock) and the timestamp of its record, which its compensation carries.
+   */
+  record Deferral(long deferredAt, long recordTimestamp) {}
+
+  /** A parked prediction and its deferral (null once compensated). */
+  record Parked(Sample sample, Deferral deferral) {}
+
+  /** The parked prediction with this requestId and its deferral, or null if none waits. */
+  Parked parked(String requestId) {
+    byte[] waiting = pending.get(requestId);
+    return waiting == null || Waiting.isOutcome(waiting)
+        ? null
+        : new Parked(Sample.decode(Waiting.payload(waiting)), Waiting.deferral(waiting));
+  }
+
+  /**
+   * Defers a parked prediction that has none (a deferral recorded by an earlier version in a store
+   * of its own, moved here); false when no such prediction waits.
+   */
+  boolean defer(String requestId, Deferral deferral) {
+    byte[] waiting = pending.get(requestId);
+    if (waiting == null || Waiting.isOutcome(waiting)) {
+      return false;
+    }
+    if (Waiting.deferral(waiting) == null) {
+      pending.put(
+          requestId, Waiting.encode(Waiting.closeAt(waiting), deferral, Waiting.payload(waiting)));
+    }
+    return true;
+  }
+
+  /**
+   * Every deferred prediction, in (event time, requestId) order: what a starting task registers.
+   */
+  List<Parked> deferred() {
+    List<Parked> deferred = new ArrayList<>();
+    try (KeyValueIterator<String, byte[]> it = pending.all()) {
+      while (it.hasNext()) {
+        KeyValue<String, byte[]> entry = it.next();
+        if (!entry.key.equals(MARKS) && Waiting.deferral(entry.value) != null) {
+          deferred.add(
+              new Parked(
+                  Sample.decode(Waiting.payload(entry.value)), Waiting.deferral(entry.value)));
+        }
+      }
+    }
+    deferred.sort(
+        java.util.Comparator.comparingLong((Parked p) -> p.sample().timestamp())
+            .thenComparing(p -> p.sample().requestId()));
+    return deferred;
   }
 
   /** Index keys whose close time is in [from, to], read before the caller changes the stores. */
@@ -438,19 +520,39 @@ final class AttributionBuffer {
 
   /**
    * A pending-store value: the close time, then the waiting {@link Sample} or {@link
-   * SourcedOutcome}, told apart by their format bytes.
+   * SourcedOutcome}, told apart by their format bytes; a prediction still to be compensated has its
+   * {@link Deferral} between them, marked by a byte neither format starts with. Values written
+   * before deferrals moved here have none.
    */
   private static final class Waiting {
-    static byte[] encode(long closeAt, byte[] payload) {
-      return ByteBuffer.allocate(Long.BYTES + payload.length).putLong(closeAt).put(payload).array();
+    private static final byte DEFERRED = (byte) 'D';
+    private static final int DEFERRAL = 1 + 2 * Long.BYTES;
+
+    static byte[] encode(long closeAt, Deferral deferral, byte[] payload) {
+      ByteBuffer buffer =
+          ByteBuffer.allocate(Long.BYTES + (deferral == null ? 0 : DEFERRAL) + payload.length)
+              .putLong(closeAt);
+      if (deferral != null) {
+        buffer.put(DEFERRED).putLong(deferral.deferredAt()).putLong(deferral.recordTimestamp());
+      }
+      return buffer.put(payload).array();
     }
 
     static long closeAt(byte[] waiting) {
       return ByteBuffer.wrap(waiting).getLong();
     }
 
+    static Deferral deferral(byte[] waiting) {
+      if (waiting[Long.BYTES] != DEFERRED) {
+        return null;
+      }
+      ByteBuffer buffer = ByteBuffer.wrap(waiting, Long.BYTES + 1, 2 * Long.BYTES);
+      return new Deferral(buffer.getLong(), buffer.getLong());
+    }
+
     static byte[] payload(byte[] waiting) {
-      return Arrays.copyOfRange(waiting, Long.BYTES, waiting.length);
+      int start = Long.BYTES + (waiting[Long.BYTES] == DEFERRED ? DEFERRAL : 0);
+      return Arrays.copyOfRange(waiting, start, waiting.length);
     }
 
     static boolean isOutcome(byte[] waiting) {

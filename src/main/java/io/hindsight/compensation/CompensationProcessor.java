@@ -60,7 +60,26 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
   private ProcessorContext<Object, Object> context;
   private AttributionBuffer buffer;
   private KeyValueStore<String, Integer> dimensions;
-  private KeyValueStore<Bytes, byte[]> deferred;
+
+  /**
+   * Deferrals recorded by earlier versions, which kept them in a store of their own: moved into the
+   * attribution buffer when the task starts; nothing writes here any more.
+   */
+  private KeyValueStore<Bytes, byte[]> legacyDeferred;
+
+  /**
+   * The predictions deferred and not yet compensated, in event-time order; their deferrals persist
+   * with them in the attribution buffer, from which a starting task rebuilds this.
+   */
+  private final java.util.TreeSet<DeferredKey> deferred = new java.util.TreeSet<>();
+
+  private record DeferredKey(long time, String requestId) implements Comparable<DeferredKey> {
+    @Override
+    public int compareTo(DeferredKey o) {
+      int c = Long.compare(time, o.time);
+      return c != 0 ? c : requestId.compareTo(o.requestId);
+    }
+  }
 
   /**
    * What this task's inputs have shown of each model version, for auto write mode: key {@code kind
@@ -73,12 +92,6 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
 
   private ErrorMemoryStore memory;
   private int task;
-
-  /** Predictions deferred and not yet compensated. */
-  private long deferredCount;
-
-  /** Event time of the earliest deferred prediction; meaningful while any is deferred. */
-  private long earliestDeferred;
 
   private long lastPredictionAt;
   private long lastOutcomeAt;
@@ -118,7 +131,7 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
     buffer = AttributionBuffer.of(context, settings);
     buffer.rebuildIndex();
     dimensions = context.getStateStore(DIMENSIONS_STORE);
-    deferred = context.getStateStore(DEFERRED_STORE);
+    legacyDeferred = context.getStateStore(DEFERRED_STORE);
     shown = context.getStateStore(STREAM_SHOWN_STORE);
     try (KeyValueIterator<String, Long> it = shown.all()) {
       it.forEachRemaining(entry -> shownCache.put(entry.key, entry.value));
@@ -176,26 +189,25 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
     Sample unscored =
         unlabelled(
             prediction, key, PredictionKeys.fieldValues(prediction, settings.valueFields()), null);
-    if (deferredCount == 0
+    if (deferred.isEmpty()
         && memory.readableAt(prediction.modelId(), prediction.timestamp(), task, ownProgress())) {
-      compensate(unscored, memoryScore(unscored), recordTimestamp, started, false);
+      compensate(unscored, memoryScore(unscored), recordTimestamp, started, null);
       return;
     }
-    // Parked unscored: a sample due before its prediction is scored goes out without the blend's
-    // features, and they follow (see ReplicaAlignment).
+    // Parked unscored, with its deferral: a sample due before its prediction is scored goes out
+    // without the blend's features, and they follow (see ReplicaAlignment).
+    long now = context.currentSystemTimeMs();
     Sample parked =
-        buffer.add(unscored, early -> writeNow(early, early.timestamp()), this::deadLetter);
+        buffer.add(
+            unscored,
+            early -> writeNow(early, early.timestamp()),
+            this::deadLetter,
+            new AttributionBuffer.Deferral(now, recordTimestamp));
     if (parked.written()) {
       publish(parked, parked.timestamp());
     }
-    long now = context.currentSystemTimeMs();
-    deferred.put(
-        DerivedIndex.key(prediction.timestamp(), prediction.requestId()),
-        ByteBuffer.allocate(2 * Long.BYTES).putLong(now).putLong(recordTimestamp).array());
+    deferred.add(new DeferredKey(prediction.timestamp(), prediction.requestId()));
     metrics.deferred.increment();
-    if (deferredCount++ == 0 || prediction.timestamp() < earliestDeferred) {
-      earliestDeferred = prediction.timestamp();
-    }
     memory.register(task, unscored, now, ownProgress());
   }
 
@@ -211,16 +223,18 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
   }
 
   /**
-   * Publishes a prediction's compensation from what it was scored with, and parks it (or, when
-   * {@code parked}, records on the parked copy the features it was scored with, publishing them for
-   * the blend if its sample went out already).
+   * Publishes a prediction's compensation from what it was scored with, and parks it (or, when it
+   * was deferred, records on its {@code parked} copy the features it was scored with and ends the
+   * deferral, publishing the features for the blend if its sample went out already).
+   *
+   * @param parked the deferred prediction as it waits in the buffer; null when not parked yet
    */
   private void compensate(
       Sample prediction,
       Optional<ErrorMemoryStore.Scored> scored,
       long recordTimestamp,
       long started,
-      boolean parked) {
+      Sample parked) {
     // An empty memory passes the score through: no evidence, fully trusted.
     double compensated = prediction.score();
     double[] features = null;
@@ -243,8 +257,8 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
       }
       metrics.trackTrust(prediction.modelId(), prediction.modelVersion(), memory);
     }
-    if (parked) {
-      Sample waiting = buffer.waiting(prediction.requestId()).withFeatures(features);
+    if (parked != null) {
+      Sample waiting = parked.withFeatures(features);
       if (waiting.written()) {
         // Its sample went out unscored when it was due; the blend learns from these features.
         context.forward(
@@ -254,7 +268,7 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
                 waiting.timestamp()),
             CompensationTopology.SAMPLES_SINK);
       }
-      buffer.update(waiting);
+      buffer.compensated(waiting);
     } else {
       Sample waiting =
           buffer.add(
@@ -295,17 +309,16 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
 
   /** Publishes the compensations of the deferred predictions the replica has served. */
   private void compensateDeferred() {
-    if (deferredCount == 0) {
+    if (deferred.isEmpty()) {
       return;
     }
     List<ErrorMemoryStore.Served> served = memory.takeServed(task);
     for (ErrorMemoryStore.Served done : served) {
       Sample prediction = done.read().prediction();
-      Bytes key = DerivedIndex.key(prediction.timestamp(), prediction.requestId());
-      byte[] deferral = deferred.get(key);
-      if (deferral == null) {
+      if (!deferred.remove(new DeferredKey(prediction.timestamp(), prediction.requestId()))) {
         continue; // served before a restart of this task, and published then
       }
+      AttributionBuffer.Parked parked = buffer.parked(prediction.requestId());
       done.scored().ifPresent(memory::announce);
       if (done.timedOut()) {
         metrics.alignmentTimeouts.increment();
@@ -313,48 +326,42 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
       compensate(
           prediction,
           done.scored(),
-          ByteBuffer.wrap(deferral).getLong(Long.BYTES),
+          parked.deferral().recordTimestamp(),
           System.nanoTime(),
-          true);
-      deferred.delete(key);
-      deferredCount--;
+          parked.sample());
       metrics.alignmentWait.record(
           Math.max(0, context.currentSystemTimeMs() - done.read().deferredAt()),
           TimeUnit.MILLISECONDS);
-    }
-    if (!served.isEmpty() && deferredCount > 0) {
-      try (KeyValueIterator<Bytes, byte[]> it = deferred.all()) {
-        earliestDeferred = DerivedIndex.time(it.next().key);
-      }
     }
     if (!served.isEmpty()) {
       publishProgress(); // the reads served held every replica back
     }
   }
 
-  /** Registers every deferred prediction with the replica (a task that starts, or restarts). */
+  /**
+   * Registers every deferred prediction with the replica (a task that starts, or restarts), after
+   * moving the deferrals an earlier version kept in a store of their own into the buffer.
+   */
   private void registerDeferred() {
-    deferredCount = 0;
-    List<Bytes> unbacked = new ArrayList<>();
-    try (KeyValueIterator<Bytes, byte[]> it = deferred.all()) {
+    List<Bytes> moved = new ArrayList<>();
+    try (KeyValueIterator<Bytes, byte[]> it = legacyDeferred.all()) {
       while (it.hasNext()) {
         KeyValue<Bytes, byte[]> entry = it.next();
-        Sample prediction = buffer.waiting(DerivedIndex.id(entry.key));
-        if (prediction == null) {
-          unbacked.add(entry.key);
-          continue;
-        }
-        if (deferredCount++ == 0) {
-          earliestDeferred = prediction.timestamp();
-        }
-        memory.register(
-            task,
-            prediction.withFeatures(null),
-            ByteBuffer.wrap(entry.value).getLong(),
-            ownProgress());
+        ByteBuffer deferral = ByteBuffer.wrap(entry.value);
+        buffer.defer(
+            DerivedIndex.id(entry.key),
+            new AttributionBuffer.Deferral(deferral.getLong(), deferral.getLong()));
+        moved.add(entry.key);
       }
     }
-    unbacked.forEach(deferred::delete);
+    moved.forEach(legacyDeferred::delete);
+    deferred.clear();
+    for (AttributionBuffer.Parked parked : buffer.deferred()) {
+      Sample prediction = parked.sample();
+      deferred.add(new DeferredKey(prediction.timestamp(), prediction.requestId()));
+      memory.register(
+          task, prediction.withFeatures(null), parked.deferral().deferredAt(), ownProgress());
+    }
   }
 
   private void attach(Outcome outcome, String key) {
@@ -508,7 +515,9 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
         },
         this::deadLetter,
         // A deferred prediction stays in the buffer, its window closed or not, until compensated.
-        deferredCount > 0 ? earliestDeferred + settings.attributionWindowMs() : Long.MAX_VALUE);
+        deferred.isEmpty()
+            ? Long.MAX_VALUE
+            : deferred.first().time() + settings.attributionWindowMs());
     publishProgress();
   }
 
@@ -524,7 +533,7 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
             buffer.replicaThrough(),
             buffer.idle(),
             tasks,
-            deferredCount > 0 ? earliestDeferred : Long.MAX_VALUE);
+            deferred.isEmpty() ? Long.MAX_VALUE : deferred.first().time());
     if (!progress.equals(published)) {
       published = progress;
       publishedTo.clear();
@@ -571,8 +580,8 @@ final class CompensationProcessor implements Processor<String, Object, Object, O
   private boolean publish(Sample sample, long effective) {
     boolean pending =
         sample.labelled()
-            && deferredCount > 0
-            && deferred.get(DerivedIndex.key(sample.timestamp(), sample.requestId())) != null;
+            && !deferred.isEmpty()
+            && deferred.contains(new DeferredKey(sample.timestamp(), sample.requestId()));
     context.forward(
         CompensationTopology.sampleRecord(sample, effective, pending),
         CompensationTopology.SAMPLES_SINK);

@@ -33,7 +33,9 @@ public record Sample(
     boolean written) {
 
   private static final byte FORMAT_1 = 1;
-  // Versions stay below SourcedOutcome.FORMAT: both wait in the attribution buffer's pending store.
+  // Versions stay below SourcedOutcome.FORMAT and the deferral mark ('D'): all three begin values
+  // of
+  // the attribution buffer's pending store.
   private static final byte FORMAT = 2;
   private static final double[] NO_FEATURES = new double[0];
 

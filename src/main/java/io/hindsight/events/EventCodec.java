@@ -13,13 +13,16 @@ import static io.hindsight.events.RejectionReason.TIMESTAMP_NEGATIVE;
 import static io.hindsight.events.RejectionReason.UNKNOWN_SIGNAL;
 import static io.hindsight.events.RejectionReason.WRONG_TYPE;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -57,8 +60,254 @@ public final class EventCodec {
     this.wallClock = wallClock;
   }
 
+  /**
+   * Reads a prediction in one pass over its bytes, without building a tree: what {@link
+   * #prediction(JsonNode)} would give for {@code parse(bytes)}, same values, same rejections in the
+   * same order (malformed JSON first, then the embedding, the features, the score, the ids, the
+   * timestamp; a repeated field's last value counts; what follows the object is ignored).
+   */
   public Prediction prediction(byte[] bytes) {
-    return prediction(parse(bytes));
+    checkSize(bytes);
+    RawPrediction raw = new RawPrediction();
+    try (JsonParser parser =
+        isAscii(bytes) ? JSON.createParser(bytes) : JSON.createParser(strictUtf8(bytes))) {
+      if (parser.nextToken() != JsonToken.START_OBJECT) {
+        throw new InvalidEventException(MALFORMED_JSON, "not a JSON object");
+      }
+      while (parser.nextToken() == JsonToken.FIELD_NAME) {
+        String name = parser.currentName();
+        JsonToken value = parser.nextToken();
+        raw.read(name, value, parser);
+      }
+      if (parser.currentToken() != JsonToken.END_OBJECT) {
+        throw new InvalidEventException(MALFORMED_JSON, "unexpected end of the object");
+      }
+    } catch (JsonProcessingException e) {
+      throw new InvalidEventException(MALFORMED_JSON, e.getOriginalMessage());
+    } catch (java.io.IOException e) {
+      throw new InvalidEventException(MALFORMED_JSON, e.getMessage());
+    }
+    raw.rejectBadEmbedding();
+    raw.rejectBadFeatures();
+    if (raw.embedding == null && raw.features == null) {
+      throw new InvalidEventException(MISSING_FIELD, "embedding or features");
+    }
+    double score = raw.number("score");
+    if (score < 0 || score > 1) {
+      throw new InvalidEventException(SCORE_OUT_OF_RANGE, "score " + score + " not in [0,1]");
+    }
+    return new Prediction(
+        raw.id("requestId"),
+        raw.id("modelId"),
+        raw.id("modelVersion"),
+        checkTimestamp(raw.timestamp()),
+        score,
+        raw.embedding,
+        raw.features,
+        raw.optionalText("userId"),
+        raw.optionalText("itemId"));
+  }
+
+  /**
+   * A prediction's fields as the parser met them, each checked later in {@link
+   * #prediction(byte[])}'s order: a rejection found while reading is kept, not thrown, so that
+   * malformed JSON further on is reported first and a repeated field's later value replaces it.
+   */
+  private static final class RawPrediction {
+    float[] embedding;
+    InvalidEventException badEmbedding;
+    Map<String, Object> features;
+    InvalidEventException badFeatures;
+
+    /** Scalar fields by name: a String, a Number, or a {@link JsonToken} for any other value. */
+    private final Map<String, Object> scalars = new java.util.HashMap<>(8);
+
+    void read(String name, JsonToken value, JsonParser parser) throws java.io.IOException {
+      switch (name) {
+        case "embedding" -> readEmbedding(value, parser);
+        case "features" -> readFeatures(value, parser);
+        case "requestId", "modelId", "modelVersion", "userId", "itemId", "score", "timestamp" -> {
+          if (value == JsonToken.VALUE_NULL) {
+            scalars.remove(name);
+          } else if (value == JsonToken.VALUE_STRING) {
+            scalars.put(name, parser.getText());
+          } else if (value.isNumeric()) {
+            scalars.put(name, number(parser));
+          } else {
+            scalars.put(name, value);
+            parser.skipChildren();
+          }
+        }
+        default -> parser.skipChildren();
+      }
+    }
+
+    private void readEmbedding(JsonToken value, JsonParser parser) throws java.io.IOException {
+      embedding = null;
+      badEmbedding = null;
+      if (value == JsonToken.VALUE_NULL) {
+        return;
+      }
+      if (value != JsonToken.START_ARRAY) {
+        parser.skipChildren();
+        badEmbedding = emptyOrNotArray();
+        return;
+      }
+      float[] vector = new float[64];
+      int size = 0;
+      for (JsonToken component = parser.nextToken();
+          component != JsonToken.END_ARRAY;
+          component = parser.nextToken()) {
+        if (badEmbedding == null) {
+          if (!component.isNumeric()) {
+            badEmbedding =
+                new InvalidEventException(WRONG_TYPE, "embedding[" + size + "] must be a number");
+          } else {
+            float f = (float) parser.getDoubleValue();
+            if (!Float.isFinite(f)) {
+              badEmbedding =
+                  new InvalidEventException(NOT_FINITE, "embedding[" + size + "] is " + f);
+            }
+            if (size == vector.length) {
+              vector = java.util.Arrays.copyOf(vector, 2 * size);
+            }
+            vector[size] = f;
+          }
+        }
+        parser.skipChildren();
+        size++;
+      }
+      if (size == 0) {
+        badEmbedding = emptyOrNotArray();
+      } else if (badEmbedding == null) {
+        embedding = size == vector.length ? vector : java.util.Arrays.copyOf(vector, size);
+      }
+    }
+
+    private static InvalidEventException emptyOrNotArray() {
+      return new InvalidEventException(
+          WRONG_TYPE, "embedding must be a non-empty array of numbers");
+    }
+
+    private void readFeatures(JsonToken value, JsonParser parser) throws java.io.IOException {
+      features = null;
+      badFeatures = null;
+      if (value == JsonToken.VALUE_NULL) {
+        return;
+      }
+      if (value != JsonToken.START_OBJECT) {
+        parser.skipChildren();
+        badFeatures = new InvalidEventException(WRONG_TYPE, "features must be an object");
+        return;
+      }
+      // Values as read (a rejection for a bad one), checked in order once the object is complete:
+      // a repeated key keeps its first place and its last value, as a tree would.
+      Map<String, Object> read = new LinkedHashMap<>();
+      while (parser.nextToken() == JsonToken.FIELD_NAME) {
+        String key = parser.currentName();
+        JsonToken token = parser.nextToken();
+        if (token.isNumeric()) {
+          double number = parser.getDoubleValue();
+          read.put(
+              key,
+              Double.isFinite(number)
+                  ? (Object) number
+                  : new InvalidEventException(NOT_FINITE, "features." + key));
+        } else if (token == JsonToken.VALUE_STRING
+            || token == JsonToken.VALUE_TRUE
+            || token == JsonToken.VALUE_FALSE) {
+          read.put(key, parser.getText());
+        } else {
+          parser.skipChildren();
+          read.put(
+              key,
+              new InvalidEventException(
+                  WRONG_TYPE, "features." + key + " must be a string or number"));
+        }
+      }
+      for (Object v : read.values()) {
+        if (v instanceof InvalidEventException e) {
+          badFeatures = e;
+          return;
+        }
+      }
+      features = read;
+    }
+
+    void rejectBadEmbedding() {
+      if (badEmbedding != null) {
+        throw badEmbedding;
+      }
+    }
+
+    void rejectBadFeatures() {
+      if (badFeatures != null) {
+        throw badFeatures;
+      }
+    }
+
+    double number(String name) {
+      Object value = scalars.get(name);
+      if (value == null) {
+        throw new InvalidEventException(MISSING_FIELD, name);
+      }
+      if (!(value instanceof Number n)) {
+        throw new InvalidEventException(WRONG_TYPE, name + " must be a number");
+      }
+      double d = n.doubleValue();
+      if (!Double.isFinite(d)) {
+        throw new InvalidEventException(NOT_FINITE, name + " is " + d);
+      }
+      return d;
+    }
+
+    String optionalText(String name) {
+      Object value = scalars.get(name);
+      if (value == null) {
+        return null;
+      }
+      if (value instanceof String text) {
+        return text;
+      }
+      if (value instanceof Long || value instanceof Integer || value instanceof BigInteger) {
+        return value.toString();
+      }
+      throw new InvalidEventException(WRONG_TYPE, name + " must be a string");
+    }
+
+    String id(String name) {
+      String value = optionalText(name);
+      if (value == null || value.isEmpty()) {
+        throw new InvalidEventException(MISSING_FIELD, name);
+      }
+      return value;
+    }
+
+    long timestamp() {
+      Object value = scalars.get("timestamp");
+      if (value == null) {
+        throw new InvalidEventException(MISSING_FIELD, "timestamp");
+      }
+      if (value instanceof Long || value instanceof Integer) {
+        return ((Number) value).longValue();
+      }
+      if (value instanceof BigInteger big && big.bitLength() < Long.SIZE) {
+        return big.longValue();
+      }
+      throw new InvalidEventException(WRONG_TYPE, "timestamp must be epoch milliseconds");
+    }
+
+    /** An integral number as Integer, Long or BigInteger, as a tree keeps it; others as Double. */
+    private static Number number(JsonParser parser) throws java.io.IOException {
+      if (parser.currentToken() == JsonToken.VALUE_NUMBER_INT) {
+        return switch (parser.getNumberType()) {
+          case INT -> parser.getIntValue();
+          case LONG -> parser.getLongValue();
+          default -> parser.getBigIntegerValue();
+        };
+      }
+      return parser.getDoubleValue();
+    }
   }
 
   /** Validates a prediction already parsed (a lookup's candidate, say) as one read from bytes. */
@@ -144,6 +393,11 @@ public final class EventCodec {
 
   /** Size, UTF-8 and JSON checks shared by every event type. */
   public JsonNode parse(byte[] bytes) {
+    checkSize(bytes);
+    return parseObject(bytes);
+  }
+
+  private void checkSize(byte[] bytes) {
     if (bytes == null) {
       throw new InvalidEventException(MISSING_FIELD, "record has no value");
     }
@@ -151,7 +405,6 @@ public final class EventCodec {
       throw new InvalidEventException(
           RECORD_TOO_LARGE, bytes.length + " bytes > " + maxRecordBytes);
     }
-    return parseObject(bytes);
   }
 
   /** The UTF-8 and JSON checks of {@link #parse}, without its size bound: the caller has one. */
@@ -202,7 +455,10 @@ public final class EventCodec {
     if (!field.isIntegralNumber() || !field.canConvertToLong()) {
       throw new InvalidEventException(WRONG_TYPE, "timestamp must be epoch milliseconds");
     }
-    long timestamp = field.asLong();
+    return checkTimestamp(field.asLong());
+  }
+
+  private long checkTimestamp(long timestamp) {
     if (timestamp < 0) {
       throw new InvalidEventException(TIMESTAMP_NEGATIVE, "timestamp " + timestamp);
     }

@@ -140,4 +140,41 @@ class AttributionBufferTest {
     assertThat(closedIds(buffer)).containsExactly("r1");
     assertThat(buffer.idle()).as("only one input is idle").isFalse();
   }
+
+  @Test
+  void shouldKeepADeferralWithItsPredictionThroughItsOutcomeUntilCompensated() {
+    AttributionBuffer buffer =
+        new AttributionBuffer(pending, store("index", Serdes.Bytes()), WINDOW, GRACE, 0);
+    AttributionBuffer.Deferral deferral = new AttributionBuffer.Deferral(42, T0 - 7);
+    buffer.add(prediction("r1", T0), labelled -> false, rejected -> {}, deferral);
+    buffer.add(prediction("r2", T0 + 5), false, rejected -> {});
+    buffer.attach(outcome("r1", T0 + 1_000), false);
+
+    assertThat(buffer.deferred())
+        .extracting(p -> p.sample().requestId(), p -> p.sample().label(), p -> p.deferral())
+        .containsExactly(tuple("r1", 1.0, deferral));
+    assertThat(buffer.parked("r2").deferral()).isNull();
+
+    Sample scored = buffer.parked("r1").sample().withFeatures(new double[] {0.5});
+    buffer.compensated(scored);
+    assertThat(buffer.deferred()).isEmpty();
+    assertThat(buffer.waiting("r1")).isEqualTo(scored);
+  }
+
+  @Test
+  void shouldTakeOverADeferralKeptInTheEarlierSeparateStore() {
+    AttributionBuffer buffer =
+        new AttributionBuffer(pending, store("index", Serdes.Bytes()), WINDOW, GRACE, 0);
+    buffer.add(prediction("r1", T0), false, rejected -> {});
+    buffer.attach(outcome("early", T0 + 2_000), false);
+
+    AttributionBuffer.Deferral deferral = new AttributionBuffer.Deferral(42, T0);
+    assertThat(buffer.defer("r1", deferral)).isTrue();
+    assertThat(buffer.defer("early", deferral)).as("an outcome is never deferred").isFalse();
+    assertThat(buffer.defer("unknown", deferral)).isFalse();
+    assertThat(buffer.deferred())
+        .extracting(p -> p.sample().requestId(), p -> p.deferral())
+        .containsExactly(tuple("r1", deferral));
+    assertThat(buffer.waiting("r1")).isEqualTo(prediction("r1", T0));
+  }
 }

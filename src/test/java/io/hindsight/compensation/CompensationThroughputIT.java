@@ -44,10 +44,10 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * as a ratio.
  *
  * <p>Each run is timed from its first output record to its last, so consumer start-up and the
- * rebalance are not counted, after an untimed warm-up of both topologies so that the first timed
- * run does not pay for the JIT. The machine may be shared, so besides records per wall-clock second
- * the test prints the process CPU time per record (broker included, as it runs in this JVM), which
- * other processes disturb less. Run: {@code mvn -B verify -Dtest=NONE
+ * rebalance are not counted, after an untimed warm-up of every topology, mode and guarantee so that
+ * no timed run pays for the JIT. The machine may be shared, so besides records per wall-clock
+ * second the test prints the process CPU time per record (broker included, as it runs in this JVM),
+ * which other processes disturb less. Run: {@code mvn -B verify -Dtest=NONE
  * -Dsurefire.failIfNoSpecifiedTests=false -Dit.test=CompensationThroughputIT}.
  */
 class CompensationThroughputIT {
@@ -76,8 +76,11 @@ class CompensationThroughputIT {
               topics.compensations().name() + "-copy",
               PREDICTIONS);
       System.out.printf(
-          "THROUGHPUT %s: pass-through %.0f records/s (%.0f us CPU/record)%n",
-          guarantee, passThrough.perSecond(), passThrough.cpuMicrosPerRecord());
+          "THROUGHPUT %s: pass-through %.0f records/s (%.0f us CPU/record: %s)%n",
+          guarantee,
+          passThrough.perSecond(),
+          passThrough.cpuMicrosPerRecord(),
+          passThrough.split());
       // Each mode on its own copy of the workload, so each run's output topic holds only its own.
       Rate withoutEntities = null;
       for (String mode : List.of("reloop2", BLEND_WITHOUT_ENTITIES, "blend")) {
@@ -93,12 +96,13 @@ class CompensationThroughputIT {
                 modeTopics.compensations().name(),
                 PREDICTIONS);
         System.out.printf(
-            "THROUGHPUT %s %s: compensation %.0f predictions/s (%.0f us CPU/prediction, %.1f"
+            "THROUGHPUT %s %s: compensation %.0f predictions/s (%.0f us CPU/prediction: %s; %.1f"
                 + " changelog records/prediction), ratio to pass-through %.2f (by CPU time %.2f)%n",
             guarantee,
             mode,
             compensation.perSecond(),
             compensation.cpuMicrosPerRecord(),
+            compensation.split(),
             compensation.changelogPerRecord(),
             compensation.perSecond() / passThrough.perSecond(),
             passThrough.cpuMicrosPerRecord() / compensation.cpuMicrosPerRecord());
@@ -117,22 +121,37 @@ class CompensationThroughputIT {
     }
   }
 
-  /** Both topologies once, untimed, so that the timed runs meet compiled code. */
+  /**
+   * Every topology timed later once, untimed, at each guarantee and in each mode, so that the timed
+   * runs meet compiled code: warming up one mode at one guarantee left the others compiling during
+   * their timed runs (JFR showed seconds of C2 compilations in each), which charged the
+   * compensation for the JIT and not the pass-through, whose code is small.
+   */
   private static void warmUp() throws Exception {
-    HindsightConfig config = config("tp-warm-up.", HindsightConfig.AT_LEAST_ONCE, "blend");
-    Topics topics = Topics.from(config);
-    provision(config, topics);
-    produceWorkload(topics, WARM_UP_PREDICTIONS);
-    run(
-        config,
-        new PassThroughApp(topics),
-        topics.compensations().name() + "-copy",
-        WARM_UP_PREDICTIONS);
-    run(
-        config,
-        new CompensationApp(config, new SimpleMeterRegistry()),
-        topics.compensations().name(),
-        WARM_UP_PREDICTIONS);
+    for (String guarantee :
+        List.of(HindsightConfig.AT_LEAST_ONCE, HindsightConfig.EXACTLY_ONCE_V2)) {
+      String prefix = "tp-warm-up-" + guarantee.replace('_', '-') + ".";
+      HindsightConfig config = config(prefix, guarantee, "blend");
+      Topics topics = Topics.from(config);
+      provision(config, topics);
+      produceWorkload(topics, WARM_UP_PREDICTIONS);
+      run(
+          config,
+          new PassThroughApp(topics),
+          topics.compensations().name() + "-copy",
+          WARM_UP_PREDICTIONS);
+      for (String mode : List.of("reloop2", BLEND_WITHOUT_ENTITIES, "blend")) {
+        HindsightConfig modeConfig = config(prefix + mode + ".", guarantee, mode);
+        Topics modeTopics = Topics.from(modeConfig);
+        provision(modeConfig, modeTopics);
+        produceWorkload(modeTopics, WARM_UP_PREDICTIONS);
+        run(
+            modeConfig,
+            new CompensationApp(modeConfig, new SimpleMeterRegistry()),
+            modeTopics.compensations().name(),
+            WARM_UP_PREDICTIONS);
+      }
+    }
   }
 
   private static void provision(HindsightConfig config, Topics topics) throws Exception {
@@ -151,10 +170,64 @@ class CompensationThroughputIT {
   }
 
   /**
-   * Output records per wall-clock second, process CPU time per output record, and records written
-   * to the app's changelog topics per input record (at the moment the last output appeared).
+   * Output records per wall-clock second, process CPU time per output record and its parts by
+   * thread ({@link #threadCpuNanos}; threads that ended within the run are missed, and the rest,
+   * GC, JIT and native threads such as RocksDB's, is the process's time less theirs), and records
+   * written to the app's changelog topics per input record (at the moment the last output
+   * appeared).
    */
-  private record Rate(double perSecond, double cpuMicrosPerRecord, double changelogPerRecord) {}
+  private record Rate(
+      double perSecond,
+      double cpuMicrosPerRecord,
+      double[] threadMicros,
+      double changelogPerRecord) {
+    /** The CPU split as printed: stream, global, producers, other Java threads, the rest. */
+    String split() {
+      double javaThreads = 0;
+      for (double micros : threadMicros) {
+        javaThreads += micros;
+      }
+      return String.format(
+          "stream thread %.0f us, global thread %.0f us, producer I/O %.0f us, other Java threads"
+              + " (broker, clients) %.0f us, GC/JIT/native %.0f us",
+          threadMicros[0],
+          threadMicros[1],
+          threadMicros[2],
+          threadMicros[3],
+          cpuMicrosPerRecord - javaThreads);
+    }
+  }
+
+  /**
+   * CPU time so far of the app's stream threads (index 0), its global thread (1), its producers'
+   * network threads (2) and every other live Java thread of the process, the broker's among them
+   * (3).
+   */
+  private static long[] threadCpuNanos(String applicationId) {
+    java.lang.management.ThreadMXBean threads =
+        java.lang.management.ManagementFactory.getThreadMXBean();
+    long[] nanos = new long[4];
+    for (Thread thread : Thread.getAllStackTraces().keySet()) {
+      String name = thread.getName();
+      int role;
+      if (!name.contains(applicationId)) {
+        role = 3;
+      } else if (name.contains("producer")) {
+        role = 2;
+      } else if (name.contains("-GlobalStreamThread")) {
+        role = 1;
+      } else if (name.contains("-StreamThread-")) {
+        role = 0;
+      } else {
+        role = 3;
+      }
+      long cpu = threads.getThreadCpuTime(thread.getId());
+      if (cpu > 0) {
+        nanos[role] += cpu;
+      }
+    }
+    return nanos;
+  }
 
   private static long changelogRecords(Admin admin, String applicationId) throws Exception {
     long total = 0;
@@ -256,6 +329,8 @@ class CompensationThroughputIT {
       long firstOutput = output.get();
       long started = System.nanoTime();
       long cpuStarted = processCpuNanos();
+      String applicationId = props.getProperty("application.id");
+      long[] threadsStarted = threadCpuNanos(applicationId);
       await("one output record per prediction")
           .atMost(Duration.ofMinutes(4))
           .pollInterval(Duration.ofMillis(50))
@@ -268,10 +343,16 @@ class CompensationThroughputIT {
       long records = written - firstOutput;
       double perSecond = records / ((System.nanoTime() - started) / 1e9);
       double cpuMicros = (processCpuNanos() - cpuStarted) / 1e3 / records;
+      long[] threadsEnded = threadCpuNanos(applicationId);
+      double[] threadMicros = new double[threadsEnded.length];
+      for (int role = 0; role < threadMicros.length; role++) {
+        threadMicros[role] = (threadsEnded[role] - threadsStarted[role]) / 1e3 / records;
+      }
       return new Rate(
           perSecond,
           cpuMicros,
-          changelogRecords(admin, props.getProperty("application.id")) / (double) predictions);
+          threadMicros,
+          changelogRecords(admin, applicationId) / (double) predictions);
     } finally {
       Directories.delete(stateDir);
     }

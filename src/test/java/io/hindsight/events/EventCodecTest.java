@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -233,5 +234,68 @@ class EventCodecTest {
 
   private static byte[] bytes(String s) {
     return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  /**
+   * The one-pass reader against the tree reader it replaced ({@code
+   * EventCodec.prediction(JsonNode)} over {@link EventCodec#parse}): on valid predictions and on
+   * thousands of damaged copies (bytes deleted, duplicated or replaced by JSON punctuation), both
+   * give the same prediction or the same rejection reason.
+   */
+  @Test
+  void shouldReadPredictionsInOnePassAsTheTreeReaderDoes() {
+    EventCodec roomy = new EventCodec(1 << 16, 60_000, () -> NOW);
+    java.util.SplittableRandom random = new java.util.SplittableRandom(15);
+    String[] seeds = {
+      prediction("\"score\":0.5,\"userId\":\"u\",\"itemId\":7"),
+      prediction("\"score\":1").replace("[1,2]", "[1e-3,-2.5E2,3,NaN]"),
+      "{\"requestId\":1,\"modelId\":\"m\",\"modelVersion\":\"v\",\"timestamp\":"
+          + NOW
+          + ",\"score\":0,\"features\":{\"a\":1,\"b\":\"x\",\"c\":true,\"a\":2},"
+          + "\"embedding\":null,\"extra\":[{\"k\":[1,2]}]}",
+      prediction("\"score\":0.25").replace("}", ",\"embedding\":[[1],2],\"embedding\":[9]}"),
+      prediction("\"score\":0.5,\"userId\":\"Zoë\",\"features\":{\"é\":\"ü\"}")
+    };
+    String punctuation = "{}[]\",:0-.eNull";
+    int compared = 0;
+    for (String seed : seeds) {
+      for (int i = 0; i < 1500; i++) {
+        StringBuilder damaged = new StringBuilder(seed);
+        for (int edits = i == 0 ? 0 : 1 + random.nextInt(3); edits > 0; edits--) {
+          int at = random.nextInt(damaged.length());
+          switch (random.nextInt(3)) {
+            case 0 -> damaged.deleteCharAt(at);
+            case 1 -> damaged.insert(at, damaged.charAt(at));
+            default ->
+                damaged.setCharAt(at, punctuation.charAt(random.nextInt(punctuation.length())));
+          }
+        }
+        byte[] bytes = bytes(damaged.toString());
+        Object byTree = outcomeOf(() -> roomy.prediction(roomy.parse(bytes)));
+        Object inOnePass = outcomeOf(() -> roomy.prediction(bytes));
+        assertThat(inOnePass).as(damaged.toString()).isEqualTo(byTree);
+        compared++;
+      }
+    }
+    assertThat(compared).isEqualTo(seeds.length * 1500);
+  }
+
+  /** A prediction as a comparable list of its fields, or the reason it was rejected. */
+  private static Object outcomeOf(java.util.function.Supplier<Prediction> read) {
+    try {
+      Prediction p = read.get();
+      return java.util.Arrays.asList(
+          p.requestId(),
+          p.modelId(),
+          p.modelVersion(),
+          p.timestamp(),
+          p.score(),
+          p.embedding() == null ? null : java.util.Arrays.toString(p.embedding()),
+          p.features() == null ? null : List.copyOf(p.features().entrySet()),
+          p.userId(),
+          p.itemId());
+    } catch (InvalidEventException e) {
+      return e.reason();
+    }
   }
 }
