@@ -58,7 +58,7 @@ class ErrorMemoryStoreTest {
    */
   private static List<Delivered> workload(CompensationSettings settings, long seed, int count)
       throws Exception {
-    ErrorMemoryStore publisher = settings.newStore();
+    ErrorMemoryStore publisher = new ErrorMemoryStore(settings);
     Path dir = Files.createTempDirectory("hindsight-publisher");
     try {
       publisher.open(dir);
@@ -110,7 +110,7 @@ class ErrorMemoryStoreTest {
 
   private ErrorMemoryStore applied(CompensationSettings settings, List<Delivered> records)
       throws Exception {
-    ErrorMemoryStore store = settings.newStore();
+    ErrorMemoryStore store = new ErrorMemoryStore(settings);
     store.open(directory().resolve(ErrorMemoryStore.NAME));
     for (Delivered r : records) {
       store.apply(r.partition(), r.offset(), r.sample());
@@ -157,15 +157,15 @@ class ErrorMemoryStoreTest {
     List<Delivered> records = workload(settings, 5, 2_000);
     Path global = directory();
     Path storeDir = global.resolve(ErrorMemoryStore.NAME);
-    ErrorMemoryStore original = settings.newStore();
+    ErrorMemoryStore original = new ErrorMemoryStore(settings);
     original.open(storeDir);
     records.forEach(r -> original.apply(r.partition(), r.offset(), r.sample()));
     Map<String, ErrorMemoryStore.Fingerprint> before = original.fingerprint();
     CompensationScores scoredBefore = score(original);
     original.close();
 
-    assertThat(settings.newStore().prepareRecovery(global)).as("clean: kept").isFalse();
-    try (ErrorMemoryStore reopened = settings.newStore()) {
+    assertThat(new ErrorMemoryStore(settings).prepareRecovery(global)).as("clean: kept").isFalse();
+    try (ErrorMemoryStore reopened = new ErrorMemoryStore(settings)) {
       reopened.open(storeDir);
       assertThat(reopened.fingerprint()).isEqualTo(before);
       assertThat(score(reopened)).isEqualTo(scoredBefore);
@@ -178,14 +178,14 @@ class ErrorMemoryStoreTest {
 
     // Opening consumes the saved blend: a replica that then dies without closing has none, and
     // must be rebuilt. Simulated by removing the file a clean close wrote again.
-    ErrorMemoryStore reopenedAgain = settings.newStore();
+    ErrorMemoryStore reopenedAgain = new ErrorMemoryStore(settings);
     reopenedAgain.open(storeDir);
     assertThat(savedStates(storeDir)).as("consumed on open").isEmpty();
     reopenedAgain.close();
     for (Path saved : savedStates(storeDir)) {
       Files.delete(saved);
     }
-    assertThat(settings.newStore().prepareRecovery(global)).as("no saved blend: rebuild").isTrue();
+    assertThat(new ErrorMemoryStore(settings).prepareRecovery(global)).as("no saved blend: rebuild").isTrue();
     assertThat(storeDir).doesNotExist();
   }
 
@@ -204,7 +204,7 @@ class ErrorMemoryStoreTest {
                 HindsightConfig.COMPENSATION_FIELD_MAX_VALUES, "50000",
                 HindsightConfig.COMPENSATION_MEMORY_ARRAYS, "1",
                 HindsightConfig.COMPENSATION_MEMORY_BITS, "1"));
-    try (ErrorMemoryStore store = settings.newStore()) {
+    try (ErrorMemoryStore store = new ErrorMemoryStore(settings)) {
       store.open(directory().resolve(ErrorMemoryStore.NAME));
       float[] key = {1, 0};
       long peak = 0;

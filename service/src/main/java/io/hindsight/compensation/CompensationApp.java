@@ -63,10 +63,10 @@ public final class CompensationApp implements StreamsApp {
         settings,
         registry,
         () -> {
-          store = settings.newStore();
+          store = new ErrorMemoryStore(settings);
           return store;
         },
-        config::keyValueStore,
+        io.hindsight.KeyValueStores.of(config),
         (topic, partition) -> lag.unread(topic, partition),
         () -> inputPartitions);
   }
@@ -110,7 +110,7 @@ public final class CompensationApp implements StreamsApp {
 
   @Override
   public void beforeStart(String stateDirectory, String applicationId) {
-    if (settings.newStore().prepareRecovery(Path.of(stateDirectory, applicationId, "global"))) {
+    if (new ErrorMemoryStore(settings).prepareRecovery(Path.of(stateDirectory, applicationId, "global"))) {
       StateRebuilds.count(registry, ErrorMemoryStore.NAME, StateRebuilds.UNTRUSTED_REPLICA);
     }
   }

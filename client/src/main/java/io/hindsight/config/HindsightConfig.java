@@ -976,13 +976,6 @@ public final class HindsightConfig extends AbstractConfig {
     return new TreeMap<>(originalsWithPrefix(KAFKA_PREFIX, true));
   }
 
-  /** A key-value store of the configured type ({@value #STATE_STORE_TYPE}). */
-  public org.apache.kafka.streams.state.KeyValueBytesStoreSupplier keyValueStore(String name) {
-    return getString(STATE_STORE_TYPE).equals("in-memory")
-        ? org.apache.kafka.streams.state.Stores.inMemoryKeyValueStore(name)
-        : org.apache.kafka.streams.state.Stores.persistentKeyValueStore(name);
-  }
-
   /** Kafka Streams' state directory: {@value #STATE_DIR} if set, else DATA_DIR/state. */
   public Path stateDirectory() {
     String explicit = getString(STATE_DIR);

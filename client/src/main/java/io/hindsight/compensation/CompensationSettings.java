@@ -205,8 +205,4 @@ public record CompensationSettings(
         entityHalfLivesMs,
         entityPrior);
   }
-
-  public ErrorMemoryStore newStore() {
-    return new ErrorMemoryStore(this);
-  }
 }

@@ -13,13 +13,11 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
-import org.apache.kafka.streams.processor.StateStore;
-import org.apache.kafka.streams.processor.StateStoreContext;
-import org.apache.kafka.streams.query.Position;
 
 /**
  * Every instance's full replica of the pooled reformulation chain, its absorption probabilities and
- * the rule book, as a Kafka Streams global store fed by the single-partition reformulations log.
+ * the rule book, fed by the single-partition reformulations log: the service's global store ({@code
+ * RewriteReplica}) and the embeddable client ({@code HindsightClient}) hold one each.
  * Because the log is totally ordered and rules are decided at fixed points of log time (each time
  * the log's event time crosses a multiple of the solver interval), every replica — on any instance,
  * in any replay — computes the same rule changes in the same order. One task publishes them ({@link
@@ -27,7 +25,7 @@ import org.apache.kafka.streams.query.Position;
  * first evicts cold ones (deterministically, so replicas stay equal). Not persistent: rebuilt from
  * the log at start. Thread-safe.
  */
-public final class RewriteReplica implements StateStore {
+public class ChainReplica implements AutoCloseable {
   public static final String NAME = "rewrite-chain-replica";
 
   /** A rule change with its position in this replica's change sequence and its log time. */
@@ -46,7 +44,7 @@ public final class RewriteReplica implements StateStore {
   private long treatments;
   private volatile boolean open;
 
-  public RewriteReplica(RewriteLoopSettings settings) {
+  public ChainReplica(RewriteLoopSettings settings) {
     this.settings = settings;
     reset();
   }
@@ -64,19 +62,8 @@ public final class RewriteReplica implements StateStore {
     nextDecision = Long.MIN_VALUE;
   }
 
-  @Override
   public String name() {
     return NAME;
-  }
-
-  @Override
-  public void init(StateStoreContext context, StateStore root) {
-    context.register(
-        root,
-        (key, value) -> {
-          throw new IllegalStateException("The chain replica is restored through its processor");
-        });
-    open = true;
   }
 
   /** Opens the replica outside Kafka Streams (evaluation, tests). */
@@ -194,7 +181,6 @@ public final class RewriteReplica implements StateStore {
     return treatments;
   }
 
-  @Override
   public void flush() {}
 
   @Override
@@ -203,18 +189,11 @@ public final class RewriteReplica implements StateStore {
     reset();
   }
 
-  @Override
   public boolean persistent() {
     return false;
   }
 
-  @Override
   public boolean isOpen() {
     return open;
-  }
-
-  @Override
-  public Position getPosition() {
-    return Position.emptyPosition();
   }
 }

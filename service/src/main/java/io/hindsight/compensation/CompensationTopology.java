@@ -26,7 +26,7 @@ public final class CompensationTopology {
   static final String COMPENSATE = "compensate";
 
   /** Header of a labelled sample published before its prediction was scored. */
-  static final String FEATURES_PENDING = "hindsight.features.pending";
+  static final String FEATURES_PENDING = SampleHeaders.FEATURES_PENDING;
 
   private CompensationTopology() {}
 

@@ -42,7 +42,7 @@ class CompensationLookupTest {
     CompensationSettings settings =
         CompensationSettings.from(HindsightConfig.load(null, Map.of(), values));
     directory = Files.createTempDirectory("hindsight-lookup");
-    store = settings.newStore();
+    store = new ErrorMemoryStore(settings);
     store.open(directory.resolve(ErrorMemoryStore.NAME));
     for (int i = 0; i < 2_000; i++) {
       double score = 0.1 + 0.8 * random.nextDouble();

@@ -27,13 +27,12 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import java.util.function.IntFunction;
 import java.util.stream.Stream;
-import org.apache.kafka.streams.processor.StateStore;
-import org.apache.kafka.streams.processor.StateStoreContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The replicated error memory as a Kafka Streams global store: per (model, version) one ReLoop2
+ * The replicated error memory, as the service's global store ({@code ErrorMemoryStore}) and the
+ * embeddable client ({@code HindsightClient}) hold it: per (model, version) one ReLoop2
  * sketch, one {@link FieldMemory} per declared field and one {@link FieldCompensator} (the learned
  * blend and its guard), fed by the labelled-samples topic, read locally by every prediction. Kafka
  * is the source of truth and these files are its cache: the {@link ReplicaManifest} records the
@@ -51,9 +50,9 @@ import org.slf4j.LoggerFactory;
  * beside the memories on a clean close and consumed on open; a replica without that file is rebuilt
  * from the topic like one whose memories were not closed cleanly.
  */
-public final class ErrorMemoryStore implements StateStore, AutoCloseable {
+public class ErrorMemoryReplica implements AutoCloseable {
   public static final String NAME = "compensation-error-memory";
-  private static final Logger log = LoggerFactory.getLogger(ErrorMemoryStore.class);
+  private static final Logger log = LoggerFactory.getLogger(ErrorMemoryReplica.class);
   private static final String MANIFEST = "manifest";
   private static final String ALIGNMENT = "alignment.state";
 
@@ -128,7 +127,7 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
   /** What a replica served for one prediction: every variant's score and the sketch's evidence. */
   public record Scored(CompensationScores scores, int evidence) {}
 
-  public ErrorMemoryStore(CompensationSettings settings) {
+  public ErrorMemoryReplica(CompensationSettings settings) {
     this.settings = settings;
     this.kind = settings.memoryKind();
     this.settingsForDimension = settings::sketch;
@@ -210,30 +209,11 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
     }
   }
 
-  @Override
   public String name() {
     return NAME;
   }
 
-  @Override
-  public void init(StateStoreContext context, StateStore root) {
-    directory = context.stateDir().toPath().resolve(NAME);
-    try {
-      Files.createDirectories(directory);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    manifest = ReplicaManifest.open(directory.resolve(MANIFEST));
-    reopenMemories();
-    context.register(
-        root,
-        (key, value) -> {
-          throw new IllegalStateException("The error memory is restored through its processor");
-        });
-    open = true;
-  }
-
-  /** For tests and tools outside Kafka Streams: opens the store in a directory. */
+  /** Opens the replica in a directory (its files and manifest there). */
   public void open(Path storeDirectory) {
     directory = storeDirectory;
     try {
@@ -955,7 +935,7 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
    * Whether {@code other} holds exactly the same memories, compared bucket for bucket ({@link
    * ErrorMemory#sameContents}), with the same sample counts and dimensions.
    */
-  public boolean sameContents(ErrorMemoryStore other) {
+  public boolean sameContents(ErrorMemoryReplica other) {
     lock.lock();
     other.lock.lock();
     try {
@@ -1038,7 +1018,6 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
    * cleanly is rebuilt from the topic whatever reached the disk, so forcing pages out at every
    * commit would only cost I/O. {@link #close()} makes the files durable.
    */
-  @Override
   public void flush() {}
 
   @Override
@@ -1067,18 +1046,11 @@ public final class ErrorMemoryStore implements StateStore, AutoCloseable {
     }
   }
 
-  @Override
   public boolean persistent() {
     return true;
   }
 
-  @Override
   public boolean isOpen() {
     return open;
-  }
-
-  @Override
-  public org.apache.kafka.streams.query.Position getPosition() {
-    return org.apache.kafka.streams.query.Position.emptyPosition();
   }
 }

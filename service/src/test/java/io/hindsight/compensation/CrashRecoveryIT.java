@@ -240,7 +240,7 @@ class CrashRecoveryIT {
 
   /** The replica a stopped instance left in its state directory. */
   private static ErrorMemoryStore openReplica(HindsightConfig config, Path stateDir) {
-    ErrorMemoryStore store = CompensationSettings.from(config).newStore();
+    ErrorMemoryStore store = new ErrorMemoryStore(CompensationSettings.from(config));
     store.open(globalDirectory(config, stateDir).resolve(ErrorMemoryStore.NAME));
     return store;
   }
@@ -261,7 +261,7 @@ class CrashRecoveryIT {
             predictions,
             Duration.ofMinutes(1),
             record -> isLabelledSample(record.value()));
-    ErrorMemoryStore store = CompensationSettings.from(config).newStore();
+    ErrorMemoryStore store = new ErrorMemoryStore(CompensationSettings.from(config));
     store.open(temporaryDirectory("hindsight-scratch"));
     // Every record, as a replica applies it: samples, the tasks' progress, late features.
     for (ConsumerRecord<byte[], byte[]> record : records) {

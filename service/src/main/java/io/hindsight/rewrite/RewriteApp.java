@@ -55,7 +55,7 @@ public final class RewriteApp implements StreamsApp {
           replica = new RewriteReplica(settings);
           return replica;
         },
-        config::keyValueStore);
+        io.hindsight.KeyValueStores.of(config));
   }
 
   @Override
