@@ -39,7 +39,7 @@ class DemoConsoleIT {
   @Test
   void shouldPrintOnlyHindsightsOwnLinesAndPutLibraryLogsInTheLogFile() throws Exception {
     workDir = Files.createTempDirectory("hindsight-demo-console");
-    Path jar = Path.of("target", "hindsight.jar").toAbsolutePath();
+    Path jar = Path.of("service", "target", "hindsight.jar").toAbsolutePath();
     assertThat(jar).as("the packaged jar (run in failsafe, after package)").exists();
     Path stdout = workDir.resolve("stdout.txt");
     Path stderr = workDir.resolve("stderr.txt");

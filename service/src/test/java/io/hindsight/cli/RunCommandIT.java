@@ -44,7 +44,7 @@ class RunCommandIT {
   @Test
   void shouldServeAnIndependentClientAndStopCleanlyOnSigterm() throws Exception {
     String java = ProcessHandle.current().info().command().orElse("java");
-    Path jar = Path.of("target", "hindsight.jar").toAbsolutePath();
+    Path jar = Path.of("service", "target", "hindsight.jar").toAbsolutePath();
     process =
         new ProcessBuilder(
                 java,
