@@ -31,8 +31,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The replicated error memory, as the service's global store ({@code ErrorMemoryStore}) and the
- * embeddable client ({@code HindsightClient}) hold it: per (model, version) one ReLoop2
+ * The replicated error memory as a Kafka Streams global store: per (model, version) one ReLoop2
  * sketch, one {@link FieldMemory} per declared field and one {@link FieldCompensator} (the learned
  * blend and its guard), fed by the labelled-samples topic, read locally by every prediction. Kafka
  * is the source of truth and these files are its cache: the {@link ReplicaManifest} records the
@@ -41,6 +40,9 @@ import org.slf4j.LoggerFactory;
  * Thread-safe: the global thread writes, stream threads and the HTTP endpoint read. Reads and
  * writes share one lock, and a read-write lock would not help: a memory reuses scratch space on
  * every call, so even two reads must not overlap.
+ *
+ * <p>The service's global store ({@code ErrorMemoryStore}) and the embeddable client ({@code
+ * HindsightClient}) are this class, fed the same records: neither has code of its own here.
  *
  * <p><b>Determinism of the blend.</b> The sketch and the field memories are order-independent; the
  * blend's online learner is not. Its inputs are order-free (each sample carries the features it was

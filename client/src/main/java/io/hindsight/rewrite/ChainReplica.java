@@ -16,14 +16,16 @@ import java.util.TreeSet;
 
 /**
  * Every instance's full replica of the pooled reformulation chain, its absorption probabilities and
- * the rule book, fed by the single-partition reformulations log: the service's global store ({@code
- * RewriteReplica}) and the embeddable client ({@code HindsightClient}) hold one each.
+ * the rule book, as a Kafka Streams global store fed by the single-partition reformulations log.
  * Because the log is totally ordered and rules are decided at fixed points of log time (each time
  * the log's event time crosses a multiple of the solver interval), every replica — on any instance,
  * in any replay — computes the same rule changes in the same order. One task publishes them ({@link
  * #changesAfter}). Holds at most {@code rewrite.max.states} states: above it, each decision point
  * first evicts cold ones (deterministically, so replicas stay equal). Not persistent: rebuilt from
  * the log at start. Thread-safe.
+ *
+ * <p>The service's global store ({@code RewriteReplica}) and the embeddable client ({@code
+ * HindsightClient}) are this class, fed the same log.
  */
 public class ChainReplica implements AutoCloseable {
   public static final String NAME = "rewrite-chain-replica";

@@ -110,7 +110,8 @@ public final class CompensationApp implements StreamsApp {
 
   @Override
   public void beforeStart(String stateDirectory, String applicationId) {
-    if (new ErrorMemoryStore(settings).prepareRecovery(Path.of(stateDirectory, applicationId, "global"))) {
+    if (new ErrorMemoryStore(settings)
+        .prepareRecovery(Path.of(stateDirectory, applicationId, "global"))) {
       StateRebuilds.count(registry, ErrorMemoryStore.NAME, StateRebuilds.UNTRUSTED_REPLICA);
     }
   }

@@ -23,7 +23,7 @@ public final class CompensationLookup {
   static final String CANDIDATES = "candidates";
 
   private final EventCodec codec;
-  private final PredictionKeys keys;
+  private final LookupQueries queries;
   private final CompensationSettings settings;
   private final Supplier<Optional<ErrorMemoryStore>> memory;
   private final LongSupplier clock;
@@ -34,7 +34,7 @@ public final class CompensationLookup {
       Supplier<Optional<ErrorMemoryStore>> memory,
       LongSupplier clock) {
     this.codec = codec;
-    this.keys = new PredictionKeys(settings.featuresDimension());
+    this.queries = new LookupQueries(settings);
     this.settings = settings;
     this.memory = memory;
     this.clock = clock;
@@ -101,16 +101,7 @@ public final class CompensationLookup {
     if (store.isEmpty()) {
       return predictions.stream().map(p -> Optional.<ErrorMemoryStore.Scored>empty()).toList();
     }
-    List<ErrorMemoryStore.Query> queries = new ArrayList<>(predictions.size());
-    for (Prediction p : predictions) {
-      queries.add(
-          new ErrorMemoryStore.Query(
-              keys.of(p),
-              p.score(),
-              p.timestamp(),
-              PredictionKeys.fieldValues(p, settings.valueFields())));
-    }
-    return store.get().peek(modelId, modelVersion, queries);
+    return store.get().peek(modelId, modelVersion, queries.of(predictions));
   }
 
   private ObjectNode header(String modelId, String modelVersion) {

@@ -39,8 +39,8 @@ public record Topics(
         new Topic<>(prefix + "interactions", Serdes.String(), EventSerdes.json(codec::interaction)),
         new Topic<>(prefix + "rewrites", Serdes.String(), EventSerdes.jsonOut(Rewrite.class)),
         new Topic<>(prefix + "dlq", Serdes.ByteArray(), Serdes.ByteArray()),
-        new Topic<>(prefix + "labelled-samples", Serdes.ByteArray(), Serdes.ByteArray()),
-        new Topic<>(prefix + "reformulations", Serdes.ByteArray(), Serdes.ByteArray()));
+        new Topic<>(prefix + TopicNames.LABELLED_SAMPLES, Serdes.ByteArray(), Serdes.ByteArray()),
+        new Topic<>(prefix + TopicNames.REFORMULATIONS, Serdes.ByteArray(), Serdes.ByteArray()));
   }
 
   /** Topics consumers of Hindsight see; the rest are Hindsight's own. */

@@ -185,7 +185,9 @@ class ErrorMemoryStoreTest {
     for (Path saved : savedStates(storeDir)) {
       Files.delete(saved);
     }
-    assertThat(new ErrorMemoryStore(settings).prepareRecovery(global)).as("no saved blend: rebuild").isTrue();
+    assertThat(new ErrorMemoryStore(settings).prepareRecovery(global))
+        .as("no saved blend: rebuild")
+        .isTrue();
     assertThat(storeDir).doesNotExist();
   }
 
