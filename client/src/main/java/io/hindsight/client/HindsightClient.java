@@ -335,8 +335,12 @@ public final class HindsightClient implements AutoCloseable {
     }
   }
 
+  /** Stops the applier and deletes what the client created; idempotent. */
   @Override
-  public void close() {
+  public synchronized void close() {
+    if (!running) {
+      return;
+    }
     running = false;
     consumer.wakeup();
     try {
