@@ -7,7 +7,7 @@
 #                                      prints "bootstrap: H:P,H:P,H:P" and waits; Ctrl-C stops them
 set -euo pipefail
 dir=${1:?usage: three-broker-cluster.sh DIR}
-jar=$(cd "$(dirname "$0")/.." && pwd)/target/hindsight.jar
+jar=$(cd "$(dirname "$0")/.." && pwd)/service/target/hindsight.jar
 [[ -f $jar ]] || { echo "no $jar: run mvn -B -q install -DskipTests in the repository root" >&2; exit 2; }
 mkdir -p "$dir"
 

@@ -570,9 +570,9 @@ public final class LoadTest {
       return o;
     }
 
-    /** The service built in this tree ({@code ../target/hindsight.jar}), else the installed one. */
+    /** The service built in this tree ({@code ../service/target/hindsight.jar}), else the installed one. */
     private static String defaultServiceJar() {
-      Path built = Path.of("..", "target", "hindsight.jar");
+      Path built = Path.of("..", "service", "target", "hindsight.jar");
       if (Files.isRegularFile(built)) {
         return built.toAbsolutePath().normalize().toString();
       }

@@ -76,7 +76,7 @@ public final class ReplicaCheckMain {
     HindsightConfig config = HindsightConfig.load(null, Map.of(), settings);
     CompensationSettings compensation = CompensationSettings.from(config);
     Map<String, Object> result = new LinkedHashMap<>();
-    try (ErrorMemoryStore scratch = compensation.newStore()) {
+    try (ErrorMemoryStore scratch = new ErrorMemoryStore(compensation)) {
       scratch.open(Path.of(args[2]));
       List<ConsumerRecord<byte[], byte[]>> records =
           CommittedRecords.readAll(
@@ -98,7 +98,7 @@ public final class ReplicaCheckMain {
       for (int i = 3; i < args.length; i++) {
         Map<String, Object> replica = new LinkedHashMap<>();
         replica.put("directory", args[i]);
-        try (ErrorMemoryStore stored = compensation.newStore()) {
+        try (ErrorMemoryStore stored = new ErrorMemoryStore(compensation)) {
           stored.open(Path.of(args[i]));
           replica.put("samples", stored.samples());
           replica.put("equal_to_scratch", stored.sameContents(scratch));
