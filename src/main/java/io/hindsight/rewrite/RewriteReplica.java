@@ -91,6 +91,7 @@ public final class RewriteReplica implements StateStore {
   private long snapshotOffset = -1;
 
   private long skippedRecords;
+  private long loadedOffset = -1;
   private long snapshotNanos;
   private long lastSnapshotAt;
 
@@ -312,6 +313,11 @@ public final class RewriteReplica implements StateStore {
     return appliedOffset;
   }
 
+  /** The offset of the snapshot this replica was opened from; -1 when it was not. */
+  public synchronized long loadedOffset() {
+    return loadedOffset;
+  }
+
   /** Records delivered again at or below the applied offset, and skipped. */
   public synchronized long skippedRecords() {
     return skippedRecords;
@@ -475,6 +481,7 @@ public final class RewriteReplica implements StateStore {
       }
       appliedOffset = offset[0];
       snapshotOffset = offset[0];
+      loadedOffset = offset[0];
     }
   }
 
