@@ -9,15 +9,15 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 
 /** Writes a file whole or not at all: to a temporary sibling first, then renamed over it. */
-final class AtomicFile {
+public final class AtomicFile {
   /** What goes into the file. */
-  interface Contents {
+  public interface Contents {
     void writeTo(OutputStream out) throws IOException;
   }
 
   private AtomicFile() {}
 
-  static void write(Path target, Contents contents) {
+  public static void write(Path target, Contents contents) {
     Path temporary = target.resolveSibling(target.getFileName() + ".tmp");
     try {
       Files.createDirectories(target.getParent());

@@ -130,6 +130,7 @@ public final class HindsightConfig extends AbstractConfig {
   public static final String REWRITE_SEARCH_MAX_PUSHES = "rewrite.search.max.pushes";
   public static final String REWRITE_MAX_STATES = "rewrite.max.states";
   public static final String REWRITE_STATE_HORIZON_MS = "rewrite.state.horizon.ms";
+  public static final String REWRITE_SNAPSHOT_INTERVAL_MS = "rewrite.snapshot.interval.ms";
   public static final String REWRITE_RETRACTION_CONFIDENCE = "rewrite.retraction.confidence";
   public static final String REWRITE_RETRACTION_MIN_APPLICATIONS =
       "rewrite.retraction.min.applications";
@@ -886,6 +887,15 @@ public final class HindsightConfig extends AbstractConfig {
               atLeast(0),
               LOW,
               "How long (log time) a state must have gone unseen before it may be evicted.")
+          .define(
+              REWRITE_SNAPSHOT_INTERVAL_MS,
+              Type.LONG,
+              5 * MINUTE,
+              atLeast(0),
+              LOW,
+              "Wall-clock time at least between two snapshots of the rewrite replica (taken at a"
+                  + " Streams commit, and on a clean close): a restart restores only the"
+                  + " reformulations after the snapshot. 0 takes one at every commit.")
           .define(
               REWRITE_RETRACTION_CONFIDENCE,
               Type.DOUBLE,

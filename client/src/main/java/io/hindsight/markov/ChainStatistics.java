@@ -36,8 +36,8 @@ import java.util.Set;
  *       least supported first, never one the caller keeps (a live rule's source or target). Edges
  *       into an evicted state are removed from its predecessors with their mass left in n(p), a
  *       leak to FAILURE as for evicted successors; its id is reused by the next new state.
- *   <li><b>Non-goals.</b> Counts are not persisted here: the topology rebuilds an instance from its
- *       changelog or input topic.
+ *   <li><b>Snapshots.</b> {@link #write} and {@link #read} copy an instance exactly, ids and
+ *       pending evictions included; where and when to keep one is the caller's business.
  * </ul>
  */
 public final class ChainStatistics {
@@ -382,6 +382,99 @@ public final class ChainStatistics {
     int[] ids = Arrays.copyOf(evictedIds, evictedCount);
     evictedCount = 0;
     return ids;
+  }
+
+  // ---- snapshots ----
+
+  /**
+   * Writes this instance as it is, ids, free ids, pending evictions and index table included, so
+   * that {@link #read} gives an instance that behaves identically from here on.
+   */
+  public void write(SnapshotOutput out) throws java.io.IOException {
+    out.writeInt(size);
+    out.writeInt(liveStates);
+    out.writeLong(evictions);
+    out.writeInts(freeIds, freeCount);
+    out.writeInts(evictedIds, evictedCount);
+    out.writeInts(index);
+    for (int id = 0; id < size; id++) {
+      out.writeString(utterances[id]);
+    }
+    out.writeDoubles(successCounts, size);
+    out.writeDoubles(failureCounts, size);
+    out.writeDoubles(outgoingCounts, size);
+    out.writeBoolean(clockMillis != null);
+    if (clockMillis != null) {
+      out.writeLongs(clockMillis, size);
+    }
+    out.writeLongs(lastSeenMillis, size);
+    for (int id = 0; id < size; id++) {
+      out.writeInts(successorIds[id]);
+      out.writeDoubles(transitionCounts[id]);
+      out.writeInts(userSketches[id]);
+      out.writeInts(predecessorIds[id]);
+    }
+  }
+
+  /** An instance as {@link #write} wrote it, under {@code settings} (those it was written with). */
+  public static ChainStatistics read(SnapshotInput in, ChainSettings settings)
+      throws java.io.IOException {
+    ChainStatistics s = new ChainStatistics(settings);
+    int size = in.readInt();
+    s.size = size;
+    s.liveStates = in.readInt();
+    s.evictions = in.readLong();
+    s.freeIds = in.readInts();
+    s.freeCount = s.freeIds.length;
+    s.evictedIds = in.readInts();
+    s.evictedCount = s.evictedIds.length;
+    s.index = in.readInts();
+    if (Integer.bitCount(s.index.length) != 1 || s.index.length < 2L * s.liveStates) {
+      throw new java.io.IOException("index table of " + s.index.length + " slots");
+    }
+    int capacity = Math.max(16, size);
+    s.utterances = new String[capacity];
+    for (int id = 0; id < size; id++) {
+      s.utterances[id] = in.readString();
+    }
+    s.successCounts = Arrays.copyOf(readSized(in.readDoubles(), size), capacity);
+    s.failureCounts = Arrays.copyOf(readSized(in.readDoubles(), size), capacity);
+    s.outgoingCounts = Arrays.copyOf(readSized(in.readDoubles(), size), capacity);
+    if (in.readBoolean() != (s.clockMillis != null)) {
+      throw new java.io.IOException("decay clocks do not match the half-life");
+    }
+    if (s.clockMillis != null) {
+      s.clockMillis = Arrays.copyOf(readSized(in.readLongs(), size), capacity);
+    }
+    s.lastSeenMillis = Arrays.copyOf(readSized(in.readLongs(), size), capacity);
+    s.successorIds = new int[capacity][];
+    s.transitionCounts = new double[capacity][];
+    s.userSketches = new int[capacity][];
+    s.predecessorIds = new int[capacity][];
+    for (int id = 0; id < size; id++) {
+      int[] successors = in.readInts();
+      s.successorIds[id] = successors.length == 0 ? NO_SUCCESSORS : successors;
+      double[] counts = in.readDoubles();
+      s.transitionCounts[id] = counts.length == 0 ? NO_COUNTS : counts;
+      s.userSketches[id] = in.readInts();
+      int[] predecessors = in.readInts();
+      s.predecessorIds[id] = predecessors.length == 0 ? NO_SUCCESSORS : predecessors;
+    }
+    return s;
+  }
+
+  private static double[] readSized(double[] values, int size) throws java.io.IOException {
+    if (values.length != size) {
+      throw new java.io.IOException(values.length + " values for " + size + " states");
+    }
+    return values;
+  }
+
+  private static long[] readSized(long[] values, int size) throws java.io.IOException {
+    if (values.length != size) {
+      throw new java.io.IOException(values.length + " values for " + size + " states");
+    }
+    return values;
   }
 
   // ---- writing ----

@@ -141,6 +141,57 @@ public final class IncrementalAbsorptionSolver implements AbsorptionSolver {
     return relaxations;
   }
 
+  /**
+   * Writes what this solver holds beyond its settings (values, residual bounds, reverse edges and
+   * the queue, in order), so that {@link #read} gives a solver that behaves identically.
+   */
+  public void write(SnapshotOutput out) throws java.io.IOException {
+    out.writeInt(capacity);
+    out.writeDoubles(success, capacity);
+    out.writeDoubles(reported, capacity);
+    out.writeDoubles(residualBound, capacity);
+    for (int id = 0; id < capacity; id++) {
+      out.writeInts(predecessors[id], predecessorCounts[id]);
+    }
+    int[] pending = new int[queueSize];
+    for (int i = 0; i < queueSize; i++) {
+      pending[i] = queue[(queueHead + i) % queue.length];
+    }
+    out.writeInts(pending);
+    out.writeLong(relaxations);
+  }
+
+  /**
+   * Restores what {@link #write} wrote into this new solver, bound to {@code statistics} (restored
+   * from the same snapshot).
+   */
+  public void read(SnapshotInput in, ChainStatistics statistics) throws java.io.IOException {
+    if (this.statistics != null || capacity != 0) {
+      throw new IllegalStateException("read into a solver that has been used");
+    }
+    int states = in.readInt();
+    if (states < 0) {
+      throw new java.io.IOException("solver of " + states + " states");
+    }
+    this.statistics = statistics;
+    ensureCapacity(states);
+    success = Arrays.copyOf(in.readDoubles(), capacity);
+    reported = Arrays.copyOf(in.readDoubles(), capacity);
+    residualBound = Arrays.copyOf(in.readDoubles(), capacity);
+    for (int id = 0; id < states; id++) {
+      int[] list = in.readInts();
+      predecessors[id] = list.length == 0 ? NO_PREDECESSORS : list;
+      predecessorCounts[id] = list.length;
+    }
+    for (int id : in.readInts()) {
+      if (id < 0 || id >= capacity) {
+        throw new java.io.IOException("queued state " + id + " beyond " + capacity);
+      }
+      enqueue(id);
+    }
+    relaxations = in.readLong();
+  }
+
   private void bind(ChainStatistics statistics) {
     Objects.requireNonNull(statistics, "statistics");
     if (this.statistics == null) {

@@ -211,6 +211,19 @@ public final class RewritePolicy {
     return pushes;
   }
 
+  /** Writes the policy's counters; a search keeps nothing from one decision to the next. */
+  public void write(SnapshotOutput out) throws java.io.IOException {
+    out.writeLong(decisions);
+    out.writeLong(uncertainDecisions);
+    out.writeLong(pushes);
+  }
+
+  public void read(SnapshotInput in) throws java.io.IOException {
+    decisions = in.readLong();
+    uncertainDecisions = in.readLong();
+    pushes = in.readLong();
+  }
+
   /** Every guard the rewrite {@code source}→{@code target} (both normalized) violates now. */
   public Set<RewriteGuard> violations(String source, String target) {
     int u = statistics.idOf(source);

@@ -34,9 +34,8 @@ import java.util.TreeSet;
  *       (no cool-down: the statistics, not the rule, changed).
  * </ul>
  *
- * <p>Non-goals: the book is not persisted here; the topology rebuilds it from the compacted {@code
- * rewrites} topic and the application outcomes (a rebuilt book restarts versions from the highest
- * version it is given back through {@link #restore}).
+ * <p>{@link #write} and {@link #read} copy a book exactly (the replica's snapshot); {@link
+ * #restore} puts back single rules, versions continuing after the highest one given.
  */
 public final class RuleBook implements LiveRules {
 
@@ -142,6 +141,75 @@ public final class RuleBook implements LiveRules {
     live.put(rule.source(), new LiveRule(rule, posterior));
     targetReferences.merge(rule.target(), 1, Integer::sum);
     lastVersion = Math.max(lastVersion, rule.version());
+  }
+
+  /**
+   * Writes the live rules with their evidence, the cool-downs, the sources with new outcomes and
+   * the last version, so that {@link #read} gives a book that decides identically.
+   */
+  public void write(SnapshotOutput out) throws java.io.IOException {
+    out.writeLong(lastVersion);
+    out.writeInt(live.size());
+    for (LiveRule rule : live.values()) {
+      writeRule(out, rule.rule);
+      out.writeLong(rule.posterior.successes());
+      out.writeLong(rule.posterior.failures());
+    }
+    out.writeInt(coolDownUntil.size());
+    for (Map.Entry<String, Long> entry : coolDownUntil.entrySet()) {
+      out.writeString(entry.getKey());
+      out.writeLong(entry.getValue());
+    }
+    out.writeInt(withNewOutcomes.size());
+    for (String source : withNewOutcomes) {
+      out.writeString(source);
+    }
+  }
+
+  /** Restores what {@link #write} wrote into this new book. */
+  public void read(SnapshotInput in) throws java.io.IOException {
+    if (!live.isEmpty() || lastVersion != 0) {
+      throw new IllegalStateException("read into a book that has been used");
+    }
+    long version = in.readLong();
+    for (int i = in.readLength(1, false); i > 0; i--) {
+      restore(readRule(in), new RulePosterior(in.readLong(), in.readLong()));
+    }
+    lastVersion = version;
+    for (int i = in.readLength(1, false); i > 0; i--) {
+      coolDownUntil.put(in.readString(), in.readLong());
+    }
+    for (int i = in.readLength(1, false); i > 0; i--) {
+      withNewOutcomes.add(in.readString());
+    }
+  }
+
+  /** A rule's fields in {@link SnapshotOutput}'s layout. */
+  public static void writeRule(SnapshotOutput out, RewriteRule rule) throws java.io.IOException {
+    out.writeString(rule.source());
+    out.writeString(rule.target());
+    out.writeDouble(rule.confidence());
+    out.writeDouble(rule.sourceSuccess());
+    out.writeDouble(rule.targetSuccess());
+    out.writeLong(rule.support());
+    out.writeLong(rule.version());
+    out.writeLong(rule.updatedAt());
+  }
+
+  public static RewriteRule readRule(SnapshotInput in) throws java.io.IOException {
+    try {
+      return new RewriteRule(
+          in.readString(),
+          in.readString(),
+          in.readDouble(),
+          in.readDouble(),
+          in.readDouble(),
+          in.readLong(),
+          in.readLong(),
+          in.readLong());
+    } catch (NullPointerException | IllegalArgumentException e) {
+      throw new java.io.IOException("invalid rule: " + e.getMessage(), e);
+    }
   }
 
   /** The live rule for {@code source} (normalized), if any. */

@@ -1,5 +1,6 @@
 package io.hindsight.rewrite;
 
+import io.hindsight.compensation.AtomicFile;
 import io.hindsight.markov.ChainOutcome;
 import io.hindsight.markov.ChainStatistics;
 import io.hindsight.markov.IncrementalAbsorptionSolver;
@@ -7,12 +8,20 @@ import io.hindsight.markov.RewritePolicy;
 import io.hindsight.markov.RewriteRule;
 import io.hindsight.markov.RuleBook;
 import io.hindsight.markov.RuleChange;
+import io.hindsight.markov.SnapshotInput;
+import io.hindsight.markov.SnapshotOutput;
 import io.hindsight.markov.UtteranceNormalizer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Every instance's full replica of the pooled reformulation chain, its absorption probabilities and
@@ -21,14 +30,39 @@ import java.util.TreeSet;
  * the log's event time crosses a multiple of the solver interval), every replica — on any instance,
  * in any replay — computes the same rule changes in the same order. One task publishes them ({@link
  * #changesAfter}). Holds at most {@code rewrite.max.states} states: above it, each decision point
- * first evicts cold ones (deterministically, so replicas stay equal). Not persistent: rebuilt from
- * the log at start. Thread-safe.
+ * first evicts cold ones (deterministically, so replicas stay equal). Thread-safe.
+ *
+ * <p><b>Snapshots.</b> Kafka is the source of truth and the snapshot its cache, as for the error
+ * memory ({@code ErrorMemoryStore}): everything that determines future decisions (chain statistics,
+ * solver, rule book, policy counters, the change sequence) is written with the offset of the last
+ * log record it reflects, whole or not at all ({@link AtomicFile}), every {@code
+ * rewrite.snapshot.interval.ms} at a Streams commit and on a clean close. Streams' checkpoint and
+ * the snapshot are written at different moments, so a record at or below the snapshot's offset is
+ * skipped when delivered again ({@code apply} is not idempotent), and {@link #prepareRecovery}
+ * moves a checkpoint that is ahead of the snapshot back to it. A missing, corrupt or incompatible
+ * snapshot (other settings, other format) is deleted with Streams' checkpoint before start, and the
+ * replica is rebuilt from the beginning of the log. A replica loaded from a snapshot holds exactly
+ * the state one that replayed the log up to its offset holds, so it decides and publishes the same
+ * changes under the same sequence numbers. Non-goal: the snapshot is written on the global thread
+ * under the replica's lock, so lookups wait while it is written.
  *
  * <p>The service's global store ({@code RewriteReplica}) and the embeddable client ({@code
- * HindsightClient}) are this class, fed the same log.
+ * HindsightClient}) are this class, fed the same log; only the global store keeps snapshots.
  */
 public class ChainReplica implements AutoCloseable {
   public static final String NAME = "rewrite-chain-replica";
+  protected static final String SNAPSHOT = "replica.snapshot";
+  private static final Logger log = LoggerFactory.getLogger(ChainReplica.class);
+  private static final int MAGIC = 0x48535252; // "HSRR"
+
+  /** The layout of the snapshot; a different one is rebuilt from Kafka. */
+  private static final int FORMAT = 1;
+
+  // 1e-9 is far below any decision's sensitivity; 1e-12 costs orders of magnitude more work on
+  // hub-heavy graphs (load-tests/README.md). Work left over carries to the next decision.
+  private static final double SOLVER_TOLERANCE = 1e-9;
+  private static final double SOLVER_REPORT_TOLERANCE = 1e-6;
+  private static final long SOLVER_MAX_RELAXATIONS = 2_000_000;
 
   /** A rule change with its position in this replica's change sequence and its log time. */
   public record SequencedChange(long sequence, long decidedAt, RuleChange change) {}
@@ -46,6 +80,22 @@ public class ChainReplica implements AutoCloseable {
   private long treatments;
   private volatile boolean open;
 
+  /** Offset of the last reformulations record applied; -1 before any. */
+  private long appliedOffset = -1;
+
+  /** Offset the snapshot on disk reflects; -1 without one. */
+  private long snapshotOffset = -1;
+
+  private long skippedRecords;
+  private long loadedOffset = -1;
+  private long snapshotNanos;
+  private long lastSnapshotAt;
+
+  /** A record's apply threw half-way: this state must never be saved. */
+  private boolean damaged;
+
+  private Path directory;
+
   public ChainReplica(RewriteLoopSettings settings) {
     this.settings = settings;
     reset();
@@ -53,24 +103,84 @@ public class ChainReplica implements AutoCloseable {
 
   private void reset() {
     statistics = new ChainStatistics(settings.chain());
-    // 1e-9 is far below any decision's sensitivity; 1e-12 costs orders of magnitude more work on
-    // hub-heavy graphs (load-tests/README.md). Work left over carries to the next decision.
-    solver = new IncrementalAbsorptionSolver(1e-9, 1e-6, 2_000_000);
+    solver = newSolver();
     book = new RuleBook(settings.lifecycle());
     policy = new RewritePolicy(settings.policy(), statistics, solver, book);
     changed.clear();
     changes.clear();
     logTime = Long.MIN_VALUE;
     nextDecision = Long.MIN_VALUE;
+    chains = 0;
+    treatments = 0;
+    appliedOffset = -1;
+    snapshotOffset = -1;
+  }
+
+  private static IncrementalAbsorptionSolver newSolver() {
+    return new IncrementalAbsorptionSolver(
+        SOLVER_TOLERANCE, SOLVER_REPORT_TOLERANCE, SOLVER_MAX_RELAXATIONS);
   }
 
   public String name() {
     return NAME;
   }
 
-  /** Opens the replica outside Kafka Streams (evaluation, tests). */
+  /** Opens the replica outside Kafka Streams without a snapshot (evaluation, tests). */
   public void open() {
     open = true;
+  }
+
+  /**
+   * Opens the replica in {@code storeDirectory}, from the snapshot there if there is one. A
+   * snapshot that cannot be read is deleted and the open fails: {@link #prepareRecovery}, before
+   * the next start, then arranges a rebuild from the beginning of the log.
+   */
+  public synchronized void open(Path storeDirectory) {
+    directory = storeDirectory;
+    try {
+      Files.createDirectories(directory);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    Path file = directory.resolve(SNAPSHOT);
+    if (Files.exists(file)) {
+      long started = System.nanoTime();
+      try {
+        load(file);
+      } catch (IOException | RuntimeException e) {
+        reset();
+        io.hindsight.DataDirectory.delete(file);
+        throw new IllegalStateException(
+            "Rewrite replica snapshot " + file + " cannot be loaded (" + e.getMessage() + ")", e);
+      }
+      log.info(
+          "Rewrite replica loaded from {}: {} states, offset {}, in {} ms",
+          file,
+          statistics.liveStates(),
+          appliedOffset,
+          (System.nanoTime() - started) / 1_000_000);
+    }
+    lastSnapshotAt = System.nanoTime();
+    open = true;
+  }
+
+  /**
+   * Applies the reformulations record at {@code offset}, unless this replica reflects it already (a
+   * record delivered again after a restart from a snapshot newer than Streams' checkpoint).
+   *
+   * @return false when skipped
+   */
+  public synchronized boolean apply(long offset, byte[] record) {
+    if (offset <= appliedOffset) {
+      skippedRecords++;
+      return false;
+    }
+    Reformulation entry = Reformulation.decode(record);
+    damaged = true;
+    apply(entry);
+    damaged = false;
+    appliedOffset = offset;
+    return true;
   }
 
   /** Applies the next log entry, first deciding rules if it crosses a decision point. */
@@ -183,16 +293,189 @@ public class ChainReplica implements AutoCloseable {
     return treatments;
   }
 
-  public void flush() {}
+  /** Offset of the last reformulations record applied; -1 before any. */
+  public synchronized long appliedOffset() {
+    return appliedOffset;
+  }
+
+  /** The offset of the snapshot this replica was opened from; -1 when it was not. */
+  public synchronized long loadedOffset() {
+    return loadedOffset;
+  }
+
+  /** Records delivered again at or below the applied offset, and skipped. */
+  public synchronized long skippedRecords() {
+    return skippedRecords;
+  }
+
+  /** Time spent writing snapshots since this replica was opened. */
+  public synchronized long snapshotMillis() {
+    return snapshotNanos / 1_000_000;
+  }
+
+  /** A snapshot once {@code rewrite.snapshot.interval.ms} has passed since the last. */
+  public void flush() {
+    maybeSnapshot(false);
+  }
+
+  protected synchronized void maybeSnapshot(boolean closing) {
+    if (directory == null || damaged || appliedOffset <= snapshotOffset) {
+      return;
+    }
+    if (closing
+        || System.nanoTime() - lastSnapshotAt >= settings.snapshotIntervalMs() * 1_000_000) {
+      snapshot();
+    }
+  }
+
+  /** Writes the snapshot now (the global thread, or tests); a no-op without a directory. */
+  public synchronized void snapshot() {
+    if (directory == null || damaged) {
+      return;
+    }
+    long started = System.nanoTime();
+    AtomicFile.write(
+        directory.resolve(SNAPSHOT),
+        stream -> {
+          SnapshotOutput out = new SnapshotOutput(stream);
+          write(out);
+          out.finish();
+        });
+    snapshotOffset = appliedOffset;
+    lastSnapshotAt = System.nanoTime();
+    snapshotNanos += lastSnapshotAt - started;
+    log.debug(
+        "Rewrite replica snapshot at offset {}: {} states in {} ms",
+        appliedOffset,
+        statistics.liveStates(),
+        (lastSnapshotAt - started) / 1_000_000);
+  }
+
+  /** What decides the snapshot's compatibility: every setting the replica's decisions read. */
+  private String fingerprint() {
+    return String.join(
+        "|",
+        "solver=" + SOLVER_TOLERANCE + "," + SOLVER_REPORT_TOLERANCE + "," + SOLVER_MAX_RELAXATIONS,
+        "interval=" + settings.solverIntervalMs(),
+        "maxStates=" + settings.maxStates(),
+        "horizon=" + settings.stateHorizonMs(),
+        settings.chain().toString(),
+        settings.policy().toString(),
+        settings.lifecycle().toString());
+  }
+
+  private void write(SnapshotOutput out) throws IOException {
+    out.writeInt(MAGIC);
+    out.writeInt(FORMAT);
+    out.writeString(fingerprint());
+    out.writeLong(appliedOffset);
+    out.writeLong(logTime);
+    out.writeLong(nextDecision);
+    out.writeLong(chains);
+    out.writeLong(treatments);
+    out.writeInt(changed.size());
+    for (String state : changed) {
+      out.writeString(state);
+    }
+    out.writeInt(changes.size());
+    for (SequencedChange sequenced : changes) {
+      out.writeLong(sequenced.decidedAt());
+      out.writeByte(sequenced.change().type().ordinal());
+      out.writeByte(sequenced.change().reason().ordinal());
+      RuleBook.writeRule(out, sequenced.change().rule());
+    }
+    statistics.write(out);
+    solver.write(out);
+    book.write(out);
+    policy.write(out);
+  }
+
+  /**
+   * Why the snapshot in {@code file} cannot be used with these settings, or null when it can; reads
+   * only its header after checking its checksum.
+   */
+  protected String incompatibility(Path file, long[] offset) {
+    try (SnapshotInput in = SnapshotInput.open(file)) {
+      return header(in, offset);
+    } catch (IOException e) {
+      return "corrupt: " + e.getMessage();
+    }
+  }
+
+  private String header(SnapshotInput in, long[] offset) throws IOException {
+    if (in.readInt() != MAGIC) {
+      return "not a rewrite replica snapshot";
+    }
+    int format = in.readInt();
+    if (format != FORMAT) {
+      return "format " + format + ", this version writes " + FORMAT;
+    }
+    String written = in.readString();
+    if (!fingerprint().equals(written)) {
+      return "written under other settings (" + written + ")";
+    }
+    offset[0] = in.readLong();
+    return null;
+  }
+
+  private void load(Path file) throws IOException {
+    try (SnapshotInput in = SnapshotInput.open(file)) {
+      long[] offset = {-1};
+      String problem = header(in, offset);
+      if (problem != null) {
+        throw new IOException(problem);
+      }
+      reset();
+      logTime = in.readLong();
+      nextDecision = in.readLong();
+      chains = in.readLong();
+      treatments = in.readLong();
+      for (int i = in.readLength(1, false); i > 0; i--) {
+        changed.add(in.readString());
+      }
+      RuleChange.Type[] types = RuleChange.Type.values();
+      RuleChange.Reason[] reasons = RuleChange.Reason.values();
+      for (int i = in.readLength(1, false); i > 0; i--) {
+        long decidedAt = in.readLong();
+        int type = in.readByte();
+        int reason = in.readByte();
+        if (type < 0 || type >= types.length || reason < 0 || reason >= reasons.length) {
+          throw new IOException("unknown rule change " + type + "/" + reason);
+        }
+        changes.add(
+            new SequencedChange(
+                changes.size() + 1L,
+                decidedAt,
+                new RuleChange(types[type], RuleBook.readRule(in), reasons[reason])));
+      }
+      statistics = ChainStatistics.read(in, settings.chain());
+      solver = newSolver();
+      solver.read(in, statistics);
+      book = new RuleBook(settings.lifecycle());
+      book.read(in);
+      policy = new RewritePolicy(settings.policy(), statistics, solver, book);
+      policy.read(in);
+      if (!in.atEnd()) {
+        throw new IOException("bytes left after the policy");
+      }
+      appliedOffset = offset[0];
+      snapshotOffset = offset[0];
+      loadedOffset = offset[0];
+    }
+  }
 
   @Override
   public synchronized void close() {
+    if (open) {
+      maybeSnapshot(true);
+    }
     open = false;
+    directory = null;
     reset();
   }
 
   public boolean persistent() {
-    return false;
+    return true;
   }
 
   public boolean isOpen() {

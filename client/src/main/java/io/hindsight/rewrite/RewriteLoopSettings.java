@@ -13,6 +13,7 @@ import java.util.TreeSet;
  *
  * @param maxStates states the replica holds at most before it evicts cold ones
  * @param stateHorizonMs how long (log time) a state must have gone unseen to be evictable
+ * @param snapshotIntervalMs wall-clock time at least between two snapshots of the replica
  */
 public record RewriteLoopSettings(
     long sessionGapMs,
@@ -22,7 +23,8 @@ public record RewriteLoopSettings(
     RewriteSettings policy,
     RuleLifecycleSettings lifecycle,
     int maxStates,
-    long stateHorizonMs) {
+    long stateHorizonMs,
+    long snapshotIntervalMs) {
 
   /** Sessions longer than this are closed early: a bound on per-user state. */
   public static final int MAX_TURNS_PER_SESSION = 64;
@@ -64,6 +66,7 @@ public record RewriteLoopSettings(
         policy,
         lifecycle,
         c.getInt(HindsightConfig.REWRITE_MAX_STATES),
-        c.getLong(HindsightConfig.REWRITE_STATE_HORIZON_MS));
+        c.getLong(HindsightConfig.REWRITE_STATE_HORIZON_MS),
+        c.getLong(HindsightConfig.REWRITE_SNAPSHOT_INTERVAL_MS));
   }
 }

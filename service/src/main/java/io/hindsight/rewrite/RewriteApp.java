@@ -34,6 +34,7 @@ public final class RewriteApp implements StreamsApp {
   private final Topics topics;
   private final RewriteLoopSettings settings;
   private volatile RewriteReplica replica;
+  private volatile MeterRegistry registry;
 
   public RewriteApp(HindsightConfig config) {
     this.config = config;
@@ -63,8 +64,24 @@ public final class RewriteApp implements StreamsApp {
     return Map.of(StreamsConfig.DEFAULT_TIMESTAMP_EXTRACTOR_CLASS_CONFIG, EventTimeExtractor.class);
   }
 
+  /** Keeps the replica's snapshot if Streams can restore from just after it; see the replica. */
+  @Override
+  public void beforeStart(String stateDirectory, String applicationId) {
+    String rebuild =
+        new RewriteReplica(settings)
+            .prepareRecovery(
+                java.nio.file.Path.of(stateDirectory, applicationId, "global"),
+                topics.reformulations().name());
+    MeterRegistry meters = registry;
+    if (rebuild != null && meters != null) {
+      io.hindsight.recovery.StateRebuilds.count(
+          meters, RewriteReplica.NAME, io.hindsight.recovery.StateRebuilds.UNTRUSTED_REPLICA);
+    }
+  }
+
   @Override
   public void bind(MeterRegistry registry, OperationsServer server) {
+    this.registry = registry;
     Gauge.builder(
             "hindsight.rewrite.states",
             this,
@@ -94,6 +111,18 @@ public final class RewriteApp implements StreamsApp {
             this,
             app -> app.replica().map(RewriteReplica::uncertainDecisions).orElse(0L))
         .description("Rule decisions that reached rewrite.search.max.pushes before certainty")
+        .register(registry);
+    FunctionCounter.builder(
+            "hindsight.rewrite.replica.skipped",
+            this,
+            app -> app.replica().map(RewriteReplica::skippedRecords).orElse(0L))
+        .description("Reformulations delivered again that the replica's snapshot reflected already")
+        .register(registry);
+    FunctionCounter.builder(
+            "hindsight.rewrite.replica.snapshot.seconds",
+            this,
+            app -> app.replica().map(r -> r.snapshotMillis() / 1000.0).orElse(0.0))
+        .description("Time the global thread spent writing snapshots of the replica")
         .register(registry);
     server.route("/rewrite", this::lookup);
   }

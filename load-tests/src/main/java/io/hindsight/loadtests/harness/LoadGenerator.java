@@ -1,6 +1,8 @@
 package io.hindsight.loadtests.harness;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.hindsight.config.Topics;
+import io.hindsight.events.EventCodec;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -76,6 +78,12 @@ final class LoadGenerator {
   private volatile long stopAtNanos = Long.MAX_VALUE;
   final ConcurrentMap<String, LongAdder> badByKind = new ConcurrentHashMap<>();
 
+  /** The large-vocabulary sessions, when the scenario has them. */
+  final VocabularyReplay vocabulary;
+
+  /** Turns of the large-vocabulary sessions sent. */
+  final AtomicLong vocabularyTurns = new AtomicLong();
+
   /** Normalized failing utterance → epoch ms of the turn that completed its rule's evidence. */
   final ConcurrentMap<String, Long> ruleEvidenceCompleted = new ConcurrentHashMap<>();
 
@@ -93,6 +101,10 @@ final class LoadGenerator {
     this.probes = probes;
     this.random = new SplittableRandom(seed);
     this.probeTiming = new SplittableRandom(seed + 1);
+    this.vocabulary =
+        scenario.vocabulary() == null
+            ? null
+            : VocabularyReplay.load(scenario.vocabulary(), scenario.sessionGapMs());
     this.embeddings = new String[scenario.models()][EMBEDDING_POOL];
     for (String[] pool : embeddings) {
       for (int i = 0; i < pool.length; i++) {
@@ -110,13 +122,19 @@ final class LoadGenerator {
     long planned = startNanos + shape.durationS() * 1_000_000_000L;
     long nextPrediction = startNanos;
     long nextSession = shape.hasInteractions() ? startNanos : Long.MAX_VALUE;
+    long nextVocabularySession = vocabulary == null ? Long.MAX_VALUE : startNanos;
+    long vocabularySessionNanos =
+        vocabulary == null
+            ? 0
+            : (long) (1e9 * vocabulary.turnsPerSession() / shape.vocabulary().turnsPerSecond());
     long nextProbe =
         withProbes && shape.probeIntervalMs() > 0 ? startNanos + 1_000_000_000L : Long.MAX_VALUE;
     long lastProbeStart = planned - (shape.attributionWindowMs() + 3000) * 1_000_000L;
     scheduled.clear();
     while (true) {
       long end = Math.min(planned, stopAtNanos);
-      long due = Math.min(Math.min(nextPrediction, nextSession), nextProbe);
+      long due =
+          Math.min(Math.min(Math.min(nextPrediction, nextSession), nextProbe), nextVocabularySession);
       Scheduled first = scheduled.peek();
       if (first != null && first.atNanos < due) {
         due = first.atNanos;
@@ -139,6 +157,9 @@ final class LoadGenerator {
       } else if (due == nextSession) {
         session(shape, due, secondsIn);
         nextSession += (long) (1e9 / shape.interactionRate());
+      } else if (due == nextVocabularySession) {
+        vocabularySession(due);
+        nextVocabularySession += vocabularySessionNanos;
       } else {
         if (due <= lastProbeStart) {
           startProbe(shape, due);
@@ -227,6 +248,32 @@ final class LoadGenerator {
             ruleEvidenceCompleted.putIfAbsent(failing(intent), ts + REPHRASE_AFTER_MS);
           }
         });
+  }
+
+  /** The next large-vocabulary session: its turns at their offsets from now, event time now. */
+  private void vocabularySession(long intended) {
+    VocabularyReplay.Session session = vocabulary.next();
+    long ts = clock.epochMicros(intended) / 1000;
+    for (VocabularyReplay.Turn turn : session.turns()) {
+      LongConsumer send =
+          at -> {
+            ObjectNode json = EventCodec.JSON.createObjectNode();
+            json.put("userId", session.user());
+            json.put("timestamp", ts + turn.offsetMs());
+            json.put("utterance", turn.utterance());
+            if (turn.signal() != null) {
+              json.put("signal", turn.signal());
+            }
+            send(topics.interactions().name(), session.user(), ts + turn.offsetMs(), json.toString());
+            turns.incrementAndGet();
+            vocabularyTurns.incrementAndGet();
+          };
+      if (turn.offsetMs() == 0) {
+        send.accept(intended);
+      } else {
+        schedule(intended + turn.offsetMs() * 1_000_000L, send);
+      }
+    }
   }
 
   private void turn(int user, long ts, String utterance, String signal) {

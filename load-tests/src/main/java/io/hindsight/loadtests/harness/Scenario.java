@@ -34,6 +34,7 @@ import java.util.TreeMap;
  * @param serviceHeap the service's {@code -Xmx}
  * @param jvmOptions more options for the broker's and the service's JVMs, separated by spaces
  * @param settings service configuration, passed as {@code --set}
+ * @param vocabulary a large-vocabulary interaction stream beside the generated sessions, or null
  */
 public record Scenario(
     String name,
@@ -62,7 +63,17 @@ public record Scenario(
     long probeIntervalMs,
     String serviceHeap,
     String jvmOptions,
-    Map<String, String> settings) {
+    Map<String, String> settings,
+    Vocabulary vocabulary) {
+
+  /**
+   * The sessions of a {@code hindsight dataset sessions} log, replayed at {@code turnsPerSecond}:
+   * each session keeps its turns' gaps, sessions start one after another in the log's order, and a
+   * user's sessions go round {@code userCopies} user ids so that they do not run into each other.
+   *
+   * @param log the {@code .jsonl} or {@code .jsonl.gz} the generator wrote
+   */
+  public record Vocabulary(Path log, double turnsPerSecond, int userCopies) {}
 
   public static final String GUARANTEE = "processing.guarantee";
   public static final String ATTRIBUTION_WINDOW = "compensation.attribution.window.ms";
@@ -118,7 +129,8 @@ public record Scenario(
             lng(p, "probe.interval.ms", 2000),
             p.getProperty("service.heap", "1g").trim(),
             p.getProperty("jvm.options", "").trim(),
-            Map.copyOf(settings));
+            Map.copyOf(settings),
+            vocabulary(p));
     s.validate();
     return s;
   }
@@ -172,7 +184,8 @@ public record Scenario(
         probeIntervalMs,
         serviceHeap,
         jvmOptions,
-        Map.copyOf(merged));
+        Map.copyOf(merged),
+        vocabulary);
   }
 
   /**
@@ -207,7 +220,8 @@ public record Scenario(
         probeIntervalMs,
         serviceHeap,
         jvmOptions,
-        settings);
+        settings,
+        vocabulary);
   }
 
   /** Predictions per second at {@code secondsIn} into the run. */
@@ -246,6 +260,35 @@ public record Scenario(
 
   public boolean hasInteractions() {
     return interactionRate > 0;
+  }
+
+  /**
+   * {@code vocabulary.log} (a path, {@code ${VAR}} read from the environment), {@code
+   * vocabulary.turns.per.s} and {@code vocabulary.user.copies}.
+   */
+  private static Vocabulary vocabulary(Properties p) {
+    String log = p.getProperty("vocabulary.log");
+    if (log == null || log.isBlank()) {
+      return null;
+    }
+    java.util.regex.Matcher variable = java.util.regex.Pattern.compile("\\$\\{(\\w+)}").matcher(log.trim());
+    StringBuilder path = new StringBuilder();
+    while (variable.find()) {
+      String value = System.getenv(variable.group(1));
+      if (value == null) {
+        throw new IllegalArgumentException("Scenario: vocabulary.log needs $" + variable.group(1));
+      }
+      variable.appendReplacement(path, java.util.regex.Matcher.quoteReplacement(value));
+    }
+    variable.appendTail(path);
+    Vocabulary v =
+        new Vocabulary(
+            Path.of(path.toString()),
+            dbl(p, "vocabulary.turns.per.s", 5000),
+            integer(p, "vocabulary.user.copies", 8));
+    require(Files.exists(v.log()), "vocabulary.log " + v.log() + " does not exist");
+    require(v.turnsPerSecond() > 0 && v.userCopies() > 0, "vocabulary rates must be positive");
+    return v;
   }
 
   private static double dbl(Properties p, String key, double fallback) {

@@ -37,6 +37,15 @@ final class TrafficRun implements AutoCloseable {
   private final ServingLoad serving;
   private Map<String, Object> lastServing;
 
+  /** With a large-vocabulary stream: the rewrites app's progress, sampled with the heap. */
+  private final RewriteCheck rewrites;
+
+  private final java.util.List<Map<String, Object>> samples =
+      java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+
+  private volatile double measuredFromS = Double.NaN;
+  private volatile double measuredToS = Double.NaN;
+
   /** One measured interval: what was offered, what came out, how late. */
   record Step(
       double targetRate,
@@ -90,6 +99,19 @@ final class TrafficRun implements AutoCloseable {
     observerThread.setDaemon(true);
     observerThread.start();
     this.generator = new LoadGenerator(scenario, topics, producer, clock, probes, 42);
+    this.rewrites =
+        scenario.vocabulary() == null || service.kind != ServiceUnderTest.Kind.HINDSIGHT
+            ? null
+            : new RewriteCheck(bootstrapServers, topics, service.prefix + "app");
+    if (generator.vocabulary != null) {
+      out.printf(
+          "[%s] vocabulary: %,d sessions, %,d turns (%.2f per session) from %s%n",
+          service.kind.label,
+          generator.vocabulary.sessions(),
+          generator.vocabulary.turns(),
+          generator.vocabulary.turnsPerSession(),
+          scenario.vocabulary().log());
+    }
     this.serving =
         servingSettings == null || service.kind != ServiceUnderTest.Kind.HINDSIGHT
             ? null
@@ -118,7 +140,11 @@ final class TrafficRun implements AutoCloseable {
       if (serving != null) {
         serving.start();
       }
+      runStartNanos = start;
+      measuredFromS = shape.warmupS();
       generator.run(shape, start, window, withProbes);
+      measuredToS = (clock.nanos() - start) / 1e9;
+      sample(measuredToS);
       if (serving != null) {
         lastServing = serving.stop();
         out.printf("[%s] lookups: %s%n", service.kind.label, lastServing);
@@ -138,9 +164,27 @@ final class TrafficRun implements AutoCloseable {
         generator.maxLagMicros.getAndSet(0));
   }
 
+  private volatile long runStartNanos;
+
+  /** The heap, the replica's states and the interactions the rewrites app has consumed. */
+  private void sample(double secondsIn) {
+    if (rewrites == null) {
+      return;
+    }
+    PrometheusText metrics = service.sample();
+    Map<String, Object> sample = new LinkedHashMap<>();
+    sample.put("s", Report.round(secondsIn));
+    sample.put("heap_mb", Report.round(metrics.sum("jvm_memory_used_bytes", "area=\"heap\"") / 1e6));
+    sample.put("states", (long) metrics.sum("hindsight_rewrite_states", ""));
+    sample.put("interactions_sent", generator.turns.get());
+    sample.put("interactions_consumed", rewrites.consumed());
+    samples.add(sample);
+  }
+
   private void progress(Scenario shape, long start, long[] last) {
     try {
       long elapsed = (clock.nanos() - start) / 1_000_000_000L;
+      sample((clock.nanos() - start) / 1e9);
       long sent = generator.predictions.get();
       long received = observer.compensations.get();
       Histogram h = observer.interval();
@@ -220,12 +264,66 @@ final class TrafficRun implements AutoCloseable {
     if (service.kind == ServiceUnderTest.Kind.HINDSIGHT) {
       summary.put("freshness", freshness());
     }
+    if (rewrites != null) {
+      summary.put("rewrites", rewritesSummary(drain));
+    }
     if (lastServing != null) {
       summary.put("serving", lastServing);
     }
     summary.put("memory", service.memory(scenario));
     summary.put("service_log", service.log().toString());
     return summary;
+  }
+
+  /**
+   * Interactions per second the rewrites app consumed between the end of the warm-up and the end of
+   * sending (its group's committed offsets), the backlog left, heap and states over time, and the
+   * published rules against a second replica.
+   */
+  private Map<String, Object> rewritesSummary(Duration drain) throws InterruptedException {
+    Map<String, Object> r = new LinkedHashMap<>();
+    r.put("vocabulary_turns_sent", generator.vocabularyTurns.get());
+    r.put("interactions_sent", generator.turns.get());
+    java.util.List<Map<String, Object>> series;
+    synchronized (samples) {
+      series = new java.util.ArrayList<>(samples);
+    }
+    Map<String, Object> from = null;
+    Map<String, Object> to = null;
+    for (Map<String, Object> s : series) {
+      double at = ((Number) s.get("s")).doubleValue();
+      if (from == null && at >= measuredFromS && ((Number) s.get("interactions_consumed")).longValue() >= 0) {
+        from = s;
+      }
+      if (at <= measuredToS + 0.01) {
+        to = s;
+      }
+    }
+    if (from != null && to != null && to != from) {
+      double seconds = ((Number) to.get("s")).doubleValue() - ((Number) from.get("s")).doubleValue();
+      long consumed =
+          ((Number) to.get("interactions_consumed")).longValue()
+              - ((Number) from.get("interactions_consumed")).longValue();
+      long sent =
+          ((Number) to.get("interactions_sent")).longValue()
+              - ((Number) from.get("interactions_sent")).longValue();
+      r.put("measured_seconds", Report.round(seconds));
+      r.put("sent_per_second", Report.round(sent / seconds));
+      r.put("consumed_per_second", Report.round(consumed / seconds));
+      r.put(
+          "backlog_at_end_of_sending",
+          ((Number) to.get("interactions_sent")).longValue()
+              - ((Number) to.get("interactions_consumed")).longValue());
+    }
+    long drainStarted = System.nanoTime();
+    awaitCondition(() -> rewrites.consumed() >= rewrites.produced(), drain);
+    r.put("drain_seconds", Report.round((System.nanoTime() - drainStarted) / 1e9));
+    r.put("backlog_after_drain", rewrites.produced() - rewrites.consumed());
+    // The publisher runs every second and commits after: let the last changes reach the topic.
+    Thread.sleep(5_000); // one publishing round and a commit, nothing to poll for
+    r.put("rules", rewrites.compareRules(scenario.settings()));
+    r.put("samples", series);
+    return r;
   }
 
   private Map<String, Object> freshness() {
@@ -280,6 +378,9 @@ final class TrafficRun implements AutoCloseable {
   public void close() {
     if (serving != null) {
       serving.close();
+    }
+    if (rewrites != null) {
+      rewrites.close();
     }
     observer.stop();
     producer.close(Duration.ofSeconds(10));
