@@ -10,7 +10,6 @@ import io.hindsight.config.TopicNames;
 import io.hindsight.events.Prediction;
 import io.hindsight.markov.RewriteRule;
 import io.hindsight.rewrite.ChainReplica;
-import io.hindsight.rewrite.Reformulation;
 import io.hindsight.rewrite.RewriteLoopSettings;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -258,7 +257,7 @@ public final class HindsightClient implements AutoCloseable {
             r.timestamp(),
             r.headers().lastHeader(SampleHeaders.FEATURES_PENDING) != null);
       } else {
-        chain.apply(Reformulation.decode(r.value()));
+        chain.apply(r.offset(), r.value());
       }
     } catch (RuntimeException e) {
       rejected++;
@@ -300,8 +299,7 @@ public final class HindsightClient implements AutoCloseable {
             "Topic " + topic + " does not exist: is the service's topic.prefix the same?");
       }
       try {
-        // The service creates its topics at start; a serving process may start first.
-        Thread.sleep(200);
+        Thread.sleep(200); // the service creates its topics at start; this process may be first
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new IllegalStateException("Interrupted waiting for " + topic, e);

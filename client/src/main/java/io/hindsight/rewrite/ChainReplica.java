@@ -1,5 +1,6 @@
 package io.hindsight.rewrite;
 
+import io.hindsight.DataDirectory;
 import io.hindsight.compensation.AtomicFile;
 import io.hindsight.markov.ChainOutcome;
 import io.hindsight.markov.ChainStatistics;
@@ -149,7 +150,7 @@ public class ChainReplica implements AutoCloseable {
         load(file);
       } catch (IOException | RuntimeException e) {
         reset();
-        io.hindsight.DataDirectory.delete(file);
+        DataDirectory.delete(file);
         throw new IllegalStateException(
             "Rewrite replica snapshot " + file + " cannot be loaded (" + e.getMessage() + ")", e);
       }
