@@ -27,8 +27,10 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.LongSupplier;
 
@@ -74,10 +76,47 @@ public final class EventCodec {
       if (parser.nextToken() != JsonToken.START_OBJECT) {
         throw new InvalidEventException(MALFORMED_JSON, "not a JSON object");
       }
+      raw.readFields(parser);
+    } catch (JsonProcessingException e) {
+      throw new InvalidEventException(MALFORMED_JSON, e.getOriginalMessage());
+    } catch (java.io.IOException e) {
+      throw new InvalidEventException(MALFORMED_JSON, e.getMessage());
+    }
+    return validated(raw);
+  }
+
+  /**
+   * A compensation lookup's body read in one pass, without a tree: one prediction, or {@code
+   * {modelId, modelVersion, timestamp?, candidates: [...]}} whose candidates take the batch's model
+   * version (and its timestamp when they have none). A missing {@code timestamp} is {@code now}, a
+   * missing {@code requestId} is {@code "lookup"}. The rejections are those of reading the body as
+   * a tree and validating it field by field: malformed JSON anywhere first, then {@code
+   * candidates}, {@code modelId}, {@code modelVersion}, then each candidate in order, named as
+   * {@code candidates[i]: ...}. No size bound: the HTTP server has one.
+   */
+  public Lookup lookup(byte[] bytes, long now) {
+    RawPrediction top = new RawPrediction();
+    List<RawPrediction> candidates = null;
+    boolean hasCandidates = false;
+    try (JsonParser parser =
+        isAscii(bytes) ? JSON.createParser(bytes) : JSON.createParser(strictUtf8(bytes))) {
+      if (parser.nextToken() != JsonToken.START_OBJECT) {
+        // Malformed JSON further on is reported as such, as a tree parse would.
+        parser.skipChildren();
+        throw new InvalidEventException(MALFORMED_JSON, "not a JSON object");
+      }
       while (parser.nextToken() == JsonToken.FIELD_NAME) {
         String name = parser.currentName();
         JsonToken value = parser.nextToken();
-        raw.read(name, value, parser);
+        if (!name.equals(CANDIDATES)) {
+          top.read(name, value, parser);
+          continue;
+        }
+        hasCandidates = true;
+        candidates = value == JsonToken.START_ARRAY ? readCandidates(parser) : null;
+        if (candidates == null) {
+          parser.skipChildren();
+        }
       }
       if (parser.currentToken() != JsonToken.END_OBJECT) {
         throw new InvalidEventException(MALFORMED_JSON, "unexpected end of the object");
@@ -87,6 +126,66 @@ public final class EventCodec {
     } catch (java.io.IOException e) {
       throw new InvalidEventException(MALFORMED_JSON, e.getMessage());
     }
+    top.putIfAbsent("timestamp", now);
+    if (!hasCandidates) {
+      top.putIfAbsent("requestId", LOOKUP_REQUEST_ID);
+      Prediction one = validated(top);
+      return new Lookup(one.modelId(), one.modelVersion(), false, List.of(one));
+    }
+    if (candidates == null) {
+      throw new InvalidEventException(WRONG_TYPE, "candidates must be an array");
+    }
+    String modelId = top.batchText("modelId");
+    String modelVersion = top.batchText("modelVersion");
+    Object timestamp = top.scalars.get("timestamp");
+    List<Prediction> predictions = new ArrayList<>(candidates.size());
+    for (int i = 0; i < candidates.size(); i++) {
+      RawPrediction candidate = candidates.get(i);
+      if (candidate == null) {
+        throw new InvalidEventException(WRONG_TYPE, "candidates[" + i + "] must be an object");
+      }
+      candidate.scalars.put("modelId", modelId);
+      candidate.scalars.put("modelVersion", modelVersion);
+      candidate.putIfAbsent("requestId", LOOKUP_REQUEST_ID);
+      candidate.putIfAbsent("timestamp", timestamp);
+      try {
+        predictions.add(validated(candidate));
+      } catch (InvalidEventException e) {
+        throw new InvalidEventException(e.reason(), "candidates[" + i + "]: " + e.detail());
+      }
+    }
+    return new Lookup(modelId, modelVersion, true, predictions);
+  }
+
+  /**
+   * A lookup's predictions, in the request's order; {@code batch} when it came as {@code
+   * candidates}.
+   */
+  public record Lookup(
+      String modelId, String modelVersion, boolean batch, List<Prediction> predictions) {}
+
+  private static final String CANDIDATES = "candidates";
+  private static final String LOOKUP_REQUEST_ID = "lookup";
+
+  /** The candidates array's elements, {@code null} for one that is not an object. */
+  private static List<RawPrediction> readCandidates(JsonParser parser) throws java.io.IOException {
+    List<RawPrediction> candidates = new ArrayList<>();
+    for (JsonToken element = parser.nextToken();
+        element != JsonToken.END_ARRAY;
+        element = parser.nextToken()) {
+      if (element == JsonToken.START_OBJECT) {
+        RawPrediction candidate = new RawPrediction();
+        candidate.readFields(parser);
+        candidates.add(candidate);
+      } else {
+        parser.skipChildren();
+        candidates.add(null);
+      }
+    }
+    return candidates;
+  }
+
+  private Prediction validated(RawPrediction raw) {
     raw.rejectBadEmbedding();
     raw.rejectBadFeatures();
     if (raw.embedding == null && raw.features == null) {
@@ -119,8 +218,24 @@ public final class EventCodec {
     Map<String, Object> features;
     InvalidEventException badFeatures;
 
-    /** Scalar fields by name: a String, a Number, or a {@link JsonToken} for any other value. */
+    /**
+     * Scalar fields by name: a String, a Number, {@link JsonToken#VALUE_NULL} for an explicit null
+     * (present, so not defaulted, but missing when checked), or a {@link JsonToken} for any other
+     * value.
+     */
     private final Map<String, Object> scalars = new java.util.HashMap<>(8);
+
+    /** Reads the fields of an object whose START_OBJECT was just read, up to its END_OBJECT. */
+    void readFields(JsonParser parser) throws java.io.IOException {
+      while (parser.nextToken() == JsonToken.FIELD_NAME) {
+        String name = parser.currentName();
+        JsonToken value = parser.nextToken();
+        read(name, value, parser);
+      }
+      if (parser.currentToken() != JsonToken.END_OBJECT) {
+        throw new InvalidEventException(MALFORMED_JSON, "unexpected end of the object");
+      }
+    }
 
     void read(String name, JsonToken value, JsonParser parser) throws java.io.IOException {
       switch (name) {
@@ -128,7 +243,7 @@ public final class EventCodec {
         case "features" -> readFeatures(value, parser);
         case "requestId", "modelId", "modelVersion", "userId", "itemId", "score", "timestamp" -> {
           if (value == JsonToken.VALUE_NULL) {
-            scalars.remove(name);
+            scalars.put(name, JsonToken.VALUE_NULL);
           } else if (value == JsonToken.VALUE_STRING) {
             scalars.put(name, parser.getText());
           } else if (value.isNumeric()) {
@@ -246,8 +361,31 @@ public final class EventCodec {
       }
     }
 
-    double number(String name) {
+    /** A default for a field the object does not have; an explicit null stays. */
+    void putIfAbsent(String name, Object value) {
+      scalars.putIfAbsent(name, value);
+    }
+
+    /** A scalar's value, null when absent or null. */
+    private Object value(String name) {
       Object value = scalars.get(name);
+      return value == JsonToken.VALUE_NULL ? null : value;
+    }
+
+    /** A batch's model id or version: a non-empty string, not a number. */
+    String batchText(String name) {
+      Object value = value(name);
+      if (value == null) {
+        throw new InvalidEventException(MISSING_FIELD, name);
+      }
+      if (!(value instanceof String text) || text.isBlank()) {
+        throw new InvalidEventException(WRONG_TYPE, name + " must be a non-empty string");
+      }
+      return text;
+    }
+
+    double number(String name) {
+      Object value = value(name);
       if (value == null) {
         throw new InvalidEventException(MISSING_FIELD, name);
       }
@@ -262,7 +400,7 @@ public final class EventCodec {
     }
 
     String optionalText(String name) {
-      Object value = scalars.get(name);
+      Object value = value(name);
       if (value == null) {
         return null;
       }
@@ -284,7 +422,7 @@ public final class EventCodec {
     }
 
     long timestamp() {
-      Object value = scalars.get("timestamp");
+      Object value = value("timestamp");
       if (value == null) {
         throw new InvalidEventException(MISSING_FIELD, "timestamp");
       }

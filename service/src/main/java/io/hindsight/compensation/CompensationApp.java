@@ -163,8 +163,7 @@ public final class CompensationApp implements StreamsApp {
           405, "method-not-allowed", "POST a prediction, or {modelId, modelVersion, candidates}");
     }
     try {
-      return OperationsServer.Response.json(
-          200, lookup.answer(EventCodec.parseObject(body)).toString());
+      return OperationsServer.Response.json(200, lookup.answer(body));
     } catch (InvalidEventException e) {
       return OperationsServer.Response.error(400, e.reason().code(), e.detail());
     }

@@ -1,13 +1,14 @@
 package io.hindsight.compensation;
 
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.hindsight.events.EventCodec;
 import io.hindsight.events.InvalidEventException;
 import io.hindsight.events.Prediction;
-import io.hindsight.events.RejectionReason;
-import java.util.ArrayList;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.LongSupplier;
@@ -16,12 +17,10 @@ import java.util.function.Supplier;
 /**
  * Answers compensation lookups from this instance's replica without changing it: one prediction, or
  * a batch of candidates of one model version scored against one state of the replica. Requests and
- * answers are JSON trees; a candidate is validated as a record on {@code predictions} would be, and
+ * answers are JSON bytes; a candidate is validated as a record on {@code predictions} would be, and
  * a rejection names the candidate and the field. Thread-safe.
  */
 public final class CompensationLookup {
-  static final String CANDIDATES = "candidates";
-
   private final EventCodec codec;
   private final LookupQueries queries;
   private final CompensationSettings settings;
@@ -43,56 +42,46 @@ public final class CompensationLookup {
   /**
    * {@code {modelId, modelVersion, score, embedding | features, userId?, itemId?, timestamp?}} gets
    * one answer; {@code {modelId, modelVersion, timestamp?, candidates: [...]}} gets {@code results}
-   * in the candidates' order.
+   * in the candidates' order. The body is read and the answer written as token streams, without
+   * trees: a batch's candidates are most of a lookup's work besides the replica's read.
    *
    * @throws InvalidEventException naming the field (and the candidate) that is wrong
    */
+  public byte[] answer(byte[] body) {
+    EventCodec.Lookup lookup = codec.lookup(body, clock.getAsLong());
+    List<Prediction> predictions = lookup.predictions();
+    List<Optional<ErrorMemoryStore.Scored>> scored =
+        score(lookup.modelId(), lookup.modelVersion(), predictions);
+    ByteArrayBuilder out = new ByteArrayBuilder(128 + 128 * predictions.size());
+    try (JsonGenerator json = EventCodec.JSON.getFactory().createGenerator(out)) {
+      json.writeStartObject();
+      header(json, lookup.modelId(), lookup.modelVersion());
+      if (!lookup.batch()) {
+        result(json, predictions.get(0), scored.get(0));
+      } else {
+        json.writeArrayFieldStart("results");
+        for (int i = 0; i < predictions.size(); i++) {
+          json.writeStartObject();
+          result(json, predictions.get(i), scored.get(i));
+          json.writeEndObject();
+        }
+        json.writeEndArray();
+      }
+      json.writeEndObject();
+    } catch (IOException e) {
+      throw new UncheckedIOException("Writing to memory cannot fail", e);
+    }
+    return out.toByteArray();
+  }
+
+  /** {@link #answer(byte[])} for a request and an answer as trees. */
   public ObjectNode answer(JsonNode request) {
-    ObjectNode req = (ObjectNode) request;
-    long now = clock.getAsLong();
-    req.putIfAbsent("timestamp", req.numberNode(now));
-    if (!req.has(CANDIDATES)) {
-      req.putIfAbsent("requestId", req.textNode("lookup"));
-      Prediction prediction = codec.prediction(req);
-      ObjectNode answer = header(prediction.modelId(), prediction.modelVersion());
-      result(
-          answer,
-          prediction,
-          score(prediction.modelId(), prediction.modelVersion(), List.of(prediction)).get(0));
-      return answer;
+    try {
+      return (ObjectNode)
+          EventCodec.JSON.readTree(answer(EventCodec.JSON.writeValueAsBytes(request)));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
-    JsonNode candidates = req.get(CANDIDATES);
-    if (!candidates.isArray()) {
-      throw new InvalidEventException(RejectionReason.WRONG_TYPE, "candidates must be an array");
-    }
-    String modelId = text(req, "modelId");
-    String modelVersion = text(req, "modelVersion");
-    List<Prediction> predictions = new ArrayList<>(candidates.size());
-    for (int i = 0; i < candidates.size(); i++) {
-      JsonNode candidate = candidates.get(i);
-      if (!candidate.isObject()) {
-        throw new InvalidEventException(
-            RejectionReason.WRONG_TYPE, "candidates[" + i + "] must be an object");
-      }
-      // The batch names the model version; a candidate brings its own time or takes the batch's.
-      ObjectNode c = (ObjectNode) candidate;
-      c.put("modelId", modelId);
-      c.put("modelVersion", modelVersion);
-      c.putIfAbsent("requestId", c.textNode("lookup"));
-      c.putIfAbsent("timestamp", req.get("timestamp"));
-      try {
-        predictions.add(codec.prediction(c));
-      } catch (InvalidEventException e) {
-        throw new InvalidEventException(e.reason(), "candidates[" + i + "]: " + e.detail());
-      }
-    }
-    List<Optional<ErrorMemoryStore.Scored>> scored = score(modelId, modelVersion, predictions);
-    ObjectNode answer = header(modelId, modelVersion);
-    ArrayNode results = answer.putArray("results");
-    for (int i = 0; i < predictions.size(); i++) {
-      result(results.addObject(), predictions.get(i), scored.get(i));
-    }
-    return answer;
   }
 
   private List<Optional<ErrorMemoryStore.Scored>> score(
@@ -104,40 +93,28 @@ public final class CompensationLookup {
     return store.get().peek(modelId, modelVersion, queries.of(predictions));
   }
 
-  private ObjectNode header(String modelId, String modelVersion) {
-    ObjectNode answer = EventCodec.JSON.createObjectNode();
-    answer.put("modelId", modelId);
-    answer.put("modelVersion", modelVersion);
-    answer.put("mode", settings.mode().configName());
-    answer.put(
+  private void header(JsonGenerator json, String modelId, String modelVersion) throws IOException {
+    json.writeStringField("modelId", modelId);
+    json.writeStringField("modelVersion", modelVersion);
+    json.writeStringField("mode", settings.mode().configName());
+    json.writeStringField(
         "writeMode",
         memory
             .get()
             .map(m -> m.writeMode(modelId, modelVersion))
             .orElse(settings.writeMode() == WriteMode.EAGER ? WriteMode.EAGER : WriteMode.ON_CLOSE)
             .configName());
-    return answer;
   }
 
   private static void result(
-      ObjectNode into, Prediction prediction, Optional<ErrorMemoryStore.Scored> scored) {
-    double compensated = scored.map(s -> s.scores().finalScore()).orElse(prediction.score());
-    into.put("score", prediction.score());
-    into.put("compensatedScore", compensated);
-    into.put("delta", compensated - prediction.score());
-    into.put("evidence", scored.map(ErrorMemoryStore.Scored::evidence).orElse(0));
-    into.put("trust", scored.map(s -> s.scores().trust()).orElse(1.0));
-  }
-
-  private static String text(JsonNode node, String field) {
-    JsonNode value = node.get(field);
-    if (value == null || value.isNull()) {
-      throw new InvalidEventException(RejectionReason.MISSING_FIELD, field);
-    }
-    if (!value.isTextual() || value.asText().isBlank()) {
-      throw new InvalidEventException(
-          RejectionReason.WRONG_TYPE, field + " must be a non-empty string");
-    }
-    return value.asText();
+      JsonGenerator json, Prediction prediction, Optional<ErrorMemoryStore.Scored> scored)
+      throws IOException {
+    double compensated =
+        scored.isPresent() ? scored.get().scores().finalScore() : prediction.score();
+    json.writeNumberField("score", prediction.score());
+    json.writeNumberField("compensatedScore", compensated);
+    json.writeNumberField("delta", compensated - prediction.score());
+    json.writeNumberField("evidence", scored.isPresent() ? scored.get().evidence() : 0);
+    json.writeNumberField("trust", scored.isPresent() ? scored.get().scores().trust() : 1.0);
   }
 }

@@ -39,8 +39,17 @@ public final class OperationsServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(OperationsServer.class);
 
   /** A route's answer. */
-  public record Response(int status, String contentType, String body) {
+  public record Response(int status, String contentType, byte[] body) {
+    public Response(int status, String contentType, String body) {
+      this(status, contentType, body.getBytes(StandardCharsets.UTF_8));
+    }
+
     public static Response json(int status, String body) {
+      return new Response(status, "application/json", body);
+    }
+
+    /** A body already encoded as UTF-8 JSON. */
+    public static Response json(int status, byte[] body) {
       return new Response(status, "application/json", body);
     }
 
@@ -318,7 +327,7 @@ public final class OperationsServer implements AutoCloseable {
    */
   private static boolean answer(
       org.eclipse.jetty.server.Response response, Callback cb, Response answer, boolean close) {
-    byte[] bytes = answer.body().getBytes(StandardCharsets.UTF_8);
+    byte[] bytes = answer.body();
     response.setStatus(answer.status());
     response.getHeaders().put(HttpHeader.CONTENT_TYPE, answer.contentType());
     response.getHeaders().put(HttpHeader.CONTENT_LENGTH, bytes.length);

@@ -170,4 +170,102 @@ class CompensationLookupTest {
     assertThat(result.get("compensatedScore")).isEqualTo(result.get("score"));
     assertThat(result.get("evidence").asInt()).isZero();
   }
+
+  /**
+   * Bodies as the HTTP route gets them, with the rejection the tree-based reading gave (recorded
+   * from it before the streaming reader replaced it): the same reason and the same words.
+   */
+  @Test
+  void shouldRejectABadBodyAsTheTreeReadingDid() {
+    String ok = "\"score\":0.4,\"embedding\":[0.1,0.2]";
+    String[][] cases = {
+      {"", "MALFORMED_JSON", "not a JSON object"},
+      {"[1,2]", "MALFORMED_JSON", "not a JSON object"},
+      {"{\"modelId\": ", "MALFORMED_JSON", "Unexpected end-of-input within/between Object entries"},
+      {"{\"candidates\":[{" + ok + "},{\"x\": ]}", "MALFORMED_JSON", "Unexpected character"},
+      {
+        "{\"modelId\":\"m\",\"modelVersion\":\"v\",\"candidates\":null}",
+        "WRONG_TYPE",
+        "candidates must be an array"
+      },
+      {"{\"modelVersion\":\"v\",\"candidates\":[]}", "MISSING_FIELD", "modelId"},
+      {
+        "{\"modelId\":1,\"modelVersion\":\"v\",\"candidates\":[]}",
+        "WRONG_TYPE",
+        "modelId must be a non-empty string"
+      },
+      {
+        "{\"modelId\":\"m\",\"modelVersion\":\" \",\"candidates\":[]}",
+        "WRONG_TYPE",
+        "modelVersion must be a non-empty string"
+      },
+      {
+        "{\"modelId\":\"m\",\"modelVersion\":\"v\",\"candidates\":[{" + ok + "},7]}",
+        "WRONG_TYPE",
+        "candidates[1] must be an object"
+      },
+      {
+        "{\"modelId\":\"m\",\"modelVersion\":\"v\",\"candidates\":[{\"score\":2,"
+            + ok.substring(12)
+            + "},7]}",
+        "SCORE_OUT_OF_RANGE",
+        "candidates[0]: score 2.0 not in [0,1]"
+      },
+      {
+        "{\"modelId\":\"m\",\"modelVersion\":\"v\",\"timestamp\":null,\"candidates\":[{"
+            + ok
+            + "}]}",
+        "MISSING_FIELD",
+        "candidates[0]: timestamp"
+      },
+      {
+        "{\"modelId\":\"m\",\"modelVersion\":\"v\",\"candidates\":[{"
+            + ok
+            + ",\"requestId\":null}]}",
+        "MISSING_FIELD",
+        "candidates[0]: requestId"
+      },
+      {
+        "{\"modelId\":\"m\",\"modelVersion\":\"v\",\"candidates\":[{\"score\":0.5,"
+            + "\"features\":{\"a\":[1],\"b\":NaN}}]}",
+        "WRONG_TYPE",
+        "candidates[0]: features.a must be a string or number"
+      },
+      {
+        "{\"modelId\":\"m\",\"modelVersion\":\"v\"," + ok + ",\"timestamp\":5,\"timestamp\":null}",
+        "MISSING_FIELD",
+        "timestamp"
+      },
+      {
+        "{\"modelId\":2.5,\"modelVersion\":\"v\"," + ok + "}",
+        "WRONG_TYPE",
+        "modelId must be a string"
+      },
+      {
+        "{\"modelId\":\"m\",\"modelVersion\":\"v\",\"score\":0.5,\"embedding\":[1, Infinity]}",
+        "NOT_FINITE",
+        "embedding[1] is Infinity"
+      },
+    };
+    for (String[] c : cases) {
+      assertThatThrownBy(() -> lookup.answer(c[0].getBytes(StandardCharsets.UTF_8)))
+          .as(c[0])
+          .isInstanceOfSatisfying(
+              InvalidEventException.class,
+              e -> {
+                assertThat(e.reason()).isEqualTo(RejectionReason.valueOf(c[1]));
+                assertThat(e.detail()).startsWith(c[2]);
+              });
+    }
+  }
+
+  @Test
+  void shouldDefaultTheTimeAndTheRequestIdOfALookupThatHasNone() throws Exception {
+    JsonNode answer =
+        EventCodec.JSON.readTree(
+            lookup.answer(
+                "{\"modelId\":\"m\",\"modelVersion\":\"v1\",\"candidates\":[{\"score\":0.5,\"embedding\":[1,2,3,4]}]}"
+                    .getBytes(StandardCharsets.UTF_8)));
+    assertThat(answer.get("results").get(0).get("score").asDouble()).isEqualTo(0.5);
+  }
 }
