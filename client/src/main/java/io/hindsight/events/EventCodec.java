@@ -95,39 +95,15 @@ public final class EventCodec {
    * {@code candidates[i]: ...}. No size bound: the HTTP server has one.
    */
   public Lookup lookup(byte[] bytes, long now) {
-    RawPrediction top = new RawPrediction();
-    List<RawPrediction> candidates = null;
-    boolean hasCandidates = false;
-    try (JsonParser parser =
-        isAscii(bytes) ? JSON.createParser(bytes) : JSON.createParser(strictUtf8(bytes))) {
-      if (parser.nextToken() != JsonToken.START_OBJECT) {
-        // Malformed JSON further on is reported as such, as a tree parse would.
-        parser.skipChildren();
-        throw new InvalidEventException(MALFORMED_JSON, "not a JSON object");
-      }
-      while (parser.nextToken() == JsonToken.FIELD_NAME) {
-        String name = parser.currentName();
-        JsonToken value = parser.nextToken();
-        if (!name.equals(CANDIDATES)) {
-          top.read(name, value, parser);
-          continue;
-        }
-        hasCandidates = true;
-        candidates = value == JsonToken.START_ARRAY ? readCandidates(parser) : null;
-        if (candidates == null) {
-          parser.skipChildren();
-        }
-      }
-      if (parser.currentToken() != JsonToken.END_OBJECT) {
-        throw new InvalidEventException(MALFORMED_JSON, "unexpected end of the object");
-      }
-    } catch (JsonProcessingException e) {
-      throw new InvalidEventException(MALFORMED_JSON, e.getOriginalMessage());
-    } catch (java.io.IOException e) {
-      throw new InvalidEventException(MALFORMED_JSON, e.getMessage());
+    // The hand-written reader takes the common well-formed body; anything else is Jackson's.
+    ReadLookup read = LookupScanner.read(bytes);
+    if (read == null) {
+      read = readLookup(bytes);
     }
+    RawPrediction top = read.top;
+    List<RawPrediction> candidates = read.candidates;
     top.putIfAbsent("timestamp", now);
-    if (!hasCandidates) {
+    if (!read.hasCandidates) {
       top.putIfAbsent("requestId", LOOKUP_REQUEST_ID);
       Prediction one = validated(top);
       return new Lookup(one.modelId(), one.modelVersion(), false, List.of(one));
@@ -164,8 +140,51 @@ public final class EventCodec {
   public record Lookup(
       String modelId, String modelVersion, boolean batch, List<Prediction> predictions) {}
 
-  private static final String CANDIDATES = "candidates";
+  static final String CANDIDATES = "candidates";
   private static final String LOOKUP_REQUEST_ID = "lookup";
+
+  /** A lookup body's fields as read, before any is checked. */
+  static final class ReadLookup {
+    final RawPrediction top = new RawPrediction();
+    boolean hasCandidates;
+
+    /** The candidates array's elements ({@code null} for one not an object), or null. */
+    List<RawPrediction> candidates;
+  }
+
+  /** Reads a lookup body with Jackson's streaming parser: any JSON, every rejection by name. */
+  static ReadLookup readLookup(byte[] bytes) {
+    ReadLookup read = new ReadLookup();
+    try (JsonParser parser =
+        isAscii(bytes) ? JSON.createParser(bytes) : JSON.createParser(strictUtf8(bytes))) {
+      if (parser.nextToken() != JsonToken.START_OBJECT) {
+        // Malformed JSON further on is reported as such, as a tree parse would.
+        parser.skipChildren();
+        throw new InvalidEventException(MALFORMED_JSON, "not a JSON object");
+      }
+      while (parser.nextToken() == JsonToken.FIELD_NAME) {
+        String name = parser.currentName();
+        JsonToken value = parser.nextToken();
+        if (!name.equals(CANDIDATES)) {
+          read.top.read(name, value, parser);
+          continue;
+        }
+        read.hasCandidates = true;
+        read.candidates = value == JsonToken.START_ARRAY ? readCandidates(parser) : null;
+        if (read.candidates == null) {
+          parser.skipChildren();
+        }
+      }
+      if (parser.currentToken() != JsonToken.END_OBJECT) {
+        throw new InvalidEventException(MALFORMED_JSON, "unexpected end of the object");
+      }
+    } catch (JsonProcessingException e) {
+      throw new InvalidEventException(MALFORMED_JSON, e.getOriginalMessage());
+    } catch (java.io.IOException e) {
+      throw new InvalidEventException(MALFORMED_JSON, e.getMessage());
+    }
+    return read;
+  }
 
   /** The candidates array's elements, {@code null} for one that is not an object. */
   private static List<RawPrediction> readCandidates(JsonParser parser) throws java.io.IOException {
@@ -212,7 +231,7 @@ public final class EventCodec {
    * #prediction(byte[])}'s order: a rejection found while reading is kept, not thrown, so that
    * malformed JSON further on is reported first and a repeated field's later value replaces it.
    */
-  private static final class RawPrediction {
+  static final class RawPrediction {
     float[] embedding;
     InvalidEventException badEmbedding;
     Map<String, Object> features;
@@ -223,7 +242,7 @@ public final class EventCodec {
      * (present, so not defaulted, but missing when checked), or a {@link JsonToken} for any other
      * value.
      */
-    private final Map<String, Object> scalars = new java.util.HashMap<>(8);
+    final Map<String, Object> scalars = new java.util.HashMap<>(8);
 
     /** Reads the fields of an object whose START_OBJECT was just read, up to its END_OBJECT. */
     void readFields(JsonParser parser) throws java.io.IOException {
