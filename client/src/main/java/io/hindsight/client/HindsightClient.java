@@ -11,6 +11,7 @@ import io.hindsight.events.Prediction;
 import io.hindsight.markov.RewriteRule;
 import io.hindsight.rewrite.ChainReplica;
 import io.hindsight.rewrite.RewriteLoopSettings;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -75,6 +76,11 @@ public final class HindsightClient implements AutoCloseable {
   private volatile Throwable failure;
   private volatile long rejected;
 
+  /** Records applied; written by the applier thread only. */
+  private volatile long applied;
+
+  private final ClientMetrics metrics;
+
   private HindsightClient(Builder builder) {
     this.config = HindsightConfig.load(null, Map.of(), builder.values);
     CompensationSettings settings = CompensationSettings.from(config);
@@ -106,6 +112,8 @@ public final class HindsightClient implements AutoCloseable {
     }
     this.positions = Map.of();
     this.lag = endAtStart.values().stream().mapToLong(Long::longValue).sum();
+    this.metrics =
+        builder.registry == null ? ClientMetrics.NONE : new ClientMetrics(builder.registry, this);
     this.applier = new Thread(this::replicate, "hindsight-client-applier");
     applier.setDaemon(true);
     applier.start();
@@ -126,6 +134,7 @@ public final class HindsightClient implements AutoCloseable {
   /** Compensates candidates of one model version against one snapshot of the replica, in order. */
   public List<Compensated> compensate(
       String modelId, String modelVersion, List<Candidate> candidates) {
+    long start = metrics.start();
     long now = clock.getAsLong();
     List<Prediction> predictions = new ArrayList<>(candidates.size());
     for (Candidate c : candidates) {
@@ -155,16 +164,21 @@ public final class HindsightClient implements AutoCloseable {
                           score, s.scores().finalScore(), s.evidence(), s.scores().trust()))
               .orElse(new Compensated(score, score, 0, 1.0)));
     }
+    metrics.compensated(candidates.size(), start);
     return answers;
   }
 
   /** The live rule for an utterance (by its normalized form), as {@code GET /rewrite} answers. */
   public Optional<RewriteRule> rewrite(String utterance) {
-    return chain.rule(utterance);
+    long start = metrics.start();
+    Optional<RewriteRule> rule = chain.rule(utterance);
+    metrics.rewritten(1, start);
+    return rule;
   }
 
   /** The live rules for utterances, in order, against one state of the rule book. */
   public List<Optional<RewriteRule>> rewrite(List<String> utterances) {
+    long start = metrics.start();
     List<Optional<RewriteRule>> rules = new ArrayList<>(utterances.size());
     // The chain replica's methods synchronize on it: holding its monitor keeps the applier out.
     synchronized (chain) {
@@ -172,6 +186,7 @@ public final class HindsightClient implements AutoCloseable {
         rules.add(chain.rule(utterance));
       }
     }
+    metrics.rewritten(utterances.size(), start);
     return rules;
   }
 
@@ -214,6 +229,11 @@ public final class HindsightClient implements AutoCloseable {
   /** Why replication stopped, if it did (the consumer failed). */
   public Optional<Throwable> failure() {
     return Optional.ofNullable(failure);
+  }
+
+  /** Records applied to the replicas since start (rejected ones not counted). */
+  public long applied() {
+    return applied;
   }
 
   /** Labelled samples held by the replicated error memories. */
@@ -259,6 +279,7 @@ public final class HindsightClient implements AutoCloseable {
       } else {
         chain.apply(r.offset(), r.value());
       }
+      applied++; // the applier thread is the only writer
     } catch (RuntimeException e) {
       rejected++;
       log.warn("Skipped {}-{}@{}: {}", r.topic(), r.partition(), r.offset(), e.toString());
@@ -340,6 +361,7 @@ public final class HindsightClient implements AutoCloseable {
       return;
     }
     running = false;
+    metrics.remove();
     consumer.wakeup();
     try {
       applier.join();
@@ -363,8 +385,19 @@ public final class HindsightClient implements AutoCloseable {
     private boolean rewrites = true;
     private Duration startTimeout = Duration.ofSeconds(60);
     private LongSupplier clock = System::currentTimeMillis;
+    private MeterRegistry registry;
 
     private Builder() {}
+
+    /**
+     * Where to report the client's metrics ({@code hindsight.client.*}: lag, records applied and
+     * rejected, samples, readiness, reads and their latency); none without one. They are removed
+     * from the registry when the client closes.
+     */
+    public Builder meterRegistry(MeterRegistry meters) {
+      this.registry = meters;
+      return this;
+    }
 
     public Builder bootstrapServers(String servers) {
       values.put(HindsightConfig.BOOTSTRAP_SERVERS, servers);

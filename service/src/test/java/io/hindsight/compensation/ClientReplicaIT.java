@@ -13,6 +13,8 @@ import io.hindsight.config.HindsightConfig;
 import io.hindsight.config.Topics;
 import io.hindsight.testing.Directories;
 import io.hindsight.testing.KafkaBroker;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,6 +26,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -297,5 +300,57 @@ class ClientReplicaIT {
     Candidate candidate = Candidate.of(0.3, vector(0));
     assertThat(client.compensate("unknown", "v9", candidate))
         .isEqualTo(new Compensated(0.3, 0.3, 0, 1.0));
+  }
+
+  @Test
+  void shouldReportReplicationAndReadsOnTheRegistryItIsGiven() throws Exception {
+    produceSamples(1_000);
+    SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    HindsightClient client =
+        HindsightClient.builder()
+            .bootstrapServers(kafka.bootstrapServers())
+            .config(Map.of(HindsightConfig.TOPIC_PREFIX, config.topicPrefix()))
+            .rewrites(false)
+            .meterRegistry(meters)
+            .start();
+    clients.add(client);
+    assertThat(client.awaitReady(Duration.ofSeconds(120))).as("ready").isTrue();
+    await("no lag").atMost(Duration.ofSeconds(30)).until(() -> client.lag() == 0);
+    assertThat(meters.get("hindsight.client.records.applied").functionCounter().count())
+        .isEqualTo(1_000);
+    assertThat(meters.get("hindsight.client.records.rejected").functionCounter().count()).isZero();
+    assertThat(meters.get("hindsight.client.lag").gauge().value()).isZero();
+    assertThat(meters.get("hindsight.client.ready").gauge().value()).isEqualTo(1);
+    assertThat(meters.get("hindsight.client.memory.samples").gauge().value()).isEqualTo(1_000);
+
+    List<Candidate> five = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      five.add(randomCandidate());
+    }
+    client.compensate("ranker", "v1", five);
+    client.compensate("ranker", "v1", five.get(0));
+    client.rewrite(List.of("play some jazz", "wake me up at seven"));
+    Timer compensate =
+        meters.get("hindsight.client.read.latency").tag("kind", "compensate").timer();
+    assertThat(compensate.count()).as("calls timed").isEqualTo(2);
+    assertThat(compensate.totalTime(TimeUnit.NANOSECONDS)).isPositive();
+    assertThat(meters.get("hindsight.client.reads").tag("kind", "compensate").counter().count())
+        .as("candidates read")
+        .isEqualTo(6);
+    assertThat(meters.get("hindsight.client.read.latency").tag("kind", "rewrite").timer().count())
+        .isEqualTo(1);
+    assertThat(meters.get("hindsight.client.reads").tag("kind", "rewrite").counter().count())
+        .isEqualTo(2);
+
+    produceSamples(200);
+    await("the registry sees the records applied after start")
+        .atMost(Duration.ofSeconds(60))
+        .until(
+            () ->
+                meters.get("hindsight.client.records.applied").functionCounter().count() == 1_200
+                    && meters.get("hindsight.client.lag").gauge().value() == 0);
+
+    client.close();
+    assertThat(meters.getMeters()).as("a closed client reports nothing").isEmpty();
   }
 }
