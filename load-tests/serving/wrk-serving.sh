@@ -2,6 +2,7 @@
 # Measures the serving endpoints with wrk against `hindsight run --app all` on its embedded broker,
 # after EVENTS lines of a MovieLens event log have been replayed (so the memory has samples).
 # Usage: load-tests/serving/wrk-serving.sh JAR LOG WORKDIR [EVENTS] [DURATION]   (needs wrk, curl, python3)
+# DURATION in seconds with an s (15s). PROFILE=FILE.jfr: a flight recording of the batch run.
 # Client and server share the machine: on 2 cores, wrk takes one of them.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -16,6 +17,10 @@ until grep -q '^ready' "$dir/run.out" 2>/dev/null; do sleep 1; done
 broker=$(awk '/^broker:/ {print $2}' "$dir/run.out")
 port=$(awk -F: '/^http:/ {print $3}' "$dir/run.out")
 "${java[@]}" replay --input "$dir/events.jsonl" --bootstrap-servers "$broker" 2>/dev/null | tail -1
+# Rules for GET /rewrite: simulated sessions (the default `dataset sessions` log, its data read from
+# ../shared/data as that command's defaults say) replayed, so the rewrites app learns from them.
+"${java[@]}" dataset sessions --out "$dir/sessions.jsonl" --truth "$dir/truth.tsv" > /dev/null
+"${java[@]}" replay --input "$dir/sessions.jsonl" --bootstrap-servers "$broker" 2>/dev/null | tail -1
 # Bodies: one prediction of the log (without requestId and timestamp), and a batch of 100.
 python3 - "$dir" <<'PY'
 import json, sys
@@ -33,18 +38,54 @@ samples() { curl -sf "127.0.0.1:$port/metrics" | awk '/^hindsight_memory_samples
 last=-1; now=$(samples)
 until [ "$now" = "$last" ] && [ "${now%.*}" -gt 0 ]; do sleep 3; last=$now; now=$(samples); done
 echo "memory: $(curl -s "127.0.0.1:$port/metrics" | grep -E '^hindsight_memory_samples ')"
+# The truth's sources that have a live rule once the count stops moving: GET /rewrite asks for those.
+python3 -c 'import json,sys; print(json.dumps({"utterances": [l.split("\t")[0] for l in open(sys.argv[1])]}))' \
+  "$dir/truth.tsv" > "$dir/sources.json"
+live() {
+  curl -sf -H 'Content-Type: application/json' --data-binary @"$dir/sources.json" "127.0.0.1:$port/rewrite" \
+    | python3 -c 'import json,sys; print(sum(r["target"] is not None for r in json.load(sys.stdin)["results"]))' \
+    || echo 0
+}
+last=-1; now=$(live); waited=0
+until { [ "$now" = "$last" ] && [ "$now" -gt 0 ]; } || [ $waited -ge 120 ]; do
+  sleep 5; waited=$((waited + 5)); last=$now; now=$(live)
+done
+curl -sf -H 'Content-Type: application/json' --data-binary @"$dir/sources.json" "127.0.0.1:$port/rewrite" \
+  | python3 -c '
+import json, sys, urllib.parse
+live = [r["utterance"] for r in json.load(sys.stdin)["results"] if r["target"] is not None]
+open(sys.argv[1], "w").write("".join("/rewrite?utterance=" + urllib.parse.quote(u) + "\n" for u in live))
+' "$dir/rewrite-paths.txt"
+echo "rules:  $(wc -l < "$dir/rewrite-paths.txt") of $(wc -l < "$dir/truth.tsv") truth sources have a live rule; GET /rewrite cycles through them"
 echo "one:    $(curl -s -H 'Content-Type: application/json' --data-binary @"$dir/one.json" "127.0.0.1:$port/compensate")"
 url="http://127.0.0.1:$port"
-run() { echo "== $1"; shift; wrk "$@" | tail -1; }
+# The service's CPU time per request beside wrk's figures: on a shared machine it moves less than
+# wall-clock rates do (it includes the service's idle background work, a few percent at most).
+cpu() { awk '{print $14 + $15}' "/proc/$service/stat"; }
+ticks=$(getconf CLK_TCK)
+run() {
+  echo "== $1"; shift
+  local before out; before=$(cpu); out=$(wrk "$@" | tail -1)
+  echo "$out service-cpu=$(awk -v t="$(( $(cpu) - before ))" -v hz="$ticks" -v r="${out#*req/s=}" -v d="$duration" \
+    'BEGIN { split(r, x, " "); n = x[1] * (d + 0); printf "%.1fus/request", (n > 0 ? t / hz / n * 1e6 : 0) }')"
+}
 BODY="$dir/one.json" wrk -t1 -c1 -d3s -s "$here/post.lua" "$url/compensate" > /dev/null  # warm-up (JIT)
 BODY="$dir/one.json" run "POST /compensate one candidate, 1 connection" -t1 -c1 -d"$duration" -s "$here/post.lua" "$url/compensate"
 BODY="$dir/one.json" run "POST /compensate one candidate, 16 connections" -t1 -c16 -d"$duration" -s "$here/post.lua" "$url/compensate"
 if curl -s -H 'Content-Type: application/json' --data-binary @"$dir/batch.json" "$url/compensate" | grep '"results"' > /dev/null; then
+  # PROFILE=FILE.jfr records this run with Java Flight Recorder (the profile settings).
+  [ -n "${PROFILE:-}" ] && jcmd "$service" JFR.start name=batch settings=profile > /dev/null
   BODY="$dir/batch.json" run "POST /compensate 100 candidates, 4 connections (x100 for candidates/s)" -t1 -c4 -d"$duration" -s "$here/post.lua" "$url/compensate"
+  [ -n "${PROFILE:-}" ] && jcmd "$service" JFR.stop name=batch filename="$PROFILE" > /dev/null
 else
   echo "== no batch form"
 fi
-run "GET /rewrite, 16 connections" -t1 -c16 -d"$duration" -s "$here/get.lua" "$url/rewrite?utterance=play%20some%20jazz"
+if [ -s "$dir/rewrite-paths.txt" ]; then
+  PATHS="$dir/rewrite-paths.txt" run "GET /rewrite, live-rule utterances, 16 connections (hits = 200s, misses = 404s)" \
+    -t1 -c16 -d"$duration" -s "$here/get.lua" "$url"
+else
+  echo "== GET /rewrite: no live rule learnt, not measured"
+fi
 # A 100 MB body is refused unread: with curl's Expect: 100-continue, and without it (sent at once).
 head -c 100000000 /dev/zero > "$dir/100mb.bin"
 for expect in "Expect: 100-continue" "Expect:"; do
