@@ -35,8 +35,12 @@ json.dump(batch, open(d + "/batch.json", "w"))
 PY
 # Measure once the replica has taken every sample (the count stops moving), not while it writes.
 samples() { curl -sf "127.0.0.1:$port/metrics" | awk '/^hindsight_memory_samples / {print $2}'; }
-last=-1; now=$(samples)
-until [ "$now" = "$last" ] && [ "${now%.*}" -gt 0 ]; do sleep 3; last=$now; now=$(samples); done
+# Unchanged over two polls 5 s apart: one poll 3 s apart mistook a replica slowed by a loaded
+# machine for a finished one.
+prev=-2; last=-1; now=$(samples)
+until [ "$now" = "$last" ] && [ "$last" = "$prev" ] && [ "${now%.*}" -gt 0 ]; do
+  sleep 5; prev=$last; last=$now; now=$(samples)
+done
 echo "memory: $(curl -s "127.0.0.1:$port/metrics" | grep -E '^hindsight_memory_samples ')"
 # The truth's sources that have a live rule once the count stops moving: GET /rewrite asks for those.
 python3 -c 'import json,sys; print(json.dumps({"utterances": [l.split("\t")[0] for l in open(sys.argv[1])]}))' \
@@ -59,15 +63,20 @@ open(sys.argv[1], "w").write("".join("/rewrite?utterance=" + urllib.parse.quote(
 echo "rules:  $(wc -l < "$dir/rewrite-paths.txt") of $(wc -l < "$dir/truth.tsv") truth sources have a live rule; GET /rewrite cycles through them"
 echo "one:    $(curl -s -H 'Content-Type: application/json' --data-binary @"$dir/one.json" "127.0.0.1:$port/compensate")"
 url="http://127.0.0.1:$port"
-# The service's CPU time per request beside wrk's figures: on a shared machine it moves less than
-# wall-clock rates do (it includes the service's idle background work, a few percent at most).
+# CPU time per request beside wrk's figures, which on a shared machine move less than wall-clock
+# rates do: the whole service's (with its background work: broker, streams, GC, JIT; at low rates
+# that dominates) and its HTTP threads' alone (the request path: Jetty, parsing, the replica read).
 cpu() { awk '{print $14 + $15}' "/proc/$service/stat"; }
+http_cpu() { cat /proc/"$service"/task/*/stat 2>/dev/null | awk '$2 ~ /^\(hindsight-http/ {s += $14 + $15} END {print s + 0}'; }
 ticks=$(getconf CLK_TCK)
+per_request() {
+  awk -v t="$1" -v hz="$ticks" -v r="${2#*req/s=}" -v d="$duration" \
+    'BEGIN { split(r, x, " "); n = x[1] * (d + 0); printf "%.1fus/request", (n > 0 ? t / hz / n * 1e6 : 0) }'
+}
 run() {
   echo "== $1"; shift
-  local before out; before=$(cpu); out=$(wrk "$@" | tail -1)
-  echo "$out service-cpu=$(awk -v t="$(( $(cpu) - before ))" -v hz="$ticks" -v r="${out#*req/s=}" -v d="$duration" \
-    'BEGIN { split(r, x, " "); n = x[1] * (d + 0); printf "%.1fus/request", (n > 0 ? t / hz / n * 1e6 : 0) }')"
+  local before http out; before=$(cpu); http=$(http_cpu); out=$(wrk "$@" | tail -1)
+  echo "$out service-cpu=$(per_request $(( $(cpu) - before )) "$out") http-cpu=$(per_request $(( $(http_cpu) - http )) "$out")"
 }
 BODY="$dir/one.json" wrk -t1 -c1 -d3s -s "$here/post.lua" "$url/compensate" > /dev/null  # warm-up (JIT)
 BODY="$dir/one.json" run "POST /compensate one candidate, 1 connection" -t1 -c1 -d"$duration" -s "$here/post.lua" "$url/compensate"
