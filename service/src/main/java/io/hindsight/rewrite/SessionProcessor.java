@@ -33,6 +33,13 @@ final class SessionProcessor implements Processor<String, Interaction, Object, O
   static final String SESSION_INDEX_STORE = "rewrite-session-index";
   static final String PUBLISHED_STORE = "rewrite-published";
   private static final String PUBLISHED_KEY = "sequence";
+
+  /**
+   * How often partition 0's task publishes new rule changes: a lock and a list copy when there are
+   * none, so often enough that publishing adds little to a rule's freshness.
+   */
+  static final Duration PUBLISH_INTERVAL = Duration.ofMillis(100);
+
   private static final TypeReference<List<Interaction>> TURNS = new TypeReference<>() {};
 
   private final RewriteLoopSettings settings;
@@ -45,6 +52,12 @@ final class SessionProcessor implements Processor<String, Interaction, Object, O
 
   /** Index entries before this were closed already: scanning starts here, not over tombstones. */
   private long closedUntil;
+
+  /**
+   * No session closes before this (a lower bound on the index's earliest entry), so a turn looks at
+   * the index only when a session is due: no scan of open sessions per turn or per tick.
+   */
+  private long earliestClose = Long.MAX_VALUE;
 
   SessionProcessor(RewriteLoopSettings settings) {
     this.settings = settings;
@@ -59,13 +72,8 @@ final class SessionProcessor implements Processor<String, Interaction, Object, O
     published = context.getStateStore(PUBLISHED_STORE);
     replica = context.getStateStore(RewriteReplica.NAME);
     rebuildIndex();
-    context.schedule(
-        Duration.ofMillis(Math.max(1, settings.sessionGapMs() / 4)),
-        PunctuationType.STREAM_TIME,
-        this::closeIdleSessions);
     if (context.taskId().partition() == 0) {
-      context.schedule(
-          Duration.ofSeconds(1), PunctuationType.WALL_CLOCK_TIME, now -> publishRules());
+      context.schedule(PUBLISH_INTERVAL, PunctuationType.WALL_CLOCK_TIME, now -> publishRules());
     }
   }
 
@@ -81,12 +89,19 @@ final class SessionProcessor implements Processor<String, Interaction, Object, O
         List<Interaction> turns = decode(session.key, session.value);
         long closeAt = turns.get(turns.size() - 1).timestamp() + settings.sessionGapMs();
         index.put(DerivedIndex.key(closeAt, session.key), DerivedIndex.NOTHING);
+        earliestClose = Math.min(earliestClose, closeAt);
       }
     }
   }
 
   @Override
   public void process(Record<String, Interaction> record) {
+    // Sessions close as soon as stream time passes their last turn plus the gap, before this turn
+    // is added: the same rule live, in evaluate and in replay, whatever the traffic's rate.
+    long streamTime = context.currentStreamTimeMs();
+    if (streamTime > earliestClose) {
+      closeIdleSessions(streamTime);
+    }
     Interaction turn = record.value();
     String user = turn.userId();
     List<Interaction> turns = load(user);
@@ -109,13 +124,27 @@ final class SessionProcessor implements Processor<String, Interaction, Object, O
     long closeAt = turns.get(turns.size() - 1).timestamp() + settings.sessionGapMs();
     index.put(DerivedIndex.key(closeAt, user), DerivedIndex.NOTHING);
     closedUntil = Math.min(closedUntil, closeAt); // an out-of-order turn may close in the past
+    earliestClose = Math.min(earliestClose, closeAt);
   }
 
+  /**
+   * Closes the sessions whose last turn is more than the gap before {@code streamTime} (a turn
+   * exactly the gap after the last still joins the session), in the order they became due.
+   */
   private void closeIdleSessions(long streamTime) {
     List<KeyValue<Bytes, byte[]>> due = new ArrayList<>();
+    earliestClose = Long.MAX_VALUE;
     try (KeyValueIterator<Bytes, byte[]> it =
-        index.range(DerivedIndex.key(closedUntil, ""), DerivedIndex.key(streamTime, ""))) {
-      it.forEachRemaining(due::add);
+        index.range(DerivedIndex.key(closedUntil, ""), null)) {
+      while (it.hasNext()) {
+        KeyValue<Bytes, byte[]> entry = it.next();
+        long closeAt = DerivedIndex.time(entry.key);
+        if (closeAt >= streamTime) {
+          earliestClose = closeAt;
+          break;
+        }
+        due.add(entry);
+      }
     }
     closedUntil = Math.max(closedUntil, streamTime);
     for (KeyValue<Bytes, byte[]> entry : due) {

@@ -115,6 +115,19 @@ class RewriteTopologyTest {
   }
 
   @Test
+  void shouldCloseASessionAsSoonAsStreamTimePassesItsGap() {
+    long gap =
+        HindsightConfig.load(null, Map.of(), Map.of("bootstrap.servers", "x:9092"))
+            .getLong(HindsightConfig.REWRITE_SESSION_GAP_MS);
+    say("a", T0, MISHEARD, null);
+    say("a", T0 + 4_000, INTENDED, null);
+    say("b", T0 + 4_000 + gap, "what time is it", null);
+    assertThat(replica().chains()).as("a turn exactly the gap later could still join").isZero();
+    say("b", T0 + 4_000 + gap + 1, "what time is it", null);
+    assertThat(replica().chains()).as("closed one millisecond past the gap").isEqualTo(1);
+  }
+
+  @Test
   void shouldPublishARuleOnceEnoughDistinctUsersReformulate() {
     for (int i = 0; i < 6; i++) {
       reformulatingUser();

@@ -191,7 +191,7 @@ final class TrafficRun implements AutoCloseable {
       PrometheusText metrics = service.sample();
       out.printf(
           "[%s %3ds/%ds] target %.0f/s  sent %.0f/s  out %.0f/s  backlog %d  latency p50 %.1f p99"
-              + " %.1f max %.1f ms  probes %d/%d  rules %d  dlq %d  heap %.0f MB%n",
+              + " %.1f max %.1f ms  probes %d/%d  rules %d  dlq %d  heap %.0f MB  states %.0f%n",
           service.kind.label,
           elapsed,
           shape.durationS(),
@@ -206,7 +206,8 @@ final class TrafficRun implements AutoCloseable {
           probes.started(),
           observer.ruleFirstSeen.size(),
           observer.deadLetteredBad.get() + observer.deadLetteredOther.get(),
-          metrics.sum("jvm_memory_used_bytes", "area=\"heap\"") / 1e6);
+          metrics.sum("jvm_memory_used_bytes", "area=\"heap\"") / 1e6,
+          metrics.sum("hindsight_rewrite_states", ""));
       last[0] = sent;
       last[1] = received;
     } catch (RuntimeException e) {
@@ -283,6 +284,9 @@ final class TrafficRun implements AutoCloseable {
   private Map<String, Object> rewritesSummary(Duration drain) throws InterruptedException {
     Map<String, Object> r = new LinkedHashMap<>();
     r.put("vocabulary_turns_sent", generator.vocabularyTurns.get());
+    if (generator.vocabulary != null) {
+      r.put("vocabulary_laps", generator.vocabulary.laps());
+    }
     r.put("interactions_sent", generator.turns.get());
     java.util.List<Map<String, Object>> series;
     synchronized (samples) {
@@ -319,8 +323,8 @@ final class TrafficRun implements AutoCloseable {
     awaitCondition(() -> rewrites.consumed() >= rewrites.produced(), drain);
     r.put("drain_seconds", Report.round((System.nanoTime() - drainStarted) / 1e9));
     r.put("backlog_after_drain", rewrites.produced() - rewrites.consumed());
-    // The publisher runs every second and commits after: let the last changes reach the topic.
-    Thread.sleep(5_000); // one publishing round and a commit, nothing to poll for
+    // The publisher runs every 100 ms and commits after: let the last changes reach the topic.
+    Thread.sleep(5_000); // a publishing round and a commit with room to spare, nothing to poll for
     r.put("rules", rewrites.compareRules(scenario.settings()));
     r.put("samples", series);
     return r;

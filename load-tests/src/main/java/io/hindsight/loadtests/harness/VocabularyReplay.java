@@ -15,7 +15,10 @@ import java.util.Map;
  * The sessions of a {@code hindsight dataset sessions} log, in the order they end, for {@link
  * LoadGenerator} to replay round and round (see {@link Scenario.Vocabulary}). A session is a user's
  * turns with no gap above the service's session gap; each turn keeps its offset from the session's
- * first. Single-threaded (the generator's).
+ * first. Past the log's end the replay starts a new lap: the same sessions at the current time
+ * (the generator stamps each with the time it starts), spoken by fresh user ids ({@code
+ * <user>~<copy>@<lap>}), so that a run can be longer than the log without one user's sessions
+ * overlapping. Single-threaded (the generator's).
  */
 final class VocabularyReplay {
   record Turn(long offsetMs, String utterance, String signal) {}
@@ -27,6 +30,7 @@ final class VocabularyReplay {
   private final Map<String, Integer> sessionsOfUser = new HashMap<>();
   private final long turns;
   private int next;
+  private int lap;
 
   private VocabularyReplay(List<Session> sessions, int userCopies, long turns) {
     this.sessions = sessions;
@@ -93,11 +97,24 @@ final class VocabularyReplay {
     return turns;
   }
 
-  /** The next session, its user one of the original's copies (their sessions taken in turn). */
+  /** Laps of the log begun so far (1 during the first). */
+  int laps() {
+    return lap + 1;
+  }
+
+  /**
+   * The next session, its user one of the original's copies (their sessions taken in turn), the
+   * copies of later laps new users.
+   */
   Session next() {
-    Session session = sessions.get(next);
-    next = (next + 1) % sessions.size();
+    if (next == sessions.size()) {
+      next = 0;
+      lap++;
+      sessionsOfUser.clear();
+    }
+    Session session = sessions.get(next++);
     int count = sessionsOfUser.merge(session.user(), 1, Integer::sum);
-    return new Session(session.user() + "~" + (count % userCopies), session.turns());
+    String copy = session.user() + "~" + (count % userCopies);
+    return new Session(lap == 0 ? copy : copy + "@" + lap, session.turns());
   }
 }
