@@ -1,6 +1,7 @@
 package io.hindsight.markov;
 
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.Objects;
 import java.util.Set;
@@ -24,8 +25,13 @@ import java.util.Set;
  *       Q(p,v)·|ΔP_S(v)| when a successor v moves. A state is queued only once its bound exceeds
  *       the tolerance, so many tiny moves cannot add up to an unbounded residual upstream, and a
  *       predecessor that barely depends on v is not woken by v's small moves.
- *   <li>The reverse-edge index only grows when edges appear; edges that disappeared (eviction) are
- *       pruned lazily when walked.
+ *   <li>The reverse-edge index holds, beside each edge p→v, c(p→v) and n(p) as they were when p was
+ *       last given as changed, so a move of a hub reads its predecessors' lists and not their rows.
+ *       Hence the contract of {@link #update}: every state whose counts or successors changed since
+ *       the last call is in {@code changed} (as {@link ChainStatistics#recordChain} and {@link
+ *       ChainStatistics#evictColdStates} return them). Edges that disappear (successor or state
+ *       eviction) leave the index at the next call, found by comparing a changed state's successors
+ *       with those it had when last indexed.
  *   <li>{@code maxRelaxationsPerUpdate} bounds one call's work; what is left stays queued for the
  *       next call ({@link #pendingStates()}).
  * </ul>
@@ -43,6 +49,7 @@ public final class IncrementalAbsorptionSolver implements AbsorptionSolver {
   public static final double DEFAULT_REPORT_TOLERANCE = 1e-6;
 
   private static final int[] NO_PREDECESSORS = new int[0];
+  private static final double[] NO_COUNTS = new double[0];
 
   private final double tolerance;
   private final double reportTolerance;
@@ -55,8 +62,15 @@ public final class IncrementalAbsorptionSolver implements AbsorptionSolver {
   private double[] reported = new double[0];
   // Upper bound on each state's residual |P − R_S − Σ Q·P|, raised when a successor moves.
   private double[] residualBound = new double[0];
+  // predecessors[v]: ascending ids p with an edge p→v, predecessorCounts[v] of them; beside each,
+  // c(p→v) and n(p) (edgeCounts, edgeOutgoing). Derived from the statistics: the snapshot keeps
+  // only the ids.
   private int[][] predecessors = new int[0][];
+  private double[][] edgeCounts = new double[0][];
+  private double[][] edgeOutgoing = new double[0][];
   private int[] predecessorCounts = new int[0];
+  // indexed[p]: p's successors when it was last indexed, i.e. every v whose list holds p.
+  private int[][] indexed = new int[0][];
   private int[] touchedInUpdate = new int[0];
   private int updateNumber;
 
@@ -97,6 +111,14 @@ public final class IncrementalAbsorptionSolver implements AbsorptionSolver {
 
   @Override
   public Set<String> update(ChainStatistics statistics, Set<String> changed) {
+    return names(updateIds(statistics, changed));
+  }
+
+  /**
+   * {@link #update}, the moved states as ids of {@code statistics} in the order they first moved:
+   * for a caller that goes on with ids, without a set of names.
+   */
+  public int[] updateIds(ChainStatistics statistics, Collection<String> changed) {
     bind(statistics);
     for (String state : changed) {
       int id = statistics.idOf(state);
@@ -106,6 +128,14 @@ public final class IncrementalAbsorptionSolver implements AbsorptionSolver {
       }
     }
     return drain();
+  }
+
+  private Set<String> names(int[] ids) {
+    Set<String> moved = new LinkedHashSet<>();
+    for (int id : ids) {
+      moved.add(statistics.utterance(id));
+    }
+    return moved;
   }
 
   /** Re-solves every state, e.g. after the statistics were restored from a changelog. */
@@ -118,7 +148,7 @@ public final class IncrementalAbsorptionSolver implements AbsorptionSolver {
     for (int id = statistics.stateCount() - 1; id >= 0; id--) {
       enqueue(id);
     }
-    return drain();
+    return names(drain());
   }
 
   @Override
@@ -181,8 +211,11 @@ public final class IncrementalAbsorptionSolver implements AbsorptionSolver {
     for (int id = 0; id < states; id++) {
       int[] list = in.readInts();
       predecessors[id] = list.length == 0 ? NO_PREDECESSORS : list;
+      edgeCounts[id] = list.length == 0 ? NO_COUNTS : new double[list.length];
+      edgeOutgoing[id] = list.length == 0 ? NO_COUNTS : new double[list.length];
       predecessorCounts[id] = list.length;
     }
+    deriveEdges();
     for (int id : in.readInts()) {
       if (id < 0 || id >= capacity) {
         throw new java.io.IOException("queued state " + id + " beyond " + capacity);
@@ -200,20 +233,56 @@ public final class IncrementalAbsorptionSolver implements AbsorptionSolver {
       throw new IllegalArgumentException("this solver is bound to another ChainStatistics");
     }
     ensureCapacity(statistics.stateCount());
-    // An evicted id may already hold a new state: start it from nothing, like any new state. Its
-    // stale entries in successors' predecessor lists are pruned when walked.
+    // An evicted id may already hold a new state: start it from nothing, like any new state.
+    // Edges into it went with it; its predecessors are among the changed states.
     for (int id : statistics.takeEvictedIds()) {
+      for (int successor : indexed[id]) {
+        removePredecessor(successor, id);
+      }
+      indexed[id] = NO_PREDECESSORS;
       success[id] = 0;
       reported[id] = 0;
       residualBound[id] = 0;
       predecessorCounts[id] = 0;
       predecessors[id] = NO_PREDECESSORS;
+      edgeCounts[id] = NO_COUNTS;
+      edgeOutgoing[id] = NO_COUNTS;
     }
   }
 
-  private Set<String> drain() {
+  /**
+   * After a snapshot was read: the index as the statistics stand, less the edges that disappeared
+   * since it was written (their source is among the changed states still to come, or evicted).
+   */
+  private void deriveEdges() {
+    for (int v = 0; v < capacity; v++) {
+      int[] list = predecessors[v];
+      int count = predecessorCounts[v];
+      int kept = 0;
+      for (int i = 0; i < count; i++) {
+        int p = list[i];
+        int position =
+            p < capacity && p < statistics.stateCount() ? statistics.successorIndex(p, v) : -1;
+        if (position >= 0) {
+          list[kept] = p;
+          edgeCounts[v][kept] = statistics.transitionCount(p, position);
+          edgeOutgoing[v][kept] = statistics.outgoingCount(p);
+          kept++;
+          indexed[p] = append(indexed[p], v);
+        }
+      }
+      predecessorCounts[v] = kept;
+    }
+  }
+
+  private static int[] append(int[] values, int value) {
+    int[] grown = Arrays.copyOf(values, values.length + 1);
+    grown[values.length] = value;
+    return grown;
+  }
+
+  private int[] drain() {
     updateNumber++;
-    Set<String> moved = new LinkedHashSet<>();
     int[] firstChanged = new int[16];
     int touched = 0;
     long budget = maxRelaxationsPerUpdate;
@@ -236,14 +305,15 @@ public final class IncrementalAbsorptionSolver implements AbsorptionSolver {
       success[id] = value;
       raisePredecessorBounds(id, Math.abs(delta));
     }
+    int moved = 0;
     for (int i = 0; i < touched; i++) {
       int id = firstChanged[i];
       if (Math.abs(success[id] - reported[id]) > reportTolerance) {
         reported[id] = success[id];
-        moved.add(statistics.utterance(id));
+        firstChanged[moved++] = id;
       }
     }
-    return moved;
+    return Arrays.copyOf(firstChanged, moved);
   }
 
   /** The Gauss–Seidel value of one state from its successors' current values. */
@@ -276,48 +346,83 @@ public final class IncrementalAbsorptionSolver implements AbsorptionSolver {
    */
   private void raisePredecessorBounds(int id, double change) {
     int[] list = predecessors[id];
-    int count = predecessorCounts[id];
-    // Backwards, so that pruning a stale edge does not skip the next one.
-    for (int i = count - 1; i >= 0; i--) {
+    double[] counts = edgeCounts[id];
+    double[] outgoing = edgeOutgoing[id];
+    // Highest id first: the order in which predecessors are queued decides the relaxation order.
+    for (int i = predecessorCounts[id] - 1; i >= 0; i--) {
       int predecessor = list[i];
-      int position = statistics.successorIndex(predecessor, id);
-      if (position < 0) {
-        System.arraycopy(list, i + 1, list, i, count - i - 1);
-        count--;
-        continue;
-      }
-      double bound =
-          residualBound[predecessor]
-              + change
-                  * statistics.transitionCount(predecessor, position)
-                  / statistics.outgoingCount(predecessor);
+      double bound = residualBound[predecessor] + change * counts[i] / outgoing[i];
       residualBound[predecessor] = bound;
       if (bound > tolerance) {
         enqueue(predecessor);
       }
     }
-    predecessorCounts[id] = count;
   }
 
-  /** Records {@code id} as a predecessor of each of its successors (sorted, no duplicates). */
+  /**
+   * Brings {@code id}'s entries in its successors' lists up to date with its row: inserted where an
+   * edge is new (kept sorted), refreshed where it stays, removed where it disappeared.
+   */
   private void indexSuccessors(int id) {
-    for (int i = 0, n = statistics.successorCount(id); i < n; i++) {
+    int n = statistics.successorCount(id);
+    int[] current = new int[n];
+    double outgoing = statistics.outgoingCount(id);
+    for (int i = 0; i < n; i++) {
       int successor = statistics.successorId(id, i);
-      int[] list = predecessors[successor];
+      current[i] = successor;
       int count = predecessorCounts[successor];
-      int position = Arrays.binarySearch(list, 0, count, id);
-      if (position >= 0) {
-        continue;
+      int position = Arrays.binarySearch(predecessors[successor], 0, count, id);
+      if (position < 0) {
+        position = -position - 1;
+        insertPredecessor(successor, position, id);
       }
-      int insertAt = -position - 1;
-      if (count == list.length) {
-        list = Arrays.copyOf(list, Math.max(2, count + (count >> 1) + 1));
-        predecessors[successor] = list;
-      }
-      System.arraycopy(list, insertAt, list, insertAt + 1, count - insertAt);
-      list[insertAt] = id;
-      predecessorCounts[successor] = count + 1;
+      edgeCounts[successor][position] = statistics.transitionCount(id, i);
+      edgeOutgoing[successor][position] = outgoing;
     }
+    for (int before : indexed[id]) {
+      if (indexOf(current, before) < 0) {
+        removePredecessor(before, id);
+      }
+    }
+    indexed[id] = n == 0 ? NO_PREDECESSORS : current;
+  }
+
+  private void insertPredecessor(int state, int at, int predecessor) {
+    int count = predecessorCounts[state];
+    if (count == predecessors[state].length) {
+      int grown = Math.max(2, count + (count >> 1) + 1);
+      predecessors[state] = Arrays.copyOf(predecessors[state], grown);
+      edgeCounts[state] = Arrays.copyOf(edgeCounts[state], grown);
+      edgeOutgoing[state] = Arrays.copyOf(edgeOutgoing[state], grown);
+    }
+    int moved = count - at;
+    System.arraycopy(predecessors[state], at, predecessors[state], at + 1, moved);
+    System.arraycopy(edgeCounts[state], at, edgeCounts[state], at + 1, moved);
+    System.arraycopy(edgeOutgoing[state], at, edgeOutgoing[state], at + 1, moved);
+    predecessors[state][at] = predecessor;
+    predecessorCounts[state] = count + 1;
+  }
+
+  private void removePredecessor(int state, int predecessor) {
+    int count = predecessorCounts[state];
+    int at = Arrays.binarySearch(predecessors[state], 0, count, predecessor);
+    if (at < 0) {
+      return;
+    }
+    int moved = count - at - 1;
+    System.arraycopy(predecessors[state], at + 1, predecessors[state], at, moved);
+    System.arraycopy(edgeCounts[state], at + 1, edgeCounts[state], at, moved);
+    System.arraycopy(edgeOutgoing[state], at + 1, edgeOutgoing[state], at, moved);
+    predecessorCounts[state] = count - 1;
+  }
+
+  private static int indexOf(int[] values, int value) {
+    for (int i = 0; i < values.length; i++) {
+      if (values[i] == value) {
+        return i;
+      }
+    }
+    return -1;
   }
 
   private void enqueue(int id) {
@@ -326,13 +431,14 @@ public final class IncrementalAbsorptionSolver implements AbsorptionSolver {
       return;
     }
     queued[id >>> 6] |= bit;
-    queue[(queueHead + queueSize) % queue.length] = id;
+    int tail = queueHead + queueSize;
+    queue[tail >= queue.length ? tail - queue.length : tail] = id;
     queueSize++;
   }
 
   private int dequeue() {
     int id = queue[queueHead];
-    queueHead = (queueHead + 1) % queue.length;
+    queueHead = queueHead + 1 == queue.length ? 0 : queueHead + 1;
     queueSize--;
     queued[id >>> 6] &= ~(1L << id);
     return id;
@@ -348,6 +454,12 @@ public final class IncrementalAbsorptionSolver implements AbsorptionSolver {
     residualBound = Arrays.copyOf(residualBound, grown);
     predecessors = Arrays.copyOf(predecessors, grown);
     Arrays.fill(predecessors, capacity, grown, NO_PREDECESSORS);
+    edgeCounts = Arrays.copyOf(edgeCounts, grown);
+    Arrays.fill(edgeCounts, capacity, grown, NO_COUNTS);
+    edgeOutgoing = Arrays.copyOf(edgeOutgoing, grown);
+    Arrays.fill(edgeOutgoing, capacity, grown, NO_COUNTS);
+    indexed = Arrays.copyOf(indexed, grown);
+    Arrays.fill(indexed, capacity, grown, NO_PREDECESSORS);
     predecessorCounts = Arrays.copyOf(predecessorCounts, grown);
     touchedInUpdate = Arrays.copyOf(touchedInUpdate, grown);
     queued = Arrays.copyOf(queued, (grown + 63) >>> 6);

@@ -1,9 +1,11 @@
 package io.hindsight.markov;
 
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -48,6 +50,7 @@ public final class RewritePolicy {
   private final AbsorptionSolver solver;
   private final LiveRules liveRules;
   private final Expansion expansion = new Expansion();
+  private final SimilarityVerdicts similarity = new SimilarityVerdicts();
   private long decisions;
   private long uncertainDecisions;
   private long pushes;
@@ -77,6 +80,46 @@ public final class RewritePolicy {
 
   ChainStatistics statistics() {
     return statistics;
+  }
+
+  /**
+   * The states among {@code changed} (names) and {@code moved} (ids of the statistics, as {@link
+   * IncrementalAbsorptionSolver#updateIds} gives them) that are worth asking {@link #choose} about,
+   * sorted and distinct: a live rule's source (its rule may have to go), or a state that passes the
+   * source guards no rule change can lift (not blocked, enough distinct users). For any other state
+   * {@code choose} is empty and there is no rule to withdraw, so leaving it out changes nothing.
+   */
+  public List<String> candidates(Collection<String> changed, int[] moved) {
+    String[] names = new String[changed.size() + moved.length];
+    int count = 0;
+    for (String state : changed) {
+      int u = statistics.idOf(state);
+      if ((u >= 0 && mayChoose(state, u)) || liveRules.isLiveSource(state)) {
+        names[count++] = state;
+      }
+    }
+    for (int u : moved) {
+      String state = statistics.utterance(u);
+      if (state != null && (mayChoose(state, u) || liveRules.isLiveSource(state))) {
+        names[count++] = state;
+      }
+    }
+    Arrays.sort(names, 0, count);
+    int distinct = 0;
+    for (int i = 0; i < count; i++) {
+      if (distinct == 0 || !names[i].equals(names[distinct - 1])) {
+        names[distinct++] = names[i];
+      }
+    }
+    return Arrays.asList(names).subList(0, distinct);
+  }
+
+  /**
+   * Whether {@code source} (id {@code u}) passes the source guards that live rules do not touch.
+   */
+  private boolean mayChoose(String source, int u) {
+    return statistics.distinctUsers(u) >= settings.minSourceUsers()
+        && !settings.blockList().contains(source);
   }
 
   /**
@@ -273,7 +316,7 @@ public final class RewritePolicy {
     EnumSet<RewriteGuard> violated = cheapTargetGuards(source, u, target, v);
     // The similarity guard is by far the dearest; a candidate that fails a cheaper one is out
     // anyway.
-    if (violated.isEmpty() && settings.similarityGuard() && !similar(source, target)) {
+    if (violated.isEmpty() && settings.similarityGuard() && !similarity.similar(u, v)) {
       violated.add(RewriteGuard.DISSIMILAR);
     }
     return violated;
@@ -313,6 +356,67 @@ public final class RewritePolicy {
         || (settings.phoneticMatch()
             && UtteranceSimilarity.phoneticKey(source)
                 .equals(UtteranceSimilarity.phoneticKey(target)));
+  }
+
+  /**
+   * The similarity guard's verdicts by pair of state ids: the same pairs come up at decision after
+   * decision, and a verdict depends only on the two names, which an id keeps until it is evicted.
+   * Forgotten whenever the statistics evict (an id may then name another state), and when full.
+   */
+  private final class SimilarityVerdicts {
+    private static final int MAX_PAIRS = 1 << 20;
+    private long[] pairs = new long[1024]; // (u << 32 | v) + 1; 0 = empty
+    private boolean[] verdicts = new boolean[1024];
+    private int size;
+    private long evictionsSeen;
+
+    boolean similar(int u, int v) {
+      if (statistics.evictions() != evictionsSeen || size >= MAX_PAIRS) {
+        evictionsSeen = statistics.evictions();
+        clear();
+      }
+      long pair = ((long) u << 32 | v) + 1;
+      int mask = pairs.length - 1;
+      int slot = (int) (pair * 0x9E3779B97F4A7C15L >>> 40) & mask;
+      for (; pairs[slot] != 0; slot = (slot + 1) & mask) {
+        if (pairs[slot] == pair) {
+          return verdicts[slot];
+        }
+      }
+      boolean verdict =
+          RewritePolicy.this.similar(statistics.utterance(u), statistics.utterance(v));
+      pairs[slot] = pair;
+      verdicts[slot] = verdict;
+      if (2 * ++size > pairs.length) {
+        grow();
+      }
+      return verdict;
+    }
+
+    private void clear() {
+      if (size > 0) {
+        Arrays.fill(pairs, 0);
+        size = 0;
+      }
+    }
+
+    private void grow() {
+      long[] oldPairs = pairs;
+      boolean[] oldVerdicts = verdicts;
+      pairs = new long[oldPairs.length * 2];
+      verdicts = new boolean[pairs.length];
+      int mask = pairs.length - 1;
+      for (int i = 0; i < oldPairs.length; i++) {
+        if (oldPairs[i] != 0) {
+          int slot = (int) (oldPairs[i] * 0x9E3779B97F4A7C15L >>> 40) & mask;
+          while (pairs[slot] != 0) {
+            slot = (slot + 1) & mask;
+          }
+          pairs[slot] = oldPairs[i];
+          verdicts[slot] = oldVerdicts[i];
+        }
+      }
+    }
   }
 
   /**
@@ -463,14 +567,15 @@ public final class RewritePolicy {
       residual[slot] += mass;
       if (residual[slot] > PUSH_TOLERANCE && !queued[slot]) {
         queued[slot] = true;
-        queue[(queueHead + queueSize) % queue.length] = slot;
+        int tail = queueHead + queueSize;
+        queue[tail >= queue.length ? tail - queue.length : tail] = slot;
         queueSize++;
       }
     }
 
     int poll() {
       int slot = queue[queueHead];
-      queueHead = (queueHead + 1) % queue.length;
+      queueHead = queueHead + 1 == queue.length ? 0 : queueHead + 1;
       queueSize--;
       queued[slot] = false;
       return slot;

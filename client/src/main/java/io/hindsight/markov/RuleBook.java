@@ -40,7 +40,9 @@ import java.util.TreeSet;
 public final class RuleBook implements LiveRules {
 
   private final RuleLifecycleSettings settings;
+  // Ordered for the views and the snapshot; bySource answers the lookups of every decision.
   private final TreeMap<String, LiveRule> live = new TreeMap<>();
+  private final Map<String, LiveRule> bySource = new HashMap<>();
   private final Map<String, Integer> targetReferences = new HashMap<>();
   private final TreeMap<String, Long> coolDownUntil = new TreeMap<>();
   private final TreeSet<String> withNewOutcomes = new TreeSet<>();
@@ -58,7 +60,7 @@ public final class RuleBook implements LiveRules {
    * @return whether the outcome was counted
    */
   public boolean recordApplication(String source, String target, boolean success) {
-    LiveRule rule = live.get(UtteranceNormalizer.normalize(source));
+    LiveRule rule = bySource.get(UtteranceNormalizer.normalize(source));
     if (rule == null || !rule.rule.target().equals(UtteranceNormalizer.normalize(target))) {
       return false;
     }
@@ -93,13 +95,13 @@ public final class RuleBook implements LiveRules {
 
     TreeSet<String> toJudge = new TreeSet<>(withNewOutcomes);
     for (String candidate : candidates) {
-      if (live.containsKey(candidate)) {
+      if (bySource.containsKey(candidate)) {
         toJudge.add(candidate); // its organic baseline R_S may have moved
       }
     }
     withNewOutcomes.clear();
     for (String source : toJudge) {
-      LiveRule rule = live.get(source);
+      LiveRule rule = bySource.get(source);
       if (rule != null && underperforms(rule, statistics.successRate(source))) {
         changes.add(retract(source, RuleChange.Reason.UNDERPERFORMING));
         coolDownUntil.put(source, saturatedAdd(nowMillis, settings.coolDown().toMillis()));
@@ -111,7 +113,7 @@ public final class RuleBook implements LiveRules {
         continue;
       }
       Optional<RewriteRule> chosen = policy.choose(source);
-      LiveRule current = live.get(source);
+      LiveRule current = bySource.get(source);
       if (chosen.isEmpty()) {
         if (current != null) {
           changes.add(retract(source, RuleChange.Reason.WITHDRAWN));
@@ -134,11 +136,11 @@ public final class RuleBook implements LiveRules {
   public void restore(RewriteRule rule, RulePosterior posterior) {
     Objects.requireNonNull(rule, "rule");
     Objects.requireNonNull(posterior, "posterior");
-    LiveRule previous = live.remove(rule.source());
+    LiveRule previous = removeLive(rule.source());
     if (previous != null) {
       release(previous.rule.target());
     }
-    live.put(rule.source(), new LiveRule(rule, posterior));
+    putLive(new LiveRule(rule, posterior));
     targetReferences.merge(rule.target(), 1, Integer::sum);
     lastVersion = Math.max(lastVersion, rule.version());
   }
@@ -214,13 +216,13 @@ public final class RuleBook implements LiveRules {
 
   /** The live rule for {@code source} (normalized), if any. */
   public Optional<RewriteRule> rule(String source) {
-    LiveRule rule = live.get(source);
+    LiveRule rule = bySource.get(source);
     return rule == null ? Optional.empty() : Optional.of(rule.rule);
   }
 
   /** The evidence gathered by the live rule for {@code source}, if any. */
   public Optional<RulePosterior> posterior(String source) {
-    LiveRule rule = live.get(source);
+    LiveRule rule = bySource.get(source);
     return rule == null ? Optional.empty() : Optional.of(rule.posterior);
   }
 
@@ -244,7 +246,7 @@ public final class RuleBook implements LiveRules {
 
   @Override
   public boolean isLiveSource(String state) {
-    return live.containsKey(state);
+    return bySource.containsKey(state);
   }
 
   @Override
@@ -281,13 +283,23 @@ public final class RuleBook implements LiveRules {
       reason = sameTarget ? RuleChange.Reason.FIGURES_MOVED : RuleChange.Reason.TARGET_CHANGED;
       release(current.rule.target());
     }
-    live.put(stamped.source(), new LiveRule(stamped, posterior));
+    putLive(new LiveRule(stamped, posterior));
     targetReferences.merge(stamped.target(), 1, Integer::sum);
     return new RuleChange(type, stamped, reason);
   }
 
+  private void putLive(LiveRule rule) {
+    live.put(rule.rule.source(), rule);
+    bySource.put(rule.rule.source(), rule);
+  }
+
+  private LiveRule removeLive(String source) {
+    bySource.remove(source);
+    return live.remove(source);
+  }
+
   private RuleChange retract(String source, RuleChange.Reason reason) {
-    LiveRule removed = live.remove(source);
+    LiveRule removed = removeLive(source);
     release(removed.rule.target());
     return new RuleChange(RuleChange.Type.RETRACTED, removed.rule, reason);
   }

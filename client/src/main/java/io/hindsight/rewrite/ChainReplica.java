@@ -225,8 +225,8 @@ public class ChainReplica implements AutoCloseable {
               now,
               state -> book.isLiveSource(state) || book.isLiveTarget(state)));
     }
-    Set<String> candidates = new TreeSet<>(changed);
-    candidates.addAll(solver.update(statistics, changed));
+    // Only the states whose decision can change are re-decided, in the order of their names.
+    List<String> candidates = policy.candidates(changed, solver.updateIds(statistics, changed));
     changed.clear();
     for (RuleChange change : book.refresh(policy, candidates, now)) {
       changes.add(new SequencedChange(changes.size() + 1L, now, change));
