@@ -116,11 +116,7 @@ final class LookupScanner {
         skipValue(1);
         candidates.add(null);
       }
-      skipWhitespace();
-      if (b[i] == ',') {
-        i++;
-      } else {
-        expect(']');
+      if (!another(']')) {
         return candidates;
       }
     }
@@ -138,12 +134,17 @@ final class LookupScanner {
 
   /** After a field's value: true at ',' (another field must follow), false at '}'. */
   private boolean nextField() {
+    return another('}');
+  }
+
+  /** After an element or field: true at ',' (another must follow), false past {@code close}. */
+  private boolean another(char close) {
     skipWhitespace();
     if (b[i] == ',') {
       i++;
       return true;
     }
-    expect('}');
+    expect(close);
     return false;
   }
 
@@ -205,11 +206,7 @@ final class LookupScanner {
         vector = Arrays.copyOf(vector, 2 * size);
       }
       vector[size++] = f;
-      skipWhitespace();
-      if (b[i] == ',') {
-        i++;
-      } else {
-        expect(']');
+      if (!another(']')) {
         return size == vector.length ? vector : Arrays.copyOf(vector, size);
       }
     }
@@ -380,17 +377,10 @@ final class LookupScanner {
           i++;
           return;
         }
-        while (true) {
+        do {
           skipWhitespace();
           skipValue(depth + 1);
-          skipWhitespace();
-          if (b[i] == ',') {
-            i++;
-          } else {
-            expect(']');
-            return;
-          }
-        }
+        } while (another(']'));
       }
       case '{' -> {
         i++;
