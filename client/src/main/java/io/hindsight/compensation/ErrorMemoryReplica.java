@@ -23,7 +23,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
-import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Consumer;
 import java.util.function.IntFunction;
 import java.util.stream.Stream;
@@ -37,9 +38,10 @@ import org.slf4j.LoggerFactory;
  * is the source of truth and these files are its cache: the {@link ReplicaManifest} records the
  * offsets applied, so a record delivered again (a restart, a restore) is never counted twice, and a
  * replica interrupted mid-write is wiped by {@link #prepareRecovery} and rebuilt from the topic.
- * Thread-safe: the global thread writes, stream threads and the HTTP endpoint read. Reads and
- * writes share one lock, and a read-write lock would not help: a memory reuses scratch space on
- * every call, so even two reads must not overlap.
+ * Thread-safe: the global thread writes, stream threads and the HTTP endpoint read. Everything
+ * takes one exclusive lock except lookups ({@link #peek}), which share it: they change nothing (a
+ * peek is not a use of a field value) and each memory gives every reading thread its own scratch
+ * space, so a serving process's request threads score candidates side by side.
  *
  * <p>The service's global store ({@code ErrorMemoryStore}) and the embeddable client ({@code
  * HindsightClient}) are this class, fed the same records: neither has code of its own here.
@@ -71,7 +73,9 @@ public class ErrorMemoryReplica implements AutoCloseable {
   private final long versionExpiryMs;
   private volatile long unlearned;
   private final Map<String, Replica> replicas = new LinkedHashMap<>();
-  private final ReentrantLock lock = new ReentrantLock();
+  private final ReentrantReadWriteLock locks = new ReentrantReadWriteLock();
+  private final Lock lock = locks.writeLock();
+  private final Lock lookupLock = locks.readLock();
   private Path directory;
   private ReplicaManifest manifest;
   private volatile long applied;
@@ -786,18 +790,63 @@ public class ErrorMemoryReplica implements AutoCloseable {
    * what {@link #score} with {@code use} false would give; empty where that would be empty.
    */
   public List<Optional<Scored>> peek(String modelId, String modelVersion, List<Query> queries) {
-    List<Optional<Scored>> answers = new ArrayList<>(queries.size());
-    lock.lock();
+    lookupLock.lock();
     try {
-      for (Query q : queries) {
-        answers.add(
-            scoreLocked(
-                modelId, modelVersion, q.key(), q.score(), q.timestamp(), q.fieldValues(), false));
+      Replica replica = replicas.get(Sample.memoryName(modelId, modelVersion));
+      if (replica == null) {
+        return java.util.Collections.nCopies(queries.size(), Optional.empty());
       }
+      // The sketch reads the queries together (it hashes them in tiles); one of another
+      // dimension has no memory, as in score().
+      List<Query> readable = new ArrayList<>(queries.size());
+      for (Query q : queries) {
+        if (q.key().length == replica.dimension) {
+          readable.add(q);
+        }
+      }
+      int n = readable.size();
+      float[][] keys = new float[n][];
+      double[] scores = new double[n];
+      long[] readAt = new long[n];
+      for (int j = 0; j < n; j++) {
+        Query q = readable.get(j);
+        keys[j] = q.key();
+        scores[j] = q.score();
+        readAt[j] = readAt(replica, q.timestamp());
+      }
+      Readout[] readouts = new Readout[n];
+      replica.memory.readAll(keys, scores, readAt, readouts);
+      // A ranker's candidates share values (one user, many items): each is looked up once.
+      List<Map<String, FieldEstimate>> looked = new ArrayList<>(replica.fields.length);
+      for (int f = 0; f < replica.fields.length; f++) {
+        looked.add(new java.util.HashMap<>());
+      }
+      List<Optional<Scored>> answers = new ArrayList<>(queries.size());
+      int j = 0;
+      for (Query q : queries) {
+        if (q.key().length != replica.dimension) {
+          answers.add(Optional.empty());
+          continue;
+        }
+        long at = readAt[j];
+        FieldEstimate[] estimates =
+            fieldEstimates(
+                replica,
+                q.fieldValues(),
+                (f, value) ->
+                    value != null && queries.size() > 1
+                        ? looked
+                            .get(f)
+                            .computeIfAbsent(
+                                at + "\u0000" + value, v -> replica.fields[f].peek(value, at))
+                        : replica.fields[f].peek(value, at));
+        answers.add(Optional.of(scored(replica, scores[j], readouts[j], estimates)));
+        j++;
+      }
+      return answers;
     } finally {
-      lock.unlock();
+      lookupLock.unlock();
     }
-    return answers;
   }
 
   private Optional<Scored> scoreLocked(
@@ -812,19 +861,42 @@ public class ErrorMemoryReplica implements AutoCloseable {
     if (replica == null || replica.dimension != key.length) {
       return Optional.empty();
     }
-    // A task that lags behind others in event time would read decayed sums backwards in time,
-    // inflating their evidence; it reads them as of the newest sample instead.
-    long readAt = Math.max(timestamp, replica.latestSample);
+    long readAt = readAt(replica, timestamp);
     Readout readout = replica.memory.read(key, score, readAt);
+    FieldEstimate[] estimates =
+        fieldEstimates(
+            replica,
+            fieldValues,
+            (f, value) ->
+                use
+                    ? replica.fields[f].estimate(value, readAt)
+                    : replica.fields[f].peek(value, readAt));
+    return Optional.of(scored(replica, score, readout, estimates));
+  }
+
+  /**
+   * A task that lags behind others in event time would read decayed sums backwards in time,
+   * inflating their evidence; it reads them as of the newest sample instead.
+   */
+  private static long readAt(Replica replica, long timestamp) {
+    return Math.max(timestamp, replica.latestSample);
+  }
+
+  private FieldEstimate[] fieldEstimates(
+      Replica replica,
+      Map<String, String> fieldValues,
+      java.util.function.BiFunction<Integer, String, FieldEstimate> estimate) {
     List<String> sources = settings.keyedMemorySources();
     FieldEstimate[] estimates = new FieldEstimate[replica.fields.length];
     for (int f = 0; f < estimates.length; f++) {
-      String value = fieldValues.get(sources.get(f));
-      estimates[f] =
-          use ? replica.fields[f].estimate(value, readAt) : replica.fields[f].peek(value, readAt);
+      estimates[f] = estimate.apply(f, fieldValues.get(sources.get(f)));
     }
-    return Optional.of(
-        new Scored(replica.compensator.score(score, readout, estimates), readout.evidence()));
+    return estimates;
+  }
+
+  private static Scored scored(
+      Replica replica, double score, Readout readout, FieldEstimate[] estimates) {
+    return new Scored(replica.compensator.score(score, readout, estimates), readout.evidence());
   }
 
   /**

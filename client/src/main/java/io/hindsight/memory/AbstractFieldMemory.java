@@ -1,9 +1,9 @@
 package io.hindsight.memory;
 
 /**
- * The arithmetic of a {@link FieldMemory} over any storage; single-threaded. Subclasses only store,
- * find, order and evict cells; writing, decaying and reading live here so every layout computes
- * bit-identical contents.
+ * The arithmetic of a {@link FieldMemory} over any storage: one writer; {@link #peek}s may overlap
+ * each other, never a write or an {@link #estimate}. Subclasses only store, find, order and evict
+ * cells; writing, decaying and reading live here so every layout computes bit-identical contents.
  *
  * <p><b>Cell.</b> {@code [n, Σr, epoch]} in the fixed point of {@link FixedPoint} (2^20 units per
  * 1.0): each sample adds {@code round(w·2^20)} to n and {@code round((y − y_base)·w·2^20)} to Σr,
@@ -25,7 +25,7 @@ abstract sealed class AbstractFieldMemory implements FieldMemory
   final int evictionBatch;
   private final long halfLifeMs;
 
-  // Scratch space: the memory is single-threaded so the hot paths never allocate.
+  // The writer's scratch space, so writes never allocate; a peek loads into a cell of its own.
   private final long[] loaded = new long[CELL];
   private final long[] next = new long[CELL];
 
@@ -43,7 +43,7 @@ abstract sealed class AbstractFieldMemory implements FieldMemory
   /**
    * Copies the cell of {@code value} into {@code out} (length {@link #CELL}) and returns true, or
    * returns false if the value is absent. When {@code use} is true a present value becomes the most
-   * recently used.
+   * recently used; when false the call may overlap others like it.
    */
   abstract boolean load(String value, long[] out, boolean use);
 
@@ -156,12 +156,13 @@ abstract sealed class AbstractFieldMemory implements FieldMemory
 
   private FieldEstimate read(String value, long timestamp, boolean use) {
     checkOpen();
-    if (!checkValue(value) || !load(value, loaded, use) || loaded[COUNT] <= 0) {
+    long[] cell = use ? loaded : new long[CELL];
+    if (!checkValue(value) || !load(value, cell, use) || cell[COUNT] <= 0) {
       return FieldEstimate.NONE;
     }
-    double factor = FixedPoint.decayFactor(loaded[EPOCH], timestamp, halfLifeMs);
-    double n = loaded[COUNT] * factor / FixedPoint.ONE;
-    double residuals = loaded[RESIDUALS] * factor / FixedPoint.ONE;
+    double factor = FixedPoint.decayFactor(cell[EPOCH], timestamp, halfLifeMs);
+    double n = cell[COUNT] * factor / FixedPoint.ONE;
+    double residuals = cell[RESIDUALS] * factor / FixedPoint.ONE;
     return new FieldEstimate(residuals / (n + settings.priorCount()), n);
   }
 

@@ -15,7 +15,8 @@ import net.openhft.chronicle.map.MapEntry;
 
 /**
  * A {@link FieldMemory} in a file-backed Chronicle Map, one entry per value (key the value, entry
- * {@code long[4]}: n, Σr, epoch and a recency tick); single-threaded. Sized from {@code maxValues}.
+ * {@code long[4]}: n, Σr, epoch and a recency tick); one writer, overlapping peeks. Sized from
+ * {@code maxValues}.
  *
  * <p><b>Recency.</b> Every use stamps the entry with the next tick of a clock kept in the header,
  * so recency survives a restart. Evicting scans all entries for the {@link
@@ -159,7 +160,8 @@ public final class ChronicleFieldMemory extends AbstractFieldMemory {
   @Override
   boolean load(String value, long[] out, boolean use) {
     if (!use) {
-      long[] values = map.getUsing(value, entry);
+      // Not the writer's scratch entry: lookups may overlap each other.
+      long[] values = map.getUsing(value, new long[ENTRY]);
       if (values == null) {
         return false;
       }

@@ -14,9 +14,9 @@ import net.openhft.chronicle.map.MapEntry;
 
 /**
  * The sketch with one Chronicle Map entry per bucket (key {@code k·2^L + b}, value the bucket's
- * {@code long[stride]}), file-backed; single-threaded. It exists to measure what a keyed lookup per
- * bucket costs against {@link OffHeapSketchMemory}'s flat array (design.md, "Performance physics");
- * absent entries are empty buckets.
+ * {@code long[stride]}), file-backed; one writer, overlapping reads. It exists to measure what a
+ * keyed lookup per bucket costs against {@link OffHeapSketchMemory}'s flat array (design.md,
+ * "Performance physics"); absent entries are empty buckets.
  *
  * <p><b>Recovery.</b> Chronicle Map has no clean flag of its own, so a {@link SketchFileHeader}
  * lives beside the map file ({@code <file>.header}); it is marked open before the map is opened for

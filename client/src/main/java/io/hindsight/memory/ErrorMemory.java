@@ -2,8 +2,9 @@ package io.hindsight.memory;
 
 /**
  * A memory of a model's recent labelled errors that compensates new predictions (ReLoop2, design.md
- * §2). Implementations are single-threaded: one thread writes and reads, because reads reuse
- * scratch space; wrap with {@link ErrorMemories#synchronizedMemory} to share one.
+ * §2). Implementations have one writer; {@link #read}s may overlap each other (each reading thread
+ * has scratch space of its own), never a write or any other call. Wrap with {@link
+ * ErrorMemories#synchronizedMemory} to share one between writers.
  *
  * <p>Contract, checked for every implementation by one contract test:
  *
@@ -40,6 +41,20 @@ public interface ErrorMemory extends AutoCloseable {
    *     component, or the base score is outside [0, 1]
    */
   Readout read(float[] query, double baseScore, long timestamp);
+
+  /**
+   * {@code out[j] = read(queries[j], baseScores[j], timestamps[j])} for every j; a layout may share
+   * work between the queries (the sketch hashes them together). Throws as {@link #read} would for
+   * the first bad query, before reading any.
+   */
+  default void readAll(float[][] queries, double[] baseScores, long[] timestamps, Readout[] out) {
+    for (int j = 0; j < queries.length; j++) {
+      Keys.checkQuery(queries[j], settings().dimension(), baseScores[j]);
+    }
+    for (int j = 0; j < queries.length; j++) {
+      out[j] = read(queries[j], baseScores[j], timestamps[j]);
+    }
+  }
 
   /** The number of samples written (after the σ filter) since the memory was created. */
   long samples();

@@ -7,8 +7,9 @@ import java.util.List;
 
 /**
  * The exact oracle: a bounded ring of the most recent {@code capacity} samples (in write order),
- * read by exact top-K cosine search and the same attention and formula as the sketch;
- * single-threaded. Used in tests and replay reports to measure what the sketch loses.
+ * read by exact top-K cosine search and the same attention and formula as the sketch; one writer,
+ * and reads that take turns (they share one scratch space). Used in tests and replay reports to
+ * measure what the sketch loses.
  *
  * <p>Each neighbour is one sample: its label and base score are the ȳ_k and ȳbase_k of the formula.
  * Samples whose (decayed) weight is below nMin are not candidates; K = {@link
@@ -105,7 +106,7 @@ public final class ExactKnnMemory implements ErrorMemory {
   }
 
   @Override
-  public Readout read(float[] query, double baseScore, long timestamp) {
+  public synchronized Readout read(float[] query, double baseScore, long timestamp) {
     checkOpen();
     double queryNorm = Keys.checkQuery(query, dimension, baseScore);
     int k = settings.arrays();

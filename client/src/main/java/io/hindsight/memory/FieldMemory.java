@@ -3,8 +3,8 @@ package io.hindsight.memory;
 /**
  * An exact keyed error memory for one declared field of one model version (design.md §2, "Field
  * memories and a learned blend"): per value, a count n and a sum of residuals r = y − y_base.
- * Implementations are single-threaded: one thread writes and reads, because reads also record
- * recency for eviction.
+ * Implementations have one writer: writes and {@link #estimate}s (which record recency for
+ * eviction) come from one thread at a time; {@link #peek}s may overlap each other, never those.
  *
  * <p>Contract, checked for every implementation by one contract test:
  *

@@ -15,8 +15,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
 /**
- * The sketch as one flat, memory-mapped file of K × 2^L buckets addressed by {@code k·2^L + b};
- * single-threaded. A read touches the first two cache lines of K buckets and no map lookup.
+ * The sketch as one flat, memory-mapped file of K × 2^L buckets addressed by {@code k·2^L + b}; one
+ * writer, overlapping reads. A read touches the first two cache lines of K buckets and no map
+ * lookup.
  *
  * <p><b>File.</b> A 4 KiB {@link SketchFileHeader} (magic, format version, settings, seed, clean
  * flag, sample count), then the buckets, little-endian. Mapped in chunks of at most 1 GiB, so the
@@ -41,7 +42,6 @@ public final class OffHeapSketchMemory extends SketchMemory {
   private final MappedByteBuffer[] chunks;
   private final LongBuffer[] views;
   private SketchFileHeader header;
-  private long prefetched;
 
   private OffHeapSketchMemory(
       Path file,
@@ -182,7 +182,7 @@ public final class OffHeapSketchMemory extends SketchMemory {
   }
 
   @Override
-  void prefetch(long[] indices, int count, int longs) {
+  long prefetch(long[] indices, int count, int longs) {
     long touched = 0;
     for (int k = 0; k < count; k++) {
       long index = indices[k];
@@ -192,8 +192,7 @@ public final class OffHeapSketchMemory extends SketchMemory {
         touched += view.get(at + f);
       }
     }
-    // Published so the JIT cannot drop the loads.
-    prefetched = touched;
+    return touched;
   }
 
   /** Forces the buckets and the counters to disk; the file stays marked as open (not clean). */

@@ -3,9 +3,9 @@ package io.hindsight.memory;
 import java.util.HashMap;
 
 /**
- * A {@link FieldMemory} in a hash map whose entries also form a recency list; single-threaded.
- * Nothing is persisted: after a restart it is rebuilt from the labelled samples. About 150 bytes
- * per value with short ids.
+ * A {@link FieldMemory} in a hash map whose entries also form a recency list; one writer,
+ * overlapping peeks. Nothing is persisted: after a restart it is rebuilt from the labelled samples.
+ * About 150 bytes per value with short ids.
  */
 public final class OnHeapFieldMemory extends AbstractFieldMemory {
 

@@ -1,15 +1,15 @@
 package io.hindsight.memory;
 
 /**
- * The sketch in one on-heap {@code long[]}, bucket (k, b) at {@code (k·2^L + b)·stride};
- * single-threaded. Nothing is persisted: after a restart it is rebuilt from the labelled samples.
+ * The sketch in one on-heap {@code long[]}, bucket (k, b) at {@code (k·2^L + b)·stride}; one
+ * writer, overlapping reads. Nothing is persisted: after a restart it is rebuilt from the labelled
+ * samples.
  */
 public final class OnHeapSketchMemory extends SketchMemory {
 
   private static final int LONGS_PER_LINE = 8;
 
   private long[] cells;
-  private long prefetched;
 
   public OnHeapSketchMemory(SketchSettings settings) {
     super(settings);
@@ -38,7 +38,7 @@ public final class OnHeapSketchMemory extends SketchMemory {
   }
 
   @Override
-  void prefetch(long[] indices, int count, int longs) {
+  long prefetch(long[] indices, int count, int longs) {
     long[] c = cells;
     long touched = 0;
     for (int k = 0; k < count; k++) {
@@ -47,8 +47,7 @@ public final class OnHeapSketchMemory extends SketchMemory {
         touched += c[off + f];
       }
     }
-    // Published so the JIT cannot drop the loads.
-    prefetched = touched;
+    return touched;
   }
 
   @Override

@@ -6,9 +6,9 @@ import java.nio.ByteOrder;
 import java.util.Arrays;
 
 /**
- * The ReLoop2 LSH sketch over any bucket storage; single-threaded (one writer that also reads).
- * Subclasses only store and load buckets; writing, reading and hashing live here so every layout
- * computes bit-identical contents.
+ * The ReLoop2 LSH sketch over any bucket storage: one writer; reads may overlap each other, never a
+ * write (each reading thread has its own scratch space). Subclasses only store and load buckets;
+ * writing, reading and hashing live here so every layout computes bit-identical contents.
  *
  * <p><b>Layout.</b> K arrays × 2^L buckets; bucket (k, b) has index {@code k·2^L + b}. A bucket is
  * {@link #stride} longs, a whole number of 64-byte lines, so that a read touches two lines of it:
@@ -83,19 +83,13 @@ public abstract sealed class SketchMemory implements ErrorMemory
   private final long halfLifeMs;
   private final SrpHash hash;
 
-  // Scratch space: the memory is single-threaded so the hot paths never allocate.
-  private final int[] buckets;
-  private final long[] indices;
-  private final SrpHash.Workspace workspace;
-  private final long[] loaded;
+  // Scratch space, so the hot paths never allocate: the writer's own, and one per reading thread,
+  // so that reads may overlap each other (never a write).
+  private final Scratch writer;
+  private final ThreadLocal<Scratch> readers;
   private final long[][] updated;
   private final long[] contribution;
   private final long[] previousCount;
-  private final int[] queryUnits;
-  private final byte[] direction;
-  private final double[] similarity;
-  private final double[] labelMean;
-  private final double[] baseMean;
 
   long samples;
   long bucketsInUse;
@@ -113,19 +107,38 @@ public abstract sealed class SketchMemory implements ErrorMemory
     this.queryScale = queryScale(dimension);
     this.halfLifeMs = settings.halfLifeMs();
     this.hash = SrpHash.of(settings);
-    this.buckets = new int[arrays];
-    this.indices = new long[arrays];
-    this.workspace = hash.newWorkspace();
-    this.loaded = new long[stride];
+    this.writer = new Scratch();
+    this.readers = ThreadLocal.withInitial(Scratch::new);
     this.updated = new long[arrays][stride];
     this.contribution = new long[stride];
     this.previousCount = new long[arrays];
+  }
+
+  /** What one thread's hashing, loading and reading reuse from call to call. */
+  private final class Scratch {
+    final int[] buckets = new int[arrays];
+    final long[] indices = new long[arrays];
+    final SrpHash.Workspace workspace = hash.newWorkspace();
+    final long[] loaded = new long[stride];
     // Whole longs of u: the padding bytes are zero in u and in the query, so loops need no tail.
-    this.queryUnits = new int[(keys - DIRECTION) * Long.BYTES];
-    this.direction = new byte[(keys - DIRECTION) * Long.BYTES];
-    this.similarity = new double[arrays];
-    this.labelMean = new double[arrays];
-    this.baseMean = new double[arrays];
+    final int[] queryUnits = new int[(keys - DIRECTION) * Long.BYTES];
+    final byte[] direction = new byte[(keys - DIRECTION) * Long.BYTES];
+    final double[] similarity = new double[arrays];
+    final double[] labelMean = new double[arrays];
+    final double[] baseMean = new double[arrays];
+
+    /** What prefetching loaded, kept so the JIT cannot drop the loads. */
+    long touched;
+
+    private int[][] batchBuckets = new int[0][];
+
+    /** Rows for the buckets of at least {@code queries} queries, reused by later batches. */
+    int[][] batchBuckets(int queries) {
+      if (batchBuckets.length < queries) {
+        batchBuckets = new int[queries][arrays];
+      }
+      return batchBuckets;
+    }
   }
 
   /** Longs per bucket for these settings: a line of counts, u, then Σh, rounded up to a line. */
@@ -169,9 +182,11 @@ public abstract sealed class SketchMemory implements ErrorMemory
   /**
    * Touches every cache line of the first {@code longs} of the buckets about to be used, so their
    * cache and TLB misses overlap instead of arriving one bucket at a time. Layouts without direct
-   * access do nothing.
+   * access do nothing. Returns what it loaded, for the caller to keep so the loads stay.
    */
-  void prefetch(long[] indices, int count, int longs) {}
+  long prefetch(long[] indices, int count, int longs) {
+    return 0;
+  }
 
   /** Releases storage; called once, by the first {@link #close}. */
   abstract void release();
@@ -180,7 +195,7 @@ public abstract sealed class SketchMemory implements ErrorMemory
   void forEachBucket(BucketVisitor visitor) {
     long total = totalBuckets();
     for (long index = 0; index < total; index++) {
-      long[] values = loadBucket(index, loaded);
+      long[] values = loadBucket(index, writer.loaded);
       visitor.visit(index, values, bucketOffset(index));
     }
   }
@@ -202,7 +217,8 @@ public abstract sealed class SketchMemory implements ErrorMemory
     if (!Keys.passesThreshold(settings, sample.label(), sample.baseScore())) {
       return;
     }
-    hashIndices(key, stride);
+    long[] indices = writer.indices;
+    hashIndices(key, stride, writer);
     long sampleEpoch = FixedPoint.epoch(sample.timestamp(), halfLifeMs);
     double unit = FixedPoint.unit(sample.timestamp(), halfLifeMs);
     contribution[COUNT] = Math.round(unit);
@@ -215,7 +231,7 @@ public abstract sealed class SketchMemory implements ErrorMemory
     // rejected whole: a half-applied sample would be counted again by a retry.
     for (int k = 0; k < arrays; k++) {
       long index = indices[k];
-      long[] old = loadBucket(index, loaded);
+      long[] old = loadBucket(index, writer.loaded);
       int off = bucketOffset(index);
       long[] next = updated[k];
       previousCount[k] = old[off + COUNT];
@@ -282,6 +298,7 @@ public abstract sealed class SketchMemory implements ErrorMemory
    * {@code largest}: a function of Σh alone.
    */
   private void deriveDirection(long[] bucket, long largest) {
+    byte[] direction = writer.direction;
     int squares = 0;
     if (largest > 0) {
       // u_i = round(127·Σh_i / largest) in integers: one division per bucket, not d; the scaled
@@ -306,15 +323,46 @@ public abstract sealed class SketchMemory implements ErrorMemory
   public final Readout read(float[] query, double baseScore, long timestamp) {
     checkOpen();
     Keys.checkQuery(query, dimension, baseScore);
-    hashIndices(query, readLongs);
-    double queryNorm = roundQuery(query);
+    Scratch scratch = readers.get();
+    hash.buckets(query, scratch.buckets, scratch.workspace);
+    return readHashed(query, scratch.buckets, baseScore, timestamp, scratch);
+  }
+
+  @Override
+  public final void readAll(
+      float[][] queries, double[] baseScores, long[] timestamps, Readout[] out) {
+    checkOpen();
+    for (int j = 0; j < queries.length; j++) {
+      Keys.checkQuery(queries[j], dimension, baseScores[j]);
+    }
+    Scratch scratch = readers.get();
+    int[][] buckets = scratch.batchBuckets(queries.length);
+    hash.buckets(queries, queries.length, buckets, scratch.workspace);
+    for (int j = 0; j < queries.length; j++) {
+      out[j] = readHashed(queries[j], buckets[j], baseScores[j], timestamps[j], scratch);
+    }
+  }
+
+  /** The read of a query whose K buckets are {@code buckets}. */
+  private Readout readHashed(
+      float[] query, int[] buckets, double baseScore, long timestamp, Scratch scratch) {
+    long[] indices = scratch.indices;
+    byte[] direction = scratch.direction;
+    double[] similarity = scratch.similarity;
+    double[] labelMean = scratch.labelMean;
+    double[] baseMean = scratch.baseMean;
+    for (int k = 0; k < arrays; k++) {
+      indices[k] = bucketIndex(k, buckets[k]);
+    }
+    scratch.touched = prefetch(indices, arrays, readLongs);
+    double queryNorm = roundQuery(query, scratch.queryUnits);
     double minUnits = settings.nMin() * FixedPoint.ONE;
     long factorEpoch = Long.MIN_VALUE;
     double factor = 1.0;
     int used = 0;
     for (int k = 0; k < arrays; k++) {
       long index = indices[k];
-      long[] values = loadPrefix(index, readLongs, loaded);
+      long[] values = loadPrefix(index, readLongs, scratch.loaded);
       int off = bucketOffset(index);
       long n = values[off + COUNT];
       if (n <= 0) {
@@ -338,7 +386,7 @@ public abstract sealed class SketchMemory implements ErrorMemory
         for (int j = DIRECTION; j < keys; j++) {
           LITTLE_ENDIAN_LONGS.set(direction, (j - DIRECTION) * Long.BYTES, values[off + j]);
         }
-        similarity[used] = dot(direction, queryUnits) / (queryNorm * norm);
+        similarity[used] = dot(direction, scratch.queryUnits) / (queryNorm * norm);
       } else {
         similarity[used] = 0.0;
       }
@@ -350,10 +398,10 @@ public abstract sealed class SketchMemory implements ErrorMemory
   }
 
   /**
-   * Rounds the query to {@link #queryScale} steps of its largest component, into {@link
-   * #queryUnits}; returns the rounded query's norm (0 for a zero query).
+   * Rounds the query to {@link #queryScale} steps of its largest component, into {@code
+   * queryUnits}; returns the rounded query's norm (0 for a zero query).
    */
-  private double roundQuery(float[] query) {
+  private double roundQuery(float[] query, int[] queryUnits) {
     float largest = 0;
     for (int i = 0; i < dimension; i++) {
       largest = Math.max(largest, Math.abs(query[i]));
@@ -412,7 +460,7 @@ public abstract sealed class SketchMemory implements ErrorMemory
   public final void copyBucket(long index, long[] out) {
     checkOpen();
     checkIndex(index);
-    long[] values = loadBucket(index, loaded);
+    long[] values = loadBucket(index, writer.loaded);
     System.arraycopy(values, bucketOffset(index), out, 0, stride);
   }
 
@@ -420,7 +468,7 @@ public abstract sealed class SketchMemory implements ErrorMemory
   public final double bucketWeight(long index, long timestamp) {
     checkOpen();
     checkIndex(index);
-    long[] values = loadBucket(index, loaded);
+    long[] values = loadBucket(index, writer.loaded);
     int off = bucketOffset(index);
     double factor =
         decays ? FixedPoint.decayFactor(values[off + EPOCH], timestamp, halfLifeMs) : 1.0;
@@ -522,12 +570,12 @@ public abstract sealed class SketchMemory implements ErrorMemory
    * Hashes {@code key} into the K bucket indices and starts fetching the first {@code longs} of
    * those buckets.
    */
-  private void hashIndices(float[] key, int longs) {
-    hash.buckets(key, buckets, workspace);
+  private void hashIndices(float[] key, int longs, Scratch scratch) {
+    hash.buckets(key, scratch.buckets, scratch.workspace);
     for (int k = 0; k < arrays; k++) {
-      indices[k] = ((long) k << bits) | buckets[k];
+      scratch.indices[k] = bucketIndex(k, scratch.buckets[k]);
     }
-    prefetch(indices, arrays, longs);
+    scratch.touched = prefetch(scratch.indices, arrays, longs);
   }
 
   private static long mix(long z) {

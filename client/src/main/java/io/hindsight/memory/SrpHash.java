@@ -99,10 +99,17 @@ public final class SrpHash {
   public static final class Workspace {
     final float[] projections;
 
+    /** The projections of a tile of keys hashed together; the first is {@link #projections}. */
+    final float[][] tile;
+
     private Workspace(int planes) {
-      this.projections = new float[planes];
+      this.tile = new float[TILE][planes];
+      this.projections = tile[0];
     }
   }
+
+  /** Keys hashed together by {@link #buckets(float[][], int, int[][], Workspace)}. */
+  private static final int TILE = 4;
 
   /**
    * The buckets of {@code key} in every array, into {@code out[0..K)}, using a workspace from this
@@ -152,6 +159,93 @@ public final class SrpHash {
         projections[p] = Math.fma(row[p], x, projections[p]);
       }
     }
+    bucketsOf(projections, out);
+  }
+
+  /**
+   * The buckets of {@code keys[j]} into {@code out[j][0..K)} for every j < {@code count}: exactly
+   * what {@link #buckets(float[], int[], Workspace)} gives key by key (the same chain of fused
+   * multiply-adds for every projection), with each hyperplane row read once per four keys instead
+   * of once per key. The rows (K·L·d floats, 196 KiB at K = 64, L = 12, d = 64) do not fit the L1
+   * cache, so a key at a time streams them all from L2; four keys at a time share each row while it
+   * is in L1.
+   */
+  public void buckets(float[][] keys, int count, int[][] out, Workspace workspace) {
+    if (count > keys.length || out.length < count || workspace.tile[0].length != planes) {
+      throw new IllegalArgumentException(
+          "keys and out need " + count + " rows and a workspace of this hash");
+    }
+    int j = 0;
+    for (; j + TILE <= count; j += TILE) {
+      for (int t = 0; t < TILE; t++) {
+        checkKey(keys[j + t]);
+        if (out[j + t].length < arrays) {
+          throw new IllegalArgumentException("out needs " + arrays + " slots per key");
+        }
+      }
+      project(keys[j], keys[j + 1], keys[j + 2], keys[j + 3], workspace.tile);
+      for (int t = 0; t < TILE; t++) {
+        bucketsOf(workspace.tile[t], out[j + t]);
+      }
+    }
+    for (; j < count; j++) {
+      buckets(keys[j], out[j], workspace);
+    }
+  }
+
+  /**
+   * The projections of four keys into {@code p[0..4)}. Applying a zero component leaves a
+   * projection unchanged (fma(w, 0, p) is p, or a zero of the other sign, which only a projection
+   * of zero can have and whose bucket bit is 0 either way), so a group of components is skipped
+   * only when it is zero in all four keys, and the buckets equal those of one key at a time.
+   */
+  private void project(float[] a, float[] b, float[] c, float[] e, float[][] p) {
+    float[] pa = p[0];
+    float[] pb = p[1];
+    float[] pc = p[2];
+    float[] pe = p[3];
+    Arrays.fill(pa, 0f);
+    Arrays.fill(pb, 0f);
+    Arrays.fill(pc, 0f);
+    Arrays.fill(pe, 0f);
+    int i = 0;
+    for (; i + 1 < dimension; i += 2) {
+      float a0 = a[i];
+      float a1 = a[i + 1];
+      float b0 = b[i];
+      float b1 = b[i + 1];
+      float c0 = c[i];
+      float c1 = c[i + 1];
+      float e0 = e[i];
+      float e1 = e[i + 1];
+      if (a0 == 0f && a1 == 0f && b0 == 0f && b1 == 0f && c0 == 0f && c1 == 0f && e0 == 0f
+          && e1 == 0f) {
+        continue;
+      }
+      float[] r0 = rows[i];
+      float[] r1 = rows[i + 1];
+      for (int q = 0; q < planes; q++) {
+        float w0 = r0[q];
+        float w1 = r1[q];
+        pa[q] = Math.fma(w1, a1, Math.fma(w0, a0, pa[q]));
+        pb[q] = Math.fma(w1, b1, Math.fma(w0, b0, pb[q]));
+        pc[q] = Math.fma(w1, c1, Math.fma(w0, c0, pc[q]));
+        pe[q] = Math.fma(w1, e1, Math.fma(w0, e0, pe[q]));
+      }
+    }
+    for (; i < dimension; i++) {
+      float[] row = rows[i];
+      for (int q = 0; q < planes; q++) {
+        float w = row[q];
+        pa[q] = Math.fma(w, a[i], pa[q]);
+        pb[q] = Math.fma(w, b[i], pb[q]);
+        pc[q] = Math.fma(w, c[i], pc[q]);
+        pe[q] = Math.fma(w, e[i], pe[q]);
+      }
+    }
+  }
+
+  private void bucketsOf(float[] projections, int[] out) {
     for (int k = 0; k < arrays; k++) {
       int bucket = 0;
       int first = k * bits;

@@ -8,6 +8,7 @@ import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
@@ -15,7 +16,10 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
-/** The part of a read or write that is not memory traffic: hashing a key into all K arrays. */
+/**
+ * The part of a read or write that is not memory traffic: hashing a key into all K arrays, one key
+ * at a time (a read, a write) and a hundred together (a lookup's candidates); both per key.
+ */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
@@ -23,6 +27,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 3, time = 1)
 @Fork(1)
 public class HashBenchmark {
+  private static final int BATCH = 100;
 
   @Param({"16", "64"})
   public int arrays;
@@ -36,6 +41,8 @@ public class HashBenchmark {
   private SrpHash hash;
   private float[][] keys;
   private int[] buckets;
+  private float[][] batch;
+  private int[][] batchBuckets;
   private SrpHash.Workspace workspace;
   private int next;
 
@@ -50,6 +57,8 @@ public class HashBenchmark {
       }
     }
     buckets = new int[arrays];
+    batch = new float[BATCH][];
+    batchBuckets = new int[BATCH][arrays];
     workspace = hash.newWorkspace();
   }
 
@@ -57,5 +66,15 @@ public class HashBenchmark {
   public int[] buckets() {
     hash.buckets(keys[next++ & 1023], buckets, workspace);
     return buckets;
+  }
+
+  @Benchmark
+  @OperationsPerInvocation(BATCH)
+  public int[][] bucketsOfAHundredTogether() {
+    for (int j = 0; j < BATCH; j++) {
+      batch[j] = keys[next++ & 1023];
+    }
+    hash.buckets(batch, BATCH, batchBuckets, workspace);
+    return batchBuckets;
   }
 }

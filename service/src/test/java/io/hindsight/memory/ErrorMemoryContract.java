@@ -283,6 +283,63 @@ abstract class ErrorMemoryContract {
   }
 
   @Test
+  void shouldReadABatchAsItReadsEachQueryAlone() {
+    ErrorMemory m = memory(small());
+    List<LabelledSample> samples = TestData.clustered(new SplittableRandom(9), 300, 8, 4, 0, 0);
+    samples.forEach(m::write);
+    int n = 37;
+    float[][] queries = new float[n][];
+    double[] bases = new double[n];
+    long[] times = new long[n];
+    for (int j = 0; j < n; j++) {
+      queries[j] = samples.get(j * 7).key();
+      bases[j] = j / (double) n;
+      times[j] = j;
+    }
+    Readout[] together = new Readout[n];
+    m.readAll(queries, bases, times, together);
+    for (int j = 0; j < n; j++) {
+      assertThat(together[j]).isEqualTo(m.read(queries[j], bases[j], times[j]));
+    }
+    float[][] oneBad = {queries[0], new float[3]};
+    assertThatThrownBy(() -> m.readAll(oneBad, new double[2], new long[2], new Readout[2]))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void shouldGiveEachOfManyOverlappingReadsWhatItWouldGiveAlone() throws Exception {
+    ErrorMemory m = memory(small());
+    List<LabelledSample> samples = TestData.clustered(new SplittableRandom(8), 400, 8, 4, 0, 0);
+    samples.forEach(m::write);
+    List<Readout> alone = samples.stream().map(s -> m.read(s.key(), 0.5, 0)).toList();
+    int threads = 4;
+    java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(threads);
+    java.util.concurrent.ExecutorService pool =
+        java.util.concurrent.Executors.newFixedThreadPool(threads);
+    try {
+      List<java.util.concurrent.Future<List<Readout>>> overlapping = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        overlapping.add(
+            pool.submit(
+                () -> {
+                  start.await();
+                  List<Readout> got = new ArrayList<>();
+                  for (int round = 0; round < 20; round++) {
+                    got.clear();
+                    samples.forEach(s -> got.add(m.read(s.key(), 0.5, 0)));
+                  }
+                  return got;
+                }));
+      }
+      for (java.util.concurrent.Future<List<Readout>> f : overlapping) {
+        assertThat(f.get()).isEqualTo(alone);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
   void shouldClampTheCompensatedScoreToProbabilities() {
     ErrorMemory m = memory(small().withLambda(5));
     float[] key = TestData.gaussian(new SplittableRandom(7), 8);

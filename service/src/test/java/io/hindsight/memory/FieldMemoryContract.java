@@ -93,6 +93,42 @@ abstract class FieldMemoryContract {
   }
 
   @Test
+  void shouldGiveEachOfManyOverlappingPeeksWhatItWouldGiveAlone() throws Exception {
+    FieldMemory m = memory(settings());
+    writes(12, 2_000, 300, 0).forEach(w -> w.applyTo(m));
+    List<String> values = new ArrayList<>();
+    for (int v = 0; v < 320; v++) {
+      values.add("user-" + v);
+    }
+    List<FieldEstimate> alone = values.stream().map(v -> m.peek(v, 0)).toList();
+    int threads = 4;
+    java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(threads);
+    java.util.concurrent.ExecutorService pool =
+        java.util.concurrent.Executors.newFixedThreadPool(threads);
+    try {
+      List<java.util.concurrent.Future<List<FieldEstimate>>> overlapping = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        overlapping.add(
+            pool.submit(
+                () -> {
+                  start.await();
+                  List<FieldEstimate> got = new ArrayList<>();
+                  for (int round = 0; round < 20; round++) {
+                    got.clear();
+                    values.forEach(v -> got.add(m.peek(v, 0)));
+                  }
+                  return got;
+                }));
+      }
+      for (java.util.concurrent.Future<List<FieldEstimate>> f : overlapping) {
+        assertThat(f.get()).isEqualTo(alone);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
   void shouldEstimateTheRawMeanWithoutAPrior() {
     FieldMemory m = memory(settings().withPriorCount(0));
     m.write("u1", 1.0, 0.25, 0);

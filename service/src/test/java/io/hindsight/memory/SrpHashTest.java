@@ -64,6 +64,31 @@ class SrpHashTest {
   }
 
   @Test
+  void shouldGiveKeysHashedTogetherTheBucketsOfEachAlone() {
+    // Odd dimensions and counts reach the tails; sparse, tiny and zero keys the skipped groups.
+    for (int dimension : new int[] {1, 7, 32, 65}) {
+      SrpHash hash = new SrpHash(16, 12, dimension, 5);
+      SplittableRandom random = new SplittableRandom(dimension);
+      float[][] keys = new float[23][];
+      for (int j = 0; j < keys.length; j++) {
+        keys[j] = TestData.gaussian(random, dimension);
+        for (int i = 0; i < dimension; i++) {
+          double p = random.nextDouble();
+          keys[j][i] *= p < 0.4 ? 0f : p < 0.45 ? 1e-40f : 1f;
+        }
+      }
+      keys[3] = new float[dimension];
+      int[][] together = new int[keys.length + 2][16];
+      hash.buckets(keys, keys.length, together, hash.newWorkspace());
+      for (int j = 0; j < keys.length; j++) {
+        int[] alone = new int[16];
+        hash.buckets(keys[j], alone);
+        assertThat(together[j]).as("key %d at d = %d", j, dimension).containsExactly(alone);
+      }
+    }
+  }
+
+  @Test
   void shouldIgnoreThePositiveScaleOfAKey() {
     SrpHash hash = new SrpHash(16, 12, 16, 3);
     float[] key = TestData.gaussian(new SplittableRandom(8), 16);
