@@ -816,11 +816,7 @@ public class ErrorMemoryReplica implements AutoCloseable {
       }
       Readout[] readouts = new Readout[n];
       replica.memory.readAll(keys, scores, readAt, readouts);
-      // A ranker's candidates share values (one user, many items): each is looked up once.
-      List<Map<String, FieldEstimate>> looked = new ArrayList<>(replica.fields.length);
-      for (int f = 0; f < replica.fields.length; f++) {
-        looked.add(new java.util.HashMap<>());
-      }
+      SharedPeeks peeks = new SharedPeeks(replica.fields);
       List<Optional<Scored>> answers = new ArrayList<>(queries.size());
       int j = 0;
       for (Query q : queries) {
@@ -830,22 +826,40 @@ public class ErrorMemoryReplica implements AutoCloseable {
         }
         long at = readAt[j];
         FieldEstimate[] estimates =
-            fieldEstimates(
-                replica,
-                q.fieldValues(),
-                (f, value) ->
-                    value != null && queries.size() > 1
-                        ? looked
-                            .get(f)
-                            .computeIfAbsent(
-                                at + "\u0000" + value, v -> replica.fields[f].peek(value, at))
-                        : replica.fields[f].peek(value, at));
+            fieldEstimates(replica, q.fieldValues(), (f, value) -> peeks.peek(f, value, at));
         answers.add(Optional.of(scored(replica, scores[j], readouts[j], estimates)));
         j++;
       }
       return answers;
     } finally {
       lookupLock.unlock();
+    }
+  }
+
+  /**
+   * Field peeks shared by one lookup's candidates: a ranker's candidates share values (one user,
+   * many items), and each value is looked up once per read time.
+   */
+  private static final class SharedPeeks {
+    private final FieldMemory[] fields;
+    private final List<Map<String, FieldEstimate>> byValue = new ArrayList<>();
+    private long at = Long.MIN_VALUE;
+
+    SharedPeeks(FieldMemory[] fields) {
+      this.fields = fields;
+      for (int f = 0; f < fields.length; f++) {
+        byValue.add(new java.util.HashMap<>());
+      }
+    }
+
+    FieldEstimate peek(int f, String value, long at) {
+      if (at != this.at) {
+        byValue.forEach(Map::clear);
+        this.at = at;
+      }
+      return value == null
+          ? fields[f].peek(null, at)
+          : byValue.get(f).computeIfAbsent(value, v -> fields[f].peek(v, at));
     }
   }
 
