@@ -24,11 +24,14 @@ import java.util.Objects;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.ExecutionException;
 import java.util.function.BooleanSupplier;
 import org.HdrHistogram.Histogram;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.ConsumerGroupListing;
+import org.apache.kafka.clients.admin.ListOffsetsOptions;
+import org.apache.kafka.clients.admin.ListOffsetsResult;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.RecordsToDelete;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -36,6 +39,7 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
@@ -129,7 +133,8 @@ final class FaultRun {
         }
         long minimumEnd = trafficStart + scenario.durationS() * 1_000_000_000L;
         supervise(Math.max(quietSeconds * 1000L, (minimumEnd - clock.nanos()) / 1_000_000L));
-        generator.stopAt(clock.nanos());
+        long trafficStopped = clock.nanos();
+        generator.stopAt(trafficStopped);
         traffic.join();
         producer.flush();
         result.put("traffic", trafficFigures(trafficStart));
@@ -138,7 +143,7 @@ final class FaultRun {
             "every compensation out",
             () -> observer.compensations.get() >= generator.predictions.get(),
             Duration.ofMinutes(3));
-        awaitSettledMemories();
+        awaitSettledMemories(admin, topics, trafficStopped);
         result.put("rules", compareRules(topics, failures));
         for (int i = 0; i < instances.length; i++) {
           instances[i].close();
@@ -449,19 +454,55 @@ final class FaultRun {
    * Waits until both replicas hold the same, unchanging number of samples: the memories have
    * applied everything published (replicas hold samples back until every task's progress says so).
    */
-  private void awaitSettledMemories() throws InterruptedException {
-    double[] last = {-1};
+  /**
+   * Waits until nothing more reaches the replicas: the last windows closed (they close on the
+   * wall clock once the inputs have been idle), the labelled-samples topic's committed end
+   * unchanged and both memories holding the same samples, all three over two checks 2 s apart. A
+   * replica compared while a last transaction is still arriving would differ from the rebuild.
+   */
+  private void awaitSettledMemories(Admin admin, Topics topics, long trafficStopped)
+      throws InterruptedException {
+    long idleMs =
+        Long.parseLong(scenario.settings().getOrDefault("compensation.input.idle.ms", "10000"));
+    long windowsClosedAt = trafficStopped + (idleMs + closeAfterMs()) * 1_000_000L;
+    String labelled = topics.labelledSamples().name();
+    String[] last = {null};
+    int[] stableChecks = {0};
     awaitCondition(
         "both memories settled",
         () -> {
           double a = samples(instances[0]);
           double b = samples(instances[1]);
-          boolean settled = a == b && a == last[0];
-          last[0] = a == b ? a : -1;
-          return settled;
+          String now = a == b ? a + " samples, topic end " + committedEnd(admin, labelled) : null;
+          stableChecks[0] = now != null && now.equals(last[0]) ? stableChecks[0] + 1 : 0;
+          last[0] = now;
+          return stableChecks[0] >= 2 && clock.nanos() >= windowsClosedAt;
         },
         Duration.ofMinutes(2),
         Duration.ofSeconds(2));
+  }
+
+  /** The sum of a topic's end offsets as a read_committed consumer sees them. */
+  private static long committedEnd(Admin admin, String topic) {
+    try {
+      Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+      for (var p : admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions()) {
+        latest.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest());
+      }
+      return admin
+          .listOffsets(latest, new ListOffsetsOptions(IsolationLevel.READ_COMMITTED))
+          .all()
+          .get()
+          .values()
+          .stream()
+          .mapToLong(ListOffsetsResult.ListOffsetsResultInfo::offset)
+          .sum();
+    } catch (ExecutionException e) {
+      return -1;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return -1;
+    }
   }
 
   private static double samples(ServiceUnderTest instance) {
@@ -572,6 +613,7 @@ final class FaultRun {
       @SuppressWarnings("unchecked")
       Map<String, Object> replicas = EventCodec.JSON.readValue(json, Map.class);
       if (!Boolean.TRUE.equals(replicas.get("replicas_identical"))) {
+        out.printf("faults: replicas %s%n", json);
         failures.add("memory replicas differ from the memory rebuilt from committed samples");
       }
       return replicas;
