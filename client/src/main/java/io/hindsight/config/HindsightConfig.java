@@ -126,6 +126,8 @@ public final class HindsightConfig extends AbstractConfig {
   public static final String REWRITE_BLOCK_LIST = "rewrite.block.list";
   public static final String REWRITE_MAX_SUCCESSORS = "rewrite.max.successors";
   public static final String REWRITE_SOLVER_INTERVAL_MS = "rewrite.solver.interval.ms";
+  public static final String REWRITE_SOLVER_TOLERANCE = "rewrite.solver.tolerance";
+  public static final String REWRITE_SOLVER_MAX_RELAXATIONS = "rewrite.solver.max.relaxations";
   public static final String REWRITE_SEARCH_MAX_STATES = "rewrite.search.max.states";
   public static final String REWRITE_SEARCH_MAX_PUSHES = "rewrite.search.max.pushes";
   public static final String REWRITE_MAX_STATES = "rewrite.max.states";
@@ -855,6 +857,27 @@ public final class HindsightConfig extends AbstractConfig {
               atLeast(1),
               MEDIUM,
               "How often (stream time) absorption probabilities and rules are brought up to date.")
+          .define(
+              REWRITE_SOLVER_TOLERANCE,
+              Type.DOUBLE,
+              1e-4,
+              between(1e-15, 1e-4),
+              LOW,
+              "Residual bound of the rewrite replica's absorption solver: a state whose residual"
+                  + " is below it is not relaxed again, so each eventual-success probability is"
+                  + " within about this times a chain's expected length of the exact one, and a"
+                  + " decision point's work follows the changes that matter, not the vocabulary."
+                  + " 1e-9 is the unbounded (exact) solver; on the 1M-turn log the default decides"
+                  + " within 0.2 % of it (load-tests/results/vocabulary.md, section 10).")
+          .define(
+              REWRITE_SOLVER_MAX_RELAXATIONS,
+              Type.LONG,
+              100_000L,
+              atLeast(1),
+              LOW,
+              "Work bound of one decision point of the rewrite replica's absorption solver, in"
+                  + " relaxations (one state recomputed); what is left stays queued for the next"
+                  + " decision point.")
           .define(
               REWRITE_SEARCH_MAX_STATES,
               Type.INT,

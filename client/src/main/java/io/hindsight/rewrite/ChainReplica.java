@@ -59,11 +59,9 @@ public class ChainReplica implements AutoCloseable {
   /** The layout of the snapshot; a different one is rebuilt from Kafka. */
   private static final int FORMAT = 1;
 
-  // 1e-9 is far below any decision's sensitivity; 1e-12 costs orders of magnitude more work on
-  // hub-heavy graphs (load-tests/README.md). Work left over carries to the next decision.
-  private static final double SOLVER_TOLERANCE = 1e-9;
+  // A state is re-decided when its P_S moved by more than this since it was last reported (or by
+  // the solve tolerance, if coarser).
   private static final double SOLVER_REPORT_TOLERANCE = 1e-6;
-  private static final long SOLVER_MAX_RELAXATIONS = 2_000_000;
 
   /** A rule change with its position in this replica's change sequence and its log time. */
   public record SequencedChange(long sequence, long decidedAt, RuleChange change) {}
@@ -79,6 +77,9 @@ public class ChainReplica implements AutoCloseable {
   private long nextDecision = Long.MIN_VALUE;
   private long chains;
   private long treatments;
+  // Work counters (not in the snapshot): how far the bounds are from binding.
+  private long decisionPoints;
+  private long mostRelaxationsAtOnePoint;
   private volatile boolean open;
 
   /** Offset of the last reformulations record applied; -1 before any. */
@@ -117,9 +118,11 @@ public class ChainReplica implements AutoCloseable {
     snapshotOffset = -1;
   }
 
-  private static IncrementalAbsorptionSolver newSolver() {
+  private IncrementalAbsorptionSolver newSolver() {
     return new IncrementalAbsorptionSolver(
-        SOLVER_TOLERANCE, SOLVER_REPORT_TOLERANCE, SOLVER_MAX_RELAXATIONS);
+        settings.solverTolerance(),
+        Math.max(SOLVER_REPORT_TOLERANCE, settings.solverTolerance()),
+        settings.solverMaxRelaxations());
   }
 
   public String name() {
@@ -226,7 +229,11 @@ public class ChainReplica implements AutoCloseable {
               state -> book.isLiveSource(state) || book.isLiveTarget(state)));
     }
     // Only the states whose decision can change are re-decided, in the order of their names.
+    long relaxationsBefore = solver.relaxations();
     List<String> candidates = policy.candidates(changed, solver.updateIds(statistics, changed));
+    decisionPoints++;
+    mostRelaxationsAtOnePoint =
+        Math.max(mostRelaxationsAtOnePoint, solver.relaxations() - relaxationsBefore);
     changed.clear();
     for (RuleChange change : book.refresh(policy, candidates, now)) {
       changes.add(new SequencedChange(changes.size() + 1L, now, change));
@@ -284,6 +291,26 @@ public class ChainReplica implements AutoCloseable {
   /** Decisions that reached the push bound before their winner was certain. */
   public synchronized long uncertainDecisions() {
     return policy.uncertainDecisions();
+  }
+
+  /** Decision points since this replica was built or loaded. */
+  public synchronized long decisionPoints() {
+    return decisionPoints;
+  }
+
+  /** The most relaxations the solver did at one decision point (this replica's run). */
+  public synchronized long mostRelaxationsAtOnePoint() {
+    return mostRelaxationsAtOnePoint;
+  }
+
+  /** Relaxations the solver did in all. */
+  public synchronized long solverRelaxations() {
+    return solver.relaxations();
+  }
+
+  /** Pushes every rule decision's search did in all. */
+  public synchronized long searchPushes() {
+    return policy.pushes();
   }
 
   public synchronized long chains() {
@@ -356,7 +383,12 @@ public class ChainReplica implements AutoCloseable {
   private String fingerprint() {
     return String.join(
         "|",
-        "solver=" + SOLVER_TOLERANCE + "," + SOLVER_REPORT_TOLERANCE + "," + SOLVER_MAX_RELAXATIONS,
+        "solver="
+            + settings.solverTolerance()
+            + ","
+            + SOLVER_REPORT_TOLERANCE
+            + ","
+            + settings.solverMaxRelaxations(),
         "interval=" + settings.solverIntervalMs(),
         "maxStates=" + settings.maxStates(),
         "horizon=" + settings.stateHorizonMs(),
@@ -469,6 +501,17 @@ public class ChainReplica implements AutoCloseable {
   public synchronized void close() {
     if (open) {
       maybeSnapshot(true);
+      log.info(
+          "Rewrite replica work: {} decision points, {} relaxations (at most {} at one point,"
+              + " bound {}), {} pending; {} searches, {} pushes, {} reached the push bound",
+          decisionPoints,
+          solver.relaxations(),
+          mostRelaxationsAtOnePoint,
+          settings.solverMaxRelaxations(),
+          solver.pendingStates(),
+          policy.decisions(),
+          policy.pushes(),
+          policy.uncertainDecisions());
     }
     open = false;
     directory = null;

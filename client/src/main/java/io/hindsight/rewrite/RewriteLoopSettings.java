@@ -14,6 +14,8 @@ import java.util.TreeSet;
  * @param maxStates states the replica holds at most before it evicts cold ones
  * @param stateHorizonMs how long (log time) a state must have gone unseen to be evictable
  * @param snapshotIntervalMs wall-clock time at least between two snapshots of the replica
+ * @param solverTolerance residual below which the absorption solver leaves a state alone
+ * @param solverMaxRelaxations relaxations one decision point may do; the rest carries over
  */
 public record RewriteLoopSettings(
     long sessionGapMs,
@@ -24,7 +26,9 @@ public record RewriteLoopSettings(
     RuleLifecycleSettings lifecycle,
     int maxStates,
     long stateHorizonMs,
-    long snapshotIntervalMs) {
+    long snapshotIntervalMs,
+    double solverTolerance,
+    long solverMaxRelaxations) {
 
   /** Sessions longer than this are closed early: a bound on per-user state. */
   public static final int MAX_TURNS_PER_SESSION = 64;
@@ -67,6 +71,8 @@ public record RewriteLoopSettings(
         lifecycle,
         c.getInt(HindsightConfig.REWRITE_MAX_STATES),
         c.getLong(HindsightConfig.REWRITE_STATE_HORIZON_MS),
-        c.getLong(HindsightConfig.REWRITE_SNAPSHOT_INTERVAL_MS));
+        c.getLong(HindsightConfig.REWRITE_SNAPSHOT_INTERVAL_MS),
+        c.getDouble(HindsightConfig.REWRITE_SOLVER_TOLERANCE),
+        c.getLong(HindsightConfig.REWRITE_SOLVER_MAX_RELAXATIONS));
   }
 }

@@ -140,6 +140,7 @@ final class InlineTopologyDriver implements AutoCloseable {
   private final ArrayDeque<Produced> producedToGlobal = new ArrayDeque<>();
   private long streamTime = -1;
   private Input input;
+  private Lane globalLane;
 
   /** A stream-time punctuation and when it is next due. */
   private static final class Schedule {
@@ -306,15 +307,17 @@ final class InlineTopologyDriver implements AutoCloseable {
     } catch (RuntimeException e) {
       DeserializationExceptionHandler.Response response =
           deserializationHandler.handleError(
-              handlerContext(source.name(), headers), consumerRecord(key, value, headers), e);
-      deadLetters(response.deadLetterQueueRecords());
+              handlerContext(input, source.name(), headers),
+              consumerRecord(input, key, value, headers),
+              e);
+      deadLetters(input, response.deadLetterQueueRecords());
       if (response.result() == DeserializationExceptionHandler.Result.FAIL) {
         throw new StreamsException("Deserialization failed on " + topic, e);
       }
       applyProducedToGlobal();
       return;
     }
-    long extracted = source.timestamps().extract(consumerRecord(k, v, headers), streamTime);
+    long extracted = source.timestamps().extract(consumerRecord(input, k, v, headers), streamTime);
     if (extracted < 0) {
       return; // StreamTask drops records without a valid timestamp
     }
@@ -362,7 +365,7 @@ final class InlineTopologyDriver implements AutoCloseable {
     try {
       schedule.punctuator.getPunctuator().punctuate(time);
     } catch (RuntimeException e) {
-      processingFailed(schedule.node, null, e);
+      processingFailed(input, schedule.node, null, e);
     }
     return true;
   }
@@ -382,39 +385,61 @@ final class InlineTopologyDriver implements AutoCloseable {
     }
   }
 
+  /**
+   * Applies global-store records on {@code lane} from now on, in the order produced, instead of on
+   * the calling thread: Streams' own split (a global thread beside the stream thread). A reader of
+   * a global store must then read it through the same lane to see what it saw inline.
+   */
+  void applyGlobalsOn(Lane lane) {
+    this.globalLane = lane;
+  }
+
   /** Applies what was produced to global-store topics, as the global thread would. */
   private void applyProducedToGlobal() {
-    for (Produced produced = producedToGlobal.poll();
-        produced != null;
-        produced = producedToGlobal.poll()) {
-      GlobalSource global = globalSources.get(produced.topic());
-      input =
+    while (!producedToGlobal.isEmpty()) {
+      Produced produced = producedToGlobal.poll();
+      Input record =
           new Input(
               produced.topic(),
               nextOffset(produced.topic()),
               produced.key(),
               produced.value(),
               produced.timestamp());
-      ProcessorNode node = global.processor();
-      node.context.setRecordMetadata(produced.topic(), PARTITION, input.offset());
-      Object k;
-      Object v;
-      try {
-        k = global.key().deserialize(produced.topic(), produced.headers(), produced.key());
-        v = global.value().deserialize(produced.topic(), produced.headers(), produced.value());
-      } catch (RuntimeException e) {
-        DeserializationExceptionHandler.Response response =
-            deserializationHandler.handleError(
-                handlerContext(global.name(), produced.headers()),
-                consumerRecord(produced.key(), produced.value(), produced.headers()),
-                e);
-        deadLetters(response.deadLetterQueueRecords());
-        if (response.result() == DeserializationExceptionHandler.Result.FAIL) {
-          throw new StreamsException("Deserialization failed on " + produced.topic(), e);
-        }
-        continue;
+      if (globalLane == null) {
+        input = record;
+        applyToGlobal(produced, record);
+      } else {
+        globalLane.submit(() -> applyToGlobal(produced, record));
       }
-      process(node, new Record<>(k, v, produced.timestamp(), produced.headers()));
+    }
+  }
+
+  private void applyToGlobal(Produced produced, Input record) {
+    GlobalSource global = globalSources.get(produced.topic());
+    ProcessorNode node = global.processor();
+    node.context.setRecordMetadata(produced.topic(), PARTITION, record.offset());
+    Object k;
+    Object v;
+    try {
+      k = global.key().deserialize(produced.topic(), produced.headers(), produced.key());
+      v = global.value().deserialize(produced.topic(), produced.headers(), produced.value());
+    } catch (RuntimeException e) {
+      DeserializationExceptionHandler.Response response =
+          deserializationHandler.handleError(
+              handlerContext(record, global.name(), produced.headers()),
+              consumerRecord(record, produced.key(), produced.value(), produced.headers()),
+              e);
+      deadLetters(record, response.deadLetterQueueRecords());
+      if (response.result() == DeserializationExceptionHandler.Result.FAIL) {
+        throw new StreamsException("Deserialization failed on " + produced.topic(), e);
+      }
+      return;
+    }
+    Record<Object, Object> value = new Record<>(k, v, produced.timestamp(), produced.headers());
+    try {
+      node.processor.process(value);
+    } catch (RuntimeException e) {
+      processingFailed(record, node, value, e);
     }
   }
 
@@ -431,18 +456,19 @@ final class InlineTopologyDriver implements AutoCloseable {
     try {
       node.processor.process((Record<Object, Object>) record);
     } catch (RuntimeException e) {
-      processingFailed(node, record, e);
+      processingFailed(input, node, record, e);
     }
   }
 
-  private void processingFailed(ProcessorNode node, Record<?, ?> record, RuntimeException e) {
+  private void processingFailed(
+      Input in, ProcessorNode node, Record<?, ?> record, RuntimeException e) {
     if (e instanceof StreamsException) {
       throw e;
     }
     Headers headers = record == null ? new RecordHeaders() : record.headers();
     ProcessingExceptionHandler.Response response =
-        processingHandler.handleError(handlerContext(node.name, headers), record, e);
-    deadLetters(response.deadLetterQueueRecords());
+        processingHandler.handleError(handlerContext(in, node.name, headers), record, e);
+    deadLetters(in, response.deadLetterQueueRecords());
     if (response.result() == ProcessingExceptionHandler.Result.FAIL) {
       throw new StreamsException("Processing failed in " + node.name, e);
     }
@@ -465,11 +491,11 @@ final class InlineTopologyDriver implements AutoCloseable {
     }
   }
 
-  private void deadLetters(List<ProducerRecord<byte[], byte[]>> records) {
+  private void deadLetters(Input in, List<ProducerRecord<byte[], byte[]>> records) {
     for (ProducerRecord<byte[], byte[]> record : records) {
       Listener listener = outputListeners.get(record.topic());
       if (listener != null) {
-        long timestamp = record.timestamp() == null ? input.timestamp() : record.timestamp();
+        long timestamp = record.timestamp() == null ? in.timestamp() : record.timestamp();
         listener.accept(new Record<>(record.key(), record.value(), timestamp, record.headers()));
       }
     }
@@ -479,32 +505,33 @@ final class InlineTopologyDriver implements AutoCloseable {
     return offsets.computeIfAbsent(topic, t -> new long[1])[0]++;
   }
 
-  private <K, V> ConsumerRecord<K, V> consumerRecord(K key, V value, Headers headers) {
+  private static <K, V> ConsumerRecord<K, V> consumerRecord(
+      Input in, K key, V value, Headers headers) {
     return new ConsumerRecord<>(
-        input.topic(),
+        in.topic(),
         PARTITION,
-        input.offset(),
-        input.timestamp(),
+        in.offset(),
+        in.timestamp(),
         TimestampType.CREATE_TIME,
-        input.key() == null ? ConsumerRecord.NULL_SIZE : input.key().length,
-        input.value() == null ? ConsumerRecord.NULL_SIZE : input.value().length,
+        in.key() == null ? ConsumerRecord.NULL_SIZE : in.key().length,
+        in.value() == null ? ConsumerRecord.NULL_SIZE : in.value().length,
         key,
         value,
         headers,
         Optional.empty());
   }
 
-  private ErrorHandlerContext handlerContext(String nodeName, Headers headers) {
+  private static ErrorHandlerContext handlerContext(Input in, String nodeName, Headers headers) {
     return new HandlerContext(
-        input.topic(),
+        in.topic(),
         PARTITION,
-        input.offset(),
+        in.offset(),
         headers,
         nodeName,
         TASK,
-        input.timestamp(),
-        input.key(),
-        input.value());
+        in.timestamp(),
+        in.key(),
+        in.value());
   }
 
   private record HandlerContext(

@@ -207,13 +207,9 @@ public final class TopologyEvaluation {
                     c.trust()));
           });
       List<RuleEvent> rules = new ArrayList<>();
-      long sequence = 0;
-      long turns = 0;
-      long wins = 0;
-      long losses = 0;
-      long defectsBefore = 0;
-      List<Turn> timeline = new ArrayList<>();
-      long rephrase = config.getLong(HindsightConfig.REWRITE_REPHRASE_GAP_MS);
+      // The rewrite replica and the judging of turns against its rules run on a second thread,
+      // in the order the inline run gives them: same decisions, same verdicts.
+      Judge judge = new Judge(truth, events, nextTurnOfUser, drivers);
       for (int i = 0; i < events.size(); i++) {
         Event event = events.get(i);
         switch (event.type()) {
@@ -232,51 +228,8 @@ public final class TopologyEvaluation {
           case "interaction" -> {
             JsonNode turn = EventCodec.JSON.readTree(event.json());
             String utterance = UtteranceNormalizer.normalize(turn.path("utterance").asText());
-            Optional<RewriteRule> rule = drivers.replica().flatMap(r -> r.rule(utterance));
-            turns++;
-            boolean before;
-            boolean after;
-            if (truth != null) {
-              String intended = truth.get(utterance);
-              before = intended != null;
-              after = before;
-              if (rule.isPresent()) {
-                if (intended != null && intended.equals(rule.get().target())) {
-                  wins++;
-                  after = false;
-                } else {
-                  losses++;
-                  after = true;
-                }
-              }
-            } else {
-              int next = nextTurnOfUser[i];
-              boolean defect =
-                  next >= 0 && events.get(next).timestamp() - event.timestamp() <= rephrase;
-              before = defect;
-              after = defect;
-              if (rule.isPresent()) {
-                String following =
-                    next >= 0
-                        ? UtteranceNormalizer.normalize(
-                            EventCodec.JSON
-                                .readTree(events.get(next).json())
-                                .path("utterance")
-                                .asText())
-                        : "";
-                if (defect && following.equals(rule.get().target())) {
-                  wins++;
-                  after = false;
-                } else if (!defect) {
-                  losses++;
-                  after = true;
-                }
-              }
-            }
-            if (before) {
-              defectsBefore++;
-            }
-            timeline.add(new Turn(event.timestamp(), before, after));
+            int index = i;
+            drivers.replicaLane.submit(() -> judge.judge(index, utterance));
             drivers.rewrite.pipe(
                 drivers.topics.interactions().name(),
                 event.keyBytes(),
@@ -287,21 +240,25 @@ public final class TopologyEvaluation {
             badLines++;
           }
         }
-        if (drivers.replica().isPresent()) {
-          for (RewriteReplica.SequencedChange change :
-              drivers.replica().get().changesAfter(sequence)) {
-            sequence = change.sequence();
-            rules.add(
-                new RuleEvent(
-                    change.decidedAt(),
-                    change.change().rule().source(),
-                    change.change().isTombstone() ? null : change.change().rule().target()));
-          }
-        }
         if ((i & 4095) == 0) {
           progress.evaluated(i, events.size());
         }
       }
+      drivers.replicaLane.drain();
+      if (drivers.replica().isPresent()) {
+        for (RewriteReplica.SequencedChange change : drivers.replica().get().changesAfter(0)) {
+          rules.add(
+              new RuleEvent(
+                  change.decidedAt(),
+                  change.change().rule().source(),
+                  change.change().isTombstone() ? null : change.change().rule().target()));
+        }
+      }
+      long turns = judge.turns;
+      long wins = judge.wins;
+      long losses = judge.losses;
+      long defectsBefore = judge.defectsBefore;
+      List<Turn> timeline = judge.timeline;
       // The log's end: its inputs fall idle, so predictions still waiting for the replica are
       // compensated, as a live service's are once its traffic stops.
       for (int pass = 0; pass < 3; pass++) {
@@ -365,12 +322,86 @@ public final class TopologyEvaluation {
           rewrites,
           events.size(),
           badLines,
-          drivers.deadLetters,
+          drivers.deadLetters.get(),
           (System.nanoTime() - started) / 1e9,
           writeModes,
           reference.describe());
     } finally {
       io.hindsight.DataDirectory.delete(stateDir);
+    }
+  }
+
+  /**
+   * Judges each turn against the rule live when it is spoken; runs on the replica's lane, so it
+   * reads the replica exactly as it stood when the turn arrived.
+   */
+  private final class Judge {
+    final Map<String, String> truth;
+    final List<Event> events;
+    final int[] nextTurnOfUser;
+    final Drivers drivers;
+    final long rephrase = config.getLong(HindsightConfig.REWRITE_REPHRASE_GAP_MS);
+    final List<Turn> timeline = new ArrayList<>();
+    long turns;
+    long wins;
+    long losses;
+    long defectsBefore;
+
+    Judge(Map<String, String> truth, List<Event> events, int[] nextTurnOfUser, Drivers drivers) {
+      this.truth = truth;
+      this.events = events;
+      this.nextTurnOfUser = nextTurnOfUser;
+      this.drivers = drivers;
+    }
+
+    void judge(int i, String utterance) {
+      Event event = events.get(i);
+      Optional<RewriteRule> rule = drivers.replica().flatMap(r -> r.rule(utterance));
+      turns++;
+      boolean before;
+      boolean after;
+      if (truth != null) {
+        String intended = truth.get(utterance);
+        before = intended != null;
+        after = before;
+        if (rule.isPresent()) {
+          if (intended != null && intended.equals(rule.get().target())) {
+            wins++;
+            after = false;
+          } else {
+            losses++;
+            after = true;
+          }
+        }
+      } else {
+        int next = nextTurnOfUser[i];
+        boolean defect = next >= 0 && events.get(next).timestamp() - event.timestamp() <= rephrase;
+        before = defect;
+        after = defect;
+        if (rule.isPresent()) {
+          String following =
+              next >= 0 ? UtteranceNormalizer.normalize(utteranceOf(events.get(next))) : "";
+          if (defect && following.equals(rule.get().target())) {
+            wins++;
+            after = false;
+          } else if (!defect) {
+            losses++;
+            after = true;
+          }
+        }
+      }
+      if (before) {
+        defectsBefore++;
+      }
+      timeline.add(new Turn(event.timestamp(), before, after));
+    }
+  }
+
+  private static String utteranceOf(Event event) {
+    try {
+      return EventCodec.JSON.readTree(event.json()).path("utterance").asText();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
     }
   }
 
@@ -483,7 +514,9 @@ public final class TopologyEvaluation {
 
     private CompensationListener compensated = (c, p, s) -> {};
 
-    long deadLetters;
+    final java.util.concurrent.atomic.AtomicLong deadLetters =
+        new java.util.concurrent.atomic.AtomicLong();
+    final Lane replicaLane = new Lane("evaluate-rewrite-replica");
 
     Drivers(Path stateDir, CompensationSettings settings, BackgroundOracle oracles) {
       HindsightConfig local =
@@ -525,8 +558,9 @@ public final class TopologyEvaluation {
             served = null;
           });
       for (InlineTopologyDriver driver : List.of(compensation, rewrite)) {
-        driver.onOutput(topics.deadLetters().name(), record -> deadLetters++);
+        driver.onOutput(topics.deadLetters().name(), record -> deadLetters.incrementAndGet());
       }
+      rewrite.applyGlobalsOn(replicaLane);
     }
 
     private static InlineTopologyDriver driver(
@@ -548,6 +582,7 @@ public final class TopologyEvaluation {
     @Override
     public void close() {
       compensation.close();
+      replicaLane.close();
       rewrite.close();
     }
   }

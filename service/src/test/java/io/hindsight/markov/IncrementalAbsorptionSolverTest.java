@@ -65,6 +65,39 @@ class IncrementalAbsorptionSolverTest extends AbsorptionSolverContractTest {
     assertSameSolution(statistics, incremental, new ExactAbsorptionSolver().solve(statistics));
   }
 
+  @ParameterizedTest(name = "seed {0}")
+  @MethodSource("seeds")
+  void shouldStayNearTheExactSolverUnderACoarseTolerance(long seed) {
+    ChainStatistics statistics = new ChainStatistics(ChainSettings.defaults());
+    RandomChains chains = new RandomChains(seed, 3, 80, 40);
+    // The rewrite replica's coarsest setting: residuals below 1e-4 are left alone.
+    IncrementalAbsorptionSolver coarse = new IncrementalAbsorptionSolver(1e-4, 1e-4, 1_000_000);
+    IncrementalAbsorptionSolver fine = new IncrementalAbsorptionSolver();
+    ExactAbsorptionSolver exact = new ExactAbsorptionSolver();
+
+    for (int batch = 0; batch < 6; batch++) {
+      Set<String> changed = new LinkedHashSet<>();
+      for (int i = 0; i < (batch == 0 ? 400 : 60); i++) {
+        changed.addAll(RandomChains.record(statistics, chains.next()));
+      }
+      coarse.update(statistics, changed);
+      fine.update(statistics, changed);
+      exact.solve(statistics);
+
+      double worst = 0;
+      for (int id = 0; id < statistics.stateCount(); id++) {
+        String state = statistics.utterance(id);
+        worst =
+            Math.max(
+                worst,
+                Math.abs(coarse.successProbability(state) - exact.successProbability(state)));
+      }
+      // Within tolerance × expected visits of a chain (a few here), far from a rule's margins.
+      assertThat(worst).isLessThanOrEqualTo(1e-3);
+      assertThat(coarse.relaxations()).isLessThanOrEqualTo(fine.relaxations());
+    }
+  }
+
   @Test
   void shouldKeepUnfinishedWorkQueuedWhenTheRelaxationBoundIsHit() {
     ChainStatistics statistics = new ChainStatistics(ChainSettings.defaults());
