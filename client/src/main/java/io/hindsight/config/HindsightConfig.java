@@ -41,6 +41,7 @@ public final class HindsightConfig extends AbstractConfig {
   public static final String APPLICATION_ID = "application.id";
   public static final String PROCESSING_GUARANTEE = "processing.guarantee";
   public static final String NUM_STREAM_THREADS = "num.stream.threads";
+  public static final String EXACTLY_ONCE_COMMIT_INTERVAL_MS = "exactly.once.commit.interval.ms";
   public static final String STATE_DIR = "state.dir";
   public static final String STATE_CLEANUP_ON_START = "state.cleanup.on.start";
   public static final String STATE_STORE_TYPE = "state.store.type";
@@ -252,6 +253,18 @@ public final class HindsightConfig extends AbstractConfig {
               ValidString.in(EXACTLY_ONCE_V2, AT_LEAST_ONCE),
               HIGH,
               "Kafka Streams processing guarantee.")
+          .define(
+              EXACTLY_ONCE_COMMIT_INTERVAL_MS,
+              Type.LONG,
+              300L,
+              atLeast(1),
+              MEDIUM,
+              "Kafka Streams' commit.interval.ms under exactly_once_v2 (Streams' own default there"
+                  + " is 100): how often a stream thread commits its transaction, the earliest a"
+                  + " read_committed consumer sees a result. Each commit blocks the thread on the"
+                  + " cluster (producer flush, offsets, end of transaction); at 100 ms a stream"
+                  + " thread on a replicated cluster spent most of its time committing (see"
+                  + " load-tests/results/eos-latency.md). kafka.commit.interval.ms overrides it.")
           .define(
               NUM_STREAM_THREADS,
               Type.INT,
