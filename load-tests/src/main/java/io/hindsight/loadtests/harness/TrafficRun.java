@@ -234,8 +234,11 @@ final class TrafficRun implements AutoCloseable {
         java.util.regex.Pattern.compile(
             "^kafka_(stream_thread_(poll|process|commit|punctuate)_(ratio|latency_avg|latency_max)"
                 + "|stream_task_enforced_processing_rate"
-                + "|consumer_fetch_manager_(fetch_latency_avg|fetch_latency_max|fetch_rate|records_per_request_avg)"
-                + "|producer_(record_queue_time_avg|record_queue_time_max|request_latency_avg|batch_size_avg|records_per_request_avg|txn_commit_time_ns_total|txn_send_offsets_time_ns_total|txn_begin_time_ns_total)"
+                + "|consumer_fetch_manager_(fetch_latency_avg|fetch_latency_max|fetch_rate"
+                + "|records_per_request_avg)"
+                + "|producer_(record_queue_time_avg|record_queue_time_max|request_latency_avg"
+                + "|batch_size_avg|records_per_request_avg|txn_commit_time_ns_total"
+                + "|txn_send_offsets_time_ns_total|txn_begin_time_ns_total)"
                 + ")\\{.*");
     return text.lines()
         .filter(line -> wanted.matcher(line).matches())
