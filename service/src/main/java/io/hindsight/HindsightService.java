@@ -226,7 +226,7 @@ public final class HindsightService implements AutoCloseable {
         StreamsConfig.NUM_STREAM_THREADS_CONFIG, config.getInt(HindsightConfig.NUM_STREAM_THREADS));
     if (StreamsConfig.EXACTLY_ONCE_V2.equals(
         config.getString(HindsightConfig.PROCESSING_GUARANTEE))) {
-      // A commit blocks the stream thread on the cluster; Streams' 100 ms left it little else.
+      // Typed, so the trade (a commit blocks the stream thread; results wait for it) is visible.
       props.put(
           StreamsConfig.COMMIT_INTERVAL_MS_CONFIG,
           config.getLong(HindsightConfig.EXACTLY_ONCE_COMMIT_INTERVAL_MS));

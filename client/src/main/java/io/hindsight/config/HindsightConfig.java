@@ -256,15 +256,17 @@ public final class HindsightConfig extends AbstractConfig {
           .define(
               EXACTLY_ONCE_COMMIT_INTERVAL_MS,
               Type.LONG,
-              300L,
+              100L,
               atLeast(1),
               MEDIUM,
-              "Kafka Streams' commit.interval.ms under exactly_once_v2 (Streams' own default there"
-                  + " is 100): how often a stream thread commits its transaction, the earliest a"
+              "Kafka Streams' commit.interval.ms under exactly_once_v2 (100 is Streams' own default"
+                  + " there): how often a stream thread commits its transaction, the earliest a"
                   + " read_committed consumer sees a result. Each commit blocks the thread on the"
-                  + " cluster (producer flush, offsets, end of transaction); at 100 ms a stream"
-                  + " thread on a replicated cluster spent most of its time committing (see"
-                  + " load-tests/results/eos-latency.md). kafka.commit.interval.ms overrides it.")
+                  + " cluster (producer flush, offsets, end of transaction): on a replicated cluster"
+                  + " whose stream threads spend much of their time committing"
+                  + " (kafka_stream_thread_commit_ratio), a longer interval frees them at the cost of"
+                  + " that much later results (see load-tests/results/eos-latency.md)."
+                  + " kafka.commit.interval.ms overrides it.")
           .define(
               NUM_STREAM_THREADS,
               Type.INT,
