@@ -224,6 +224,13 @@ public final class HindsightService implements AutoCloseable {
         config.getString(HindsightConfig.PROCESSING_GUARANTEE));
     props.put(
         StreamsConfig.NUM_STREAM_THREADS_CONFIG, config.getInt(HindsightConfig.NUM_STREAM_THREADS));
+    if (StreamsConfig.EXACTLY_ONCE_V2.equals(
+        config.getString(HindsightConfig.PROCESSING_GUARANTEE))) {
+      // Typed, so the trade (a commit blocks the stream thread; results wait for it) is visible.
+      props.put(
+          StreamsConfig.COMMIT_INTERVAL_MS_CONFIG,
+          config.getLong(HindsightConfig.EXACTLY_ONCE_COMMIT_INTERVAL_MS));
+    }
     props.put(StreamsConfig.STATE_DIR_CONFIG, config.stateDirectory().toString());
     props.put(
         StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandler.class);

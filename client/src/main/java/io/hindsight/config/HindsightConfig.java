@@ -41,6 +41,7 @@ public final class HindsightConfig extends AbstractConfig {
   public static final String APPLICATION_ID = "application.id";
   public static final String PROCESSING_GUARANTEE = "processing.guarantee";
   public static final String NUM_STREAM_THREADS = "num.stream.threads";
+  public static final String EXACTLY_ONCE_COMMIT_INTERVAL_MS = "exactly.once.commit.interval.ms";
   public static final String STATE_DIR = "state.dir";
   public static final String STATE_CLEANUP_ON_START = "state.cleanup.on.start";
   public static final String STATE_STORE_TYPE = "state.store.type";
@@ -254,6 +255,20 @@ public final class HindsightConfig extends AbstractConfig {
               ValidString.in(EXACTLY_ONCE_V2, AT_LEAST_ONCE),
               HIGH,
               "Kafka Streams processing guarantee.")
+          .define(
+              EXACTLY_ONCE_COMMIT_INTERVAL_MS,
+              Type.LONG,
+              100L,
+              atLeast(1),
+              MEDIUM,
+              "Kafka Streams' commit.interval.ms under exactly_once_v2 (100 is Streams' own default"
+                  + " there): how often a stream thread commits its transaction, the earliest a"
+                  + " read_committed consumer sees a result. Each commit blocks the thread on the"
+                  + " cluster (producer flush, offsets, end of transaction): on a replicated cluster"
+                  + " whose stream threads spend much of their time committing"
+                  + " (kafka_stream_thread_commit_ratio), a longer interval frees them at the cost of"
+                  + " that much later results (see load-tests/results/eos-latency.md)."
+                  + " kafka.commit.interval.ms overrides it.")
           .define(
               NUM_STREAM_THREADS,
               Type.INT,

@@ -266,6 +266,9 @@ public final class LoadTest {
   private Map<String, Object> phase(ServiceUnderTest service, Scenario scenario, String bootstrap)
       throws InterruptedException {
     try (TrafficRun run = new TrafficRun(service, bootstrap, scenario, clock, out, options.serving)) {
+      if (options.tracePath) {
+        run.tracePath(bootstrap);
+      }
       run.prime(scenario.rate(), options.primeSeconds);
       TrafficRun.Step step = run.step(scenario, options.drain);
       Map<String, Object> phase = new LinkedHashMap<>();
@@ -488,6 +491,7 @@ public final class LoadTest {
     Double startRate;
     boolean saturation;
     boolean baseline = true;
+    boolean tracePath;
     boolean keepWorkDir;
     boolean startTogether;
     String faults;
@@ -536,6 +540,7 @@ public final class LoadTest {
           case "--refine-steps" -> o.refineSteps = Integer.parseInt(args[++i]);
           case "--drain-seconds" -> o.drain = Duration.ofSeconds(Long.parseLong(args[++i]));
           case "--no-baseline" -> o.baseline = false;
+          case "--trace-path" -> o.tracePath = true;
           case "--keep-work-dir" -> o.keepWorkDir = true;
           case "--start-together" -> o.startTogether = true;
           case "--faults" -> o.faults = args[++i];
@@ -588,7 +593,8 @@ public final class LoadTest {
         "usage: LoadTest --scenario NAME|FILE [--bootstrap-servers H:P] [--guarantee G]"
             + " [--duration S] [--rate N] [--saturation [--start-rate N] [--step-seconds S]"
             + " [--objective-p99-ms MS] [--max-steps N] [--refine-steps N]] [--no-baseline]"
-            + " [--start-together] [--serving-rate N [--serving-batch B]] [--results DIR]"
+            + " [--start-together] [--trace-path] [--serving-rate N [--serving-batch B]]"
+            + " [--results DIR]"
             + " [--faults kill=N,restart=N,broker=N,pause=N,delete=N [--fault-seed N]"
             + " [--fault-gap-seconds MIN:MAX] [--quiet-seconds S]]"
             + " [--readme FILE|none]"

@@ -76,6 +76,13 @@ final class OutputObserver implements Runnable {
     window = next;
   }
 
+  Window window() {
+    return window;
+  }
+
+  /** With {@code --trace-path}: told of every committed arrival in the measured window. */
+  volatile PathTrace trace;
+
   @Override
   public void run() {
     try (KafkaConsumer<byte[], byte[]> consumer =
@@ -133,6 +140,10 @@ final class OutputObserver implements Runnable {
     current.arrived(now);
     if (current.containsIntended(intended)) {
       current.record(intended, now);
+      PathTrace path = trace;
+      if (path != null) {
+        path.committed(seq, now);
+      }
     }
   }
 

@@ -36,6 +36,9 @@ final class TrafficRun implements AutoCloseable {
   private final LoadGenerator generator;
   private final ServingLoad serving;
   private Map<String, Object> lastServing;
+  private PathTrace trace;
+  private java.util.List<String> clientMetrics = java.util.List.of();
+  private Thread traceThread;
 
   /** With a large-vocabulary stream: the rewrites app's progress, sampled with the heap. */
   private final RewriteCheck rewrites;
@@ -129,6 +132,9 @@ final class TrafficRun implements AutoCloseable {
             clock.epochMicros(start + shape.warmupS() * 1_000_000_000L),
             clock.epochMicros(start + shape.durationS() * 1_000_000_000L));
     observer.measure(window);
+    if (trace != null) {
+      trace.reset();
+    }
     probes.measureFrom(window.fromMicros);
     boolean withProbes = service.kind == ServiceUnderTest.Kind.HINDSIGHT;
     ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor();
@@ -145,6 +151,9 @@ final class TrafficRun implements AutoCloseable {
       generator.run(shape, start, window, withProbes);
       measuredToS = (clock.nanos() - start) / 1e9;
       sample(measuredToS);
+      if (trace != null) {
+        clientMetrics = clientMetrics(service.sample().text());
+      }
       if (serving != null) {
         lastServing = serving.stop();
         out.printf("[%s] lookups: %s%n", service.kind.label, lastServing);
@@ -216,6 +225,40 @@ final class TrafficRun implements AutoCloseable {
   }
 
   /**
+   * The Kafka clients' own account of the time (the stream threads' shares of poll, process, commit
+   * and punctuate, the fetch and commit latencies, the producers' queue time), as /metrics shows it
+   * when sending ends: Kafka's averages over its last sample windows (about 30 s).
+   */
+  private static java.util.List<String> clientMetrics(String text) {
+    java.util.regex.Pattern wanted =
+        java.util.regex.Pattern.compile(
+            "^kafka_(stream_thread_(poll|process|commit|punctuate)_(ratio|latency_avg|latency_max)"
+                + "|stream_task_enforced_processing_rate"
+                + "|consumer_fetch_manager_(fetch_latency_avg|fetch_latency_max|fetch_rate"
+                + "|records_per_request_avg)"
+                + "|producer_(record_queue_time_avg|record_queue_time_max|request_latency_avg"
+                + "|batch_size_avg|records_per_request_avg|txn_commit_time_ns_total"
+                + "|txn_send_offsets_time_ns_total|txn_begin_time_ns_total)"
+                + ")\\{.*");
+    return text.lines()
+        .filter(line -> wanted.matcher(line).matches())
+        .filter(line -> !line.contains("partition="))
+        .toList();
+  }
+
+  /** Starts a {@link PathTrace}: the summary then splits each step's latency along the path. */
+  void tracePath(String bootstrapServers) {
+    Topics topics =
+        Topics.withPrefix(
+            service.prefix, new EventCodec(1 << 20, Long.MAX_VALUE / 4, System::currentTimeMillis));
+    trace = new PathTrace(bootstrapServers, topics, clock, observer);
+    observer.trace = trace;
+    traceThread = new Thread(trace, "path-trace");
+    traceThread.setDaemon(true);
+    traceThread.start();
+  }
+
+  /**
    * Unmeasured: {@code seconds} of traffic at {@code rate}, then a wait until all of it has come
    * out, so that measured steps start on a warm pipeline (consumers assigned, transactions
    * initialised, code compiled, memories mapped) rather than charging start-up to their latency.
@@ -270,6 +313,11 @@ final class TrafficRun implements AutoCloseable {
     }
     if (lastServing != null) {
       summary.put("serving", lastServing);
+    }
+    if (trace != null) {
+      Map<String, Object> path = trace.summary();
+      path.put("client_metrics_at_end_of_sending", clientMetrics);
+      summary.put("latency_path", path);
     }
     summary.put("memory", service.memory(scenario));
     summary.put("service_log", service.log().toString());
@@ -387,6 +435,9 @@ final class TrafficRun implements AutoCloseable {
       rewrites.close();
     }
     observer.stop();
+    if (trace != null) {
+      trace.stop();
+    }
     producer.close(Duration.ofSeconds(10));
     try {
       observerThread.join(10_000);
