@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.Test;
 
 class LaneTest {
@@ -34,16 +35,32 @@ class LaneTest {
   @Test
   void shouldSkipLaterTasksAndRethrowAfterATaskFails() {
     List<Integer> seen = new ArrayList<>();
+    CountDownLatch allQueued = new CountDownLatch(1);
     try (Lane lane = new Lane("test-lane")) {
-      lane.submit(() -> seen.add(1));
+      // The lane waits until all three are queued: a submit after the failure would rethrow it.
+      lane.submit(
+          () -> {
+            awaitQuietly(allQueued);
+            seen.add(1);
+          });
       lane.submit(
           () -> {
             throw new IllegalArgumentException("bad record");
           });
       lane.submit(() -> seen.add(3));
+      allQueued.countDown();
 
       assertThatThrownBy(lane::drain).hasMessage("bad record");
       assertThat(seen).containsExactly(1);
+      assertThatThrownBy(() -> lane.submit(() -> seen.add(4))).hasMessage("bad record");
+    }
+  }
+
+  private static void awaitQuietly(CountDownLatch latch) {
+    try {
+      latch.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 }
