@@ -3,6 +3,7 @@
 # after EVENTS lines of a MovieLens event log have been replayed (so the memory has samples).
 # Usage: load-tests/serving/wrk-serving.sh JAR LOG WORKDIR [EVENTS] [DURATION]   (needs wrk, curl, python3)
 # DURATION in seconds with an s (15s). PROFILE=FILE.jfr: a flight recording of the batch run.
+# SERVICE_JAVA_OPTS: JVM options for the service alone (e.g. a collector, -Xlog:gc:FILE).
 # Client and server share the machine: on 2 cores, wrk takes one of them.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -10,7 +11,8 @@ jar=$1; log=$2; dir=$3; events=${4:-2000}; duration=${5:-15s}
 java=(java -Dchronicle.analytics.disable=true -Dchronicle.announcer.disable=true -jar "$jar")
 rm -rf "$dir"; mkdir -p "$dir"
 head -n "$events" "$log" > "$dir/events.jsonl"
-"${java[@]}" run --app all --data-dir "$dir/data" > "$dir/run.out" 2> "$dir/run.err" &
+# shellcheck disable=SC2086  # the options are words
+java ${SERVICE_JAVA_OPTS:-} "${java[@]:1}" run --app all --data-dir "$dir/data" > "$dir/run.out" 2> "$dir/run.err" &
 service=$!
 trap 'kill $service 2>/dev/null; wait $service 2>/dev/null' EXIT
 until grep -q '^ready' "$dir/run.out" 2>/dev/null; do sleep 1; done

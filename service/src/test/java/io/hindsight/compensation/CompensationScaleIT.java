@@ -20,14 +20,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * Large backlogs through the compensation topology under exactly_once_v2 on a real broker: 200k
+ * Large backlogs through the compensation topology under exactly_once_v2 on a real broker: 100k
  * predictions give one compensation each and, once every window has closed, one sample each in the
  * memory; a minute of traffic read long after its windows closed in wall time loses no outcome.
  */
 class CompensationScaleIT {
   @RegisterExtension static final KafkaBroker kafka = new KafkaBroker();
 
-  private static final int PREDICTIONS = 200_000;
+  private static final int PREDICTIONS = 100_000;
   private static final int PARTITIONS = 4;
 
   @RegisterExtension final TestServices services = new TestServices(kafka);
