@@ -327,15 +327,11 @@ public class ErrorMemoryReplica implements AutoCloseable {
           sample.labelled()
               && (alignment.aligned(sample.modelId()) || featuresPending || blendOnly);
       boolean written = true;
-      String id = sample.memoryName() + '\u0000' + sample.requestId();
-      if (blendOnly && learnedLocally.remove(id)) {
-        held = false; // this replica scored the prediction and learned the sample with them
-      } else if (blendOnly && held && alignment.supplyFeatures(sample)) {
-        localFeatures.remove(id);
-      } else if (held) {
-        alignment.hold(new ReplicaAlignment.Held(sample, blendOnly, featuresPending), effective);
-      } else {
+      if (!held) {
         written = write(sample, blendOnly);
+      } else if (!(blendOnly && alignment.supplyFeatures(sample))) {
+        // Held, unless it is the features a pending sample waits for: that sample takes them.
+        alignment.hold(new ReplicaAlignment.Held(sample, blendOnly, featuresPending), effective);
       }
       manifest.endApply(partition, offset);
       applied++;
@@ -389,12 +385,6 @@ public class ErrorMemoryReplica implements AutoCloseable {
   /** The same reads per model and task, for {@link #earliestRead}. */
   private final Map<String, Map<Integer, java.util.TreeSet<ReadKey>>> readsByTask =
       new java.util.HashMap<>();
-
-  /** Features of predictions this replica scored, until their pending samples take them. */
-  private final Map<String, double[]> localFeatures = new java.util.HashMap<>();
-
-  /** Samples learned with local features, whose features still come on the topic: skipped. */
-  private final java.util.Set<String> learnedLocally = new java.util.HashSet<>();
 
   /** Per local task: reads served and not yet taken, in the order served. */
   private final Map<Integer, List<Served>> served = new java.util.HashMap<>();
@@ -537,17 +527,14 @@ public class ErrorMemoryReplica implements AutoCloseable {
           && (read == null
               || !alignment.aligned(modelId)
               || alignment.nextDueAt(modelId) < read.getKey().time())) {
-        Sample sample = next.sample();
         if (next.featuresPending()) {
-          double[] features = localFeatures.remove(next.id());
-          if (features == null) {
-            return; // its features come from the replica that scored its prediction
-          }
-          sample = sample.withFeatures(features);
-          learnedLocally.add(next.id());
+          // Its features come on the topic, committed, also to the replica that scored the
+          // prediction: features it computed itself may belong to an attempt that was aborted
+          // and scored again, and a replica must learn only what every replica learns.
+          return;
         }
         alignment.removeNextDue(modelId);
-        write(sample, next.blendOnly());
+        write(next.sample(), next.blendOnly());
         continue;
       }
       if (read == null) {
@@ -581,10 +568,6 @@ public class ErrorMemoryReplica implements AutoCloseable {
       served
           .computeIfAbsent(read.getValue().task(), t -> new ArrayList<>())
           .add(new Served(read.getValue(), scored, !aligned));
-      scored.ifPresent(
-          done ->
-              localFeatures.put(
-                  p.memoryName() + '\u0000' + p.requestId(), done.scores().features()));
     }
   }
 
