@@ -47,15 +47,14 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * rebalance are not counted, after an untimed warm-up of every topology, mode and guarantee so that
  * no timed run pays for the JIT. The machine may be shared, so besides records per wall-clock
  * second the test prints the process CPU time per record (broker included, as it runs in this JVM),
- * which other processes disturb less. The test suite runs it small (2,000 predictions a run, no
- * warm-up), which shows that every mode runs, not its figures: for figures, run {@code mvn -B
- * verify -Dtest=NONE -Dsurefire.failIfNoSpecifiedTests=false -Dit.test=CompensationThroughputIT
- * -Dthroughput.predictions=50000 -Dthroughput.warm.up=20000}.
+ * which other processes disturb less. A benchmark, so the test suite leaves it out: run {@code mvn
+ * -B verify -Dtest=NONE -Dsurefire.failIfNoSpecifiedTests=false -Dit.test=CompensationThroughputIT}
+ * (sizes: {@code -Dthroughput.predictions}, {@code -Dthroughput.warm.up}; a warm-up of 0 skips it).
  */
 class CompensationThroughputIT {
   @RegisterExtension static final KafkaBroker kafka = new KafkaBroker();
-  private static final int PREDICTIONS = Integer.getInteger("throughput.predictions", 2_000);
-  private static final int WARM_UP_PREDICTIONS = Integer.getInteger("throughput.warm.up", 0);
+  private static final int PREDICTIONS = Integer.getInteger("throughput.predictions", 50_000);
+  private static final int WARM_UP_PREDICTIONS = Integer.getInteger("throughput.warm.up", 20_000);
   private static final int DIMENSION = 64;
 
   /** The blend without entity memories ({@code compensation.entity.fields} empty). */
