@@ -312,30 +312,9 @@ abstract class ErrorMemoryContract {
     List<LabelledSample> samples = TestData.clustered(new SplittableRandom(8), 400, 8, 4, 0, 0);
     samples.forEach(m::write);
     List<Readout> alone = samples.stream().map(s -> m.read(s.key(), 0.5, 0)).toList();
-    int threads = 4;
-    java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(threads);
-    java.util.concurrent.ExecutorService pool =
-        java.util.concurrent.Executors.newFixedThreadPool(threads);
-    try {
-      List<java.util.concurrent.Future<List<Readout>>> overlapping = new ArrayList<>();
-      for (int t = 0; t < threads; t++) {
-        overlapping.add(
-            pool.submit(
-                () -> {
-                  start.await();
-                  List<Readout> got = new ArrayList<>();
-                  for (int round = 0; round < 20; round++) {
-                    got.clear();
-                    samples.forEach(s -> got.add(m.read(s.key(), 0.5, 0)));
-                  }
-                  return got;
-                }));
-      }
-      for (java.util.concurrent.Future<List<Readout>> f : overlapping) {
-        assertThat(f.get()).isEqualTo(alone);
-      }
-    } finally {
-      pool.shutdownNow();
+    for (List<Readout> got :
+        Overlapping.run(4, 20, () -> samples.stream().map(s -> m.read(s.key(), 0.5, 0)).toList())) {
+      assertThat(got).isEqualTo(alone);
     }
   }
 

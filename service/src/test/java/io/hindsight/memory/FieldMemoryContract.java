@@ -101,30 +101,9 @@ abstract class FieldMemoryContract {
       values.add("user-" + v);
     }
     List<FieldEstimate> alone = values.stream().map(v -> m.peek(v, 0)).toList();
-    int threads = 4;
-    java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(threads);
-    java.util.concurrent.ExecutorService pool =
-        java.util.concurrent.Executors.newFixedThreadPool(threads);
-    try {
-      List<java.util.concurrent.Future<List<FieldEstimate>>> overlapping = new ArrayList<>();
-      for (int t = 0; t < threads; t++) {
-        overlapping.add(
-            pool.submit(
-                () -> {
-                  start.await();
-                  List<FieldEstimate> got = new ArrayList<>();
-                  for (int round = 0; round < 20; round++) {
-                    got.clear();
-                    values.forEach(v -> got.add(m.peek(v, 0)));
-                  }
-                  return got;
-                }));
-      }
-      for (java.util.concurrent.Future<List<FieldEstimate>> f : overlapping) {
-        assertThat(f.get()).isEqualTo(alone);
-      }
-    } finally {
-      pool.shutdownNow();
+    for (List<FieldEstimate> got :
+        Overlapping.run(4, 20, () -> values.stream().map(v -> m.peek(v, 0)).toList())) {
+      assertThat(got).isEqualTo(alone);
     }
   }
 
