@@ -1,17 +1,12 @@
 package io.hindsight.rewrite;
 
-import com.fasterxml.jackson.core.type.TypeReference;
 import io.hindsight.DerivedIndex;
-import io.hindsight.events.EventCodec;
 import io.hindsight.events.Interaction;
 import io.hindsight.events.Rewrite;
 import io.hindsight.markov.RewriteRule;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
@@ -39,8 +34,6 @@ final class SessionProcessor implements Processor<String, Interaction, Object, O
    * none, so often enough that publishing adds little to a rule's freshness.
    */
   static final Duration PUBLISH_INTERVAL = Duration.ofMillis(100);
-
-  private static final TypeReference<List<Interaction>> TURNS = new TypeReference<>() {};
 
   private final RewriteLoopSettings settings;
   private final SessionAnalyzer analyzer;
@@ -86,8 +79,8 @@ final class SessionProcessor implements Processor<String, Interaction, Object, O
     try (KeyValueIterator<String, byte[]> it = sessions.all()) {
       while (it.hasNext()) {
         KeyValue<String, byte[]> session = it.next();
-        List<Interaction> turns = decode(session.key, session.value);
-        long closeAt = turns.get(turns.size() - 1).timestamp() + settings.sessionGapMs();
+        long closeAt =
+            SessionTurns.lastTimestamp(session.key, session.value) + settings.sessionGapMs();
         index.put(DerivedIndex.key(closeAt, session.key), DerivedIndex.NOTHING);
         earliestClose = Math.min(earliestClose, closeAt);
       }
@@ -104,24 +97,23 @@ final class SessionProcessor implements Processor<String, Interaction, Object, O
     }
     Interaction turn = record.value();
     String user = turn.userId();
-    List<Interaction> turns = load(user);
-    if (!turns.isEmpty()) {
-      long last = turns.get(turns.size() - 1).timestamp();
+    byte[] stored = sessions.get(user);
+    if (stored != null) {
+      long last = SessionTurns.lastTimestamp(user, stored);
       index.delete(DerivedIndex.key(last + settings.sessionGapMs(), user));
       if (turn.timestamp() - last > settings.sessionGapMs()) {
-        emit(user, turns);
-        turns = new ArrayList<>();
+        emit(user, SessionTurns.decode(user, stored));
+        stored = null;
       }
     }
-    turns.add(turn);
-    turns.sort(Comparator.comparingLong(Interaction::timestamp));
-    if (turns.size() >= RewriteLoopSettings.MAX_TURNS_PER_SESSION) {
-      emit(user, turns);
+    stored = SessionTurns.append(user, stored, turn);
+    if (SessionTurns.count(stored) >= RewriteLoopSettings.MAX_TURNS_PER_SESSION) {
+      emit(user, SessionTurns.decode(user, stored));
       sessions.delete(user);
       return;
     }
-    sessions.put(user, EventCodec.encode(turns));
-    long closeAt = turns.get(turns.size() - 1).timestamp() + settings.sessionGapMs();
+    sessions.put(user, stored);
+    long closeAt = SessionTurns.lastTimestamp(user, stored) + settings.sessionGapMs();
     index.put(DerivedIndex.key(closeAt, user), DerivedIndex.NOTHING);
     closedUntil = Math.min(closedUntil, closeAt); // an out-of-order turn may close in the past
     earliestClose = Math.min(earliestClose, closeAt);
@@ -150,9 +142,9 @@ final class SessionProcessor implements Processor<String, Interaction, Object, O
     for (KeyValue<Bytes, byte[]> entry : due) {
       index.delete(entry.key);
       String user = DerivedIndex.id(entry.key);
-      List<Interaction> turns = load(user);
-      if (!turns.isEmpty()) {
-        emit(user, turns);
+      byte[] stored = sessions.get(user);
+      if (stored != null) {
+        emit(user, SessionTurns.decode(user, stored));
         sessions.delete(user);
       }
     }
@@ -192,19 +184,6 @@ final class SessionProcessor implements Processor<String, Interaction, Object, O
     }
     if (!changes.isEmpty()) {
       published.put(PUBLISHED_KEY, sequence);
-    }
-  }
-
-  private List<Interaction> load(String user) {
-    byte[] stored = sessions.get(user);
-    return stored == null ? new ArrayList<>() : decode(user, stored);
-  }
-
-  private static List<Interaction> decode(String user, byte[] stored) {
-    try {
-      return new ArrayList<>(EventCodec.JSON.readValue(stored, TURNS));
-    } catch (IOException e) {
-      throw new UncheckedIOException("Corrupt session of " + user, e);
     }
   }
 }

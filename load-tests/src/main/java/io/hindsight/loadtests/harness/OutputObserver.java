@@ -52,6 +52,9 @@ final class OutputObserver implements Runnable {
   /** Normalized source utterance → epoch ms its rule first arrived on the rewrites topic. */
   final ConcurrentMap<String, Long> ruleFirstSeen = new ConcurrentHashMap<>();
 
+  /** The record timestamp of each rule's first arrival: the log time it was decided at. */
+  final ConcurrentMap<String, Long> ruleDecidedAt = new ConcurrentHashMap<>();
+
   OutputObserver(String bootstrapServers, Topics topics, LoadClock clock, Probes probes) {
     this.topics = topics;
     this.clock = clock;
@@ -108,8 +111,10 @@ final class OutputObserver implements Runnable {
             compensation(record, now);
           } else if (topic.equals(topics.rewrites().name())) {
             if (record.value() != null && record.key() != null) {
-              ruleFirstSeen.putIfAbsent(
-                  new String(record.key(), StandardCharsets.UTF_8), now / 1000);
+              String source = new String(record.key(), StandardCharsets.UTF_8);
+              if (ruleFirstSeen.putIfAbsent(source, now / 1000) == null) {
+                ruleDecidedAt.put(source, record.timestamp());
+              }
             }
           } else {
             deadLetter(record);

@@ -175,12 +175,17 @@ final class TrafficRun implements AutoCloseable {
 
   private volatile long runStartNanos;
 
-  /** The heap, the replica's states and the interactions the rewrites app has consumed. */
   private void sample(double secondsIn) {
+    if (rewrites != null) {
+      sample(secondsIn, service.sample());
+    }
+  }
+
+  /** The heap, the replica's states and the interactions the rewrites app has consumed. */
+  private void sample(double secondsIn, PrometheusText metrics) {
     if (rewrites == null) {
       return;
     }
-    PrometheusText metrics = service.sample();
     Map<String, Object> sample = new LinkedHashMap<>();
     sample.put("s", Report.round(secondsIn));
     sample.put("heap_mb", Report.round(metrics.sum("jvm_memory_used_bytes", "area=\"heap\"") / 1e6));
@@ -193,11 +198,12 @@ final class TrafficRun implements AutoCloseable {
   private void progress(Scenario shape, long start, long[] last) {
     try {
       long elapsed = (clock.nanos() - start) / 1_000_000_000L;
-      sample((clock.nanos() - start) / 1e9);
+      // One scrape per tick: a scrape of the Kafka clients' metrics costs the service CPU.
+      PrometheusText metrics = service.sample();
+      sample((clock.nanos() - start) / 1e9, metrics);
       long sent = generator.predictions.get();
       long received = observer.compensations.get();
       Histogram h = observer.interval();
-      PrometheusText metrics = service.sample();
       out.printf(
           "[%s %3ds/%ds] target %.0f/s  sent %.0f/s  out %.0f/s  backlog %d  latency p50 %.1f p99"
               + " %.1f max %.1f ms  probes %d/%d  rules %d  dlq %d  heap %.0f MB  states %.0f%n",
@@ -389,6 +395,8 @@ final class TrafficRun implements AutoCloseable {
             + " the close of that sample's attribution window");
     freshness.put("compensation", compensation);
     Histogram rules = new Histogram(3_600_000_000L, 3);
+    Histogram decided = new Histogram(3_600_000_000L, 3);
+    Histogram published = new Histogram(3_600_000_000L, 3);
     int early = 0;
     int pending = 0;
     for (Map.Entry<String, Long> e : generator.ruleEvidenceCompleted.entrySet()) {
@@ -399,6 +407,9 @@ final class TrafficRun implements AutoCloseable {
         early++;
       } else {
         rules.recordValue((seen - e.getValue()) * 1000);
+        long decidedAt = observer.ruleDecidedAt.get(e.getKey());
+        decided.recordValue(Math.max(0, decidedAt - e.getValue()) * 1000);
+        published.recordValue(Math.max(0, seen - decidedAt) * 1000);
       }
     }
     Map<String, Object> rule = Report.percentilesMs(rules);
@@ -412,6 +423,15 @@ final class TrafficRun implements AutoCloseable {
         "first arrival of the rule on the rewrites topic minus the event time of the turn that"
             + " completed its evidence (the rephrase of the last distinct user needed); includes"
             + " the session gap, since a chain is counted when its session ends");
+    Map<String, Object> parts = new LinkedHashMap<>();
+    parts.put("decided_after_evidence", Report.percentilesMs(decided));
+    parts.put("arrived_after_decision", Report.percentilesMs(published));
+    parts.put(
+        "definition",
+        "the rule's first record's timestamp (the log time its decision point was at) minus the"
+            + " evidence's event time, and the arrival minus that timestamp: event time the"
+            + " service waited for, and time it took to process");
+    rule.put("parts", parts);
     freshness.put("rules", rule);
     return freshness;
   }
