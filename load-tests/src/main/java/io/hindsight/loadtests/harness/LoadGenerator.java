@@ -4,8 +4,11 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.hindsight.config.Topics;
 import io.hindsight.events.EventCodec;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.PriorityQueue;
@@ -86,6 +89,12 @@ final class LoadGenerator {
 
   /** Normalized failing utterance → epoch ms of the turn that completed its rule's evidence. */
   final ConcurrentMap<String, Long> ruleEvidenceCompleted = new ConcurrentHashMap<>();
+
+  /** Normalized failing utterance → the user whose rephrase completed its rule's evidence. */
+  final ConcurrentMap<String, Integer> ruleEvidenceUser = new ConcurrentHashMap<>();
+
+  /** The event times of each harness user's turns, in sending order (the freshness sessions). */
+  private final ConcurrentMap<Integer, List<Long>> turnTimes = new ConcurrentHashMap<>();
 
   LoadGenerator(
       Scenario scenario,
@@ -245,7 +254,10 @@ final class LoadGenerator {
           turn(user, ts + REPHRASE_AFTER_MS, canonical(intent), "success");
           Set<Integer> users = reformulators.computeIfAbsent(intent, i -> new HashSet<>());
           if (users.add(user) && users.size() == scenario.ruleUsers()) {
-            ruleEvidenceCompleted.putIfAbsent(failing(intent), ts + REPHRASE_AFTER_MS);
+            if (ruleEvidenceCompleted.putIfAbsent(failing(intent), ts + REPHRASE_AFTER_MS)
+                == null) {
+              ruleEvidenceUser.put(failing(intent), user);
+            }
           }
         });
   }
@@ -276,7 +288,26 @@ final class LoadGenerator {
     }
   }
 
+  /**
+   * The event time of the last turn of {@code user}'s session that holds the turn at {@code at}:
+   * the service closes that session a session gap after it, and only then counts its chains.
+   */
+  long sessionLastTurn(int user, long at, long sessionGapMs) {
+    List<Long> times = new ArrayList<>(turnTimes.getOrDefault(user, List.of()));
+    times.sort(null);
+    long last = at;
+    for (long time : times) {
+      if (time > last && time - last <= sessionGapMs) {
+        last = time;
+      } else if (time > last) {
+        break;
+      }
+    }
+    return last;
+  }
+
   private void turn(int user, long ts, String utterance, String signal) {
+    turnTimes.computeIfAbsent(user, u -> Collections.synchronizedList(new ArrayList<>())).add(ts);
     String json =
         "{\"userId\":\"u"
             + user
