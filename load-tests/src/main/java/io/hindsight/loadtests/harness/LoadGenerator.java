@@ -252,6 +252,9 @@ final class LoadGenerator {
         intended + REPHRASE_AFTER_MS * 1_000_000L,
         at -> {
           turn(user, ts + REPHRASE_AFTER_MS, canonical(intent), "success");
+          if (!chainIntact(user, ts)) {
+            return; // another turn of this user's fell inside: the service sees another chain
+          }
           Set<Integer> users = reformulators.computeIfAbsent(intent, i -> new HashSet<>());
           if (users.add(user) && users.size() == scenario.ruleUsers()) {
             if (ruleEvidenceCompleted.putIfAbsent(failing(intent), ts + REPHRASE_AFTER_MS)
@@ -304,6 +307,14 @@ final class LoadGenerator {
       }
     }
     return last;
+  }
+
+  /** Whether none of {@code user}'s turns fell between the failing turn at {@code ts} and its rephrase. */
+  private boolean chainIntact(int user, long ts) {
+    List<Long> times = turnTimes.get(user);
+    synchronized (times) {
+      return times.stream().noneMatch(t -> t > ts && t < ts + REPHRASE_AFTER_MS);
+    }
   }
 
   private void turn(int user, long ts, String utterance, String signal) {

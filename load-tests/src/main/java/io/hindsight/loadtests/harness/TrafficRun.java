@@ -408,12 +408,14 @@ final class TrafficRun implements AutoCloseable {
         early++;
       } else {
         rules.recordValue((seen - e.getValue()) * 1000);
-        long decidedAt = observer.ruleDecidedAt.get(e.getKey());
+        long decidedAt = observer.ruleDecidedAt.getOrDefault(e.getKey(), seen);
         decided.recordValue(Math.max(0, decidedAt - e.getValue()) * 1000);
         published.recordValue(Math.max(0, seen - decidedAt) * 1000);
         long closed =
             generator.sessionLastTurn(
-                    generator.ruleEvidenceUser.get(e.getKey()), e.getValue(), scenario.sessionGapMs())
+                    generator.ruleEvidenceUser.getOrDefault(e.getKey(), -1),
+                    e.getValue(),
+                    scenario.sessionGapMs())
                 + scenario.sessionGapMs();
         afterClose.recordValue(Math.max(0, seen - closed) * 1000);
       }
@@ -427,7 +429,8 @@ final class TrafficRun implements AutoCloseable {
     rule.put(
         "definition",
         "first arrival of the rule on the rewrites topic minus the event time of the turn that"
-            + " completed its evidence (the rephrase of the last distinct user needed); includes"
+            + " completed its evidence (the rephrase of the last distinct user needed, counting"
+            + " only users with no other turn between their failing turn and its rephrase); includes"
             + " the session gap, since a chain is counted when its session ends");
     Map<String, Object> afterSession = Report.percentilesMs(afterClose);
     afterSession.put(
