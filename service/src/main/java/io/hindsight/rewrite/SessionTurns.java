@@ -1,5 +1,10 @@
 package io.hindsight.rewrite;
 
+import static io.hindsight.rewrite.LengthPrefixedStrings.encodedSize;
+import static io.hindsight.rewrite.LengthPrefixedStrings.put;
+import static io.hindsight.rewrite.LengthPrefixedStrings.read;
+import static io.hindsight.rewrite.LengthPrefixedStrings.utf8;
+
 import com.fasterxml.jackson.core.type.TypeReference;
 import io.hindsight.events.AppliedRewrite;
 import io.hindsight.events.EventCodec;
@@ -9,7 +14,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.NoSuchElementException;
@@ -50,10 +54,11 @@ final class SessionTurns {
       turns.add(at, turn);
       return encode(turns);
     }
-    byte[] encoded = encodeTurn(turn);
-    ByteBuffer out = ByteBuffer.allocate(stored.length + encoded.length);
+    byte[][] strings = strings(turn);
+    ByteBuffer out = ByteBuffer.allocate(stored.length + size(turn, strings));
     out.put(FORMAT).putLong(turn.timestamp()).putInt(count(stored) + 1);
-    out.put(stored, HEADER, stored.length - HEADER).put(encoded);
+    out.put(stored, HEADER, stored.length - HEADER);
+    putTurn(out, turn, strings);
     return out.array();
   }
 
@@ -71,16 +76,17 @@ final class SessionTurns {
   }
 
   static byte[] encode(List<Interaction> turns) {
-    List<byte[]> encoded = new ArrayList<>(turns.size());
+    byte[][][] strings = new byte[turns.size()][][];
     int size = HEADER;
-    for (Interaction turn : turns) {
-      byte[] bytes = encodeTurn(turn);
-      encoded.add(bytes);
-      size += bytes.length;
+    for (int i = 0; i < strings.length; i++) {
+      strings[i] = strings(turns.get(i));
+      size += size(turns.get(i), strings[i]);
     }
     ByteBuffer out = ByteBuffer.allocate(size);
     out.put(FORMAT).putLong(turns.get(turns.size() - 1).timestamp()).putInt(turns.size());
-    encoded.forEach(out::put);
+    for (int i = 0; i < strings.length; i++) {
+      putTurn(out, turns.get(i), strings[i]);
+    }
     return out.array();
   }
 
@@ -96,13 +102,13 @@ final class SessionTurns {
       List<Interaction> turns = new ArrayList<>(count + 1);
       for (int i = 0; i < count; i++) {
         long timestamp = in.getLong();
-        String utterance = string(in);
-        String sessionId = string(in);
-        String interpretation = string(in);
-        String signalName = string(in);
+        String utterance = read(in);
+        String sessionId = read(in);
+        String interpretation = read(in);
+        String signalName = read(in);
         Signal signal = signalName == null ? null : Signal.fromWireName(signalName).orElseThrow();
         AppliedRewrite rewrite =
-            in.get() == 0 ? null : new AppliedRewrite(string(in), string(in), in.getLong());
+            in.get() == 0 ? null : new AppliedRewrite(read(in), read(in), in.getLong());
         turns.add(
             new Interaction(
                 user, timestamp, utterance, sessionId, interpretation, signal, rewrite));
@@ -130,59 +136,44 @@ final class SessionTurns {
     return ByteBuffer.wrap(stored, 1, 8).getLong();
   }
 
-  private static byte[] encodeTurn(Interaction turn) {
-    byte[] utterance = utf8(turn.utterance());
-    byte[] sessionId = utf8(turn.sessionId());
-    byte[] interpretation = utf8(turn.interpretation());
-    byte[] signal = utf8(turn.signal() == null ? null : turn.signal().wireName());
+  /**
+   * A turn's strings as UTF-8, in layout order: utterance, session id, interpretation, signal, then
+   * the rewrite's source and target if it has one.
+   */
+  private static byte[][] strings(Interaction turn) {
     AppliedRewrite rewrite = turn.rewrite();
-    byte[] source = rewrite == null ? null : utf8(rewrite.source());
-    byte[] target = rewrite == null ? null : utf8(rewrite.target());
-    int size =
-        8
-            + length(utterance)
-            + length(sessionId)
-            + length(interpretation)
-            + length(signal)
-            + 1
-            + (rewrite == null ? 0 : length(source) + length(target) + 8);
-    ByteBuffer out = ByteBuffer.allocate(size).putLong(turn.timestamp());
-    put(out, utterance);
-    put(out, sessionId);
-    put(out, interpretation);
-    put(out, signal);
+    return new byte[][] {
+      utf8(turn.utterance()),
+      utf8(turn.sessionId()),
+      utf8(turn.interpretation()),
+      utf8(turn.signal() == null ? null : turn.signal().wireName()),
+      rewrite == null ? null : utf8(rewrite.source()),
+      rewrite == null ? null : utf8(rewrite.target())
+    };
+  }
+
+  /** The turn's encoded size: timestamp, four strings, the rewrite's presence byte and body. */
+  private static int size(Interaction turn, byte[][] strings) {
+    int size = 8 + 1;
+    for (int i = 0; i < 4; i++) {
+      size += encodedSize(strings[i]);
+    }
+    return turn.rewrite() == null
+        ? size
+        : size + encodedSize(strings[4]) + encodedSize(strings[5]) + 8;
+  }
+
+  private static void putTurn(ByteBuffer out, Interaction turn, byte[][] strings) {
+    out.putLong(turn.timestamp());
+    for (int i = 0; i < 4; i++) {
+      put(out, strings[i]);
+    }
+    AppliedRewrite rewrite = turn.rewrite();
     out.put((byte) (rewrite == null ? 0 : 1));
     if (rewrite != null) {
-      put(out, source);
-      put(out, target);
+      put(out, strings[4]);
+      put(out, strings[5]);
       out.putLong(rewrite.version());
     }
-    return out.array();
-  }
-
-  private static byte[] utf8(String value) {
-    return value == null ? null : value.getBytes(StandardCharsets.UTF_8);
-  }
-
-  private static int length(byte[] bytes) {
-    return 4 + (bytes == null ? 0 : bytes.length);
-  }
-
-  private static void put(ByteBuffer out, byte[] bytes) {
-    if (bytes == null) {
-      out.putInt(-1);
-    } else {
-      out.putInt(bytes.length).put(bytes);
-    }
-  }
-
-  private static String string(ByteBuffer in) {
-    int length = in.getInt();
-    if (length < 0) {
-      return null;
-    }
-    String value = new String(in.array(), in.position(), length, StandardCharsets.UTF_8);
-    in.position(in.position() + length);
-    return value;
   }
 }
