@@ -61,7 +61,13 @@ public final class RewriteApp implements StreamsApp {
 
   @Override
   public Map<String, Object> streamsSettings() {
-    return Map.of(StreamsConfig.DEFAULT_TIMESTAMP_EXTRACTOR_CLASS_CONFIG, EventTimeExtractor.class);
+    // A task reads one partition (interactions), so there is nothing to idle for; idling's check
+    // formats log strings whenever the partition's buffer is empty (4 % of the thread, profiled).
+    return Map.of(
+        StreamsConfig.DEFAULT_TIMESTAMP_EXTRACTOR_CLASS_CONFIG,
+        EventTimeExtractor.class,
+        StreamsConfig.MAX_TASK_IDLE_MS_CONFIG,
+        StreamsConfig.MAX_TASK_IDLE_MS_DISABLED);
   }
 
   /** Keeps the replica's snapshot if Streams can restore from just after it; see the replica. */
