@@ -298,4 +298,139 @@ class EventCodecTest {
       return e.reason();
     }
   }
+
+  /**
+   * The one-pass interaction reader against the tree reader it replaced (kept below as {@link
+   * #interactionByTree}): on valid interactions and on thousands of damaged copies, both give the
+   * same interaction or the same rejection (reason, and detail but for malformed JSON).
+   */
+  @Test
+  void shouldReadInteractionsInOnePassAsTheTreeReaderDid() {
+    EventCodec roomy = new EventCodec(1 << 16, 60_000, () -> NOW);
+    java.util.SplittableRandom random = new java.util.SplittableRandom(14);
+    String[] seeds = {
+      "{\"userId\":\"u\",\"timestamp\":" + NOW + ",\"utterance\":\"play jazz\"}",
+      "{\"utterance\":\"plei jäzz ☃\",\"userId\":7,\"timestamp\":1,\"sessionId\":\"s\","
+          + "\"interpretation\":\"PlayMusic\",\"signal\":\"barge-in\",\"x\":[{\"k\":[1]}]}",
+      "{\"userId\":\"u\",\"timestamp\":2,\"utterance\":\"a\",\"signal\":\"success\","
+          + "\"rewrite\":{\"source\":\"a\",\"target\":\"b\",\"version\":3,\"n\":{}}}",
+      "{\"userId\":\"u\",\"timestamp\":3,\"utterance\":\"b\",\"rewrite\":{\"source\":1,"
+          + "\"target\":\"c\",\"version\":2.75},\"rewrite\":null,\"utterance\":\"c\"}",
+      "{\"userId\":\"u\",\"timestamp\":4,\"utterance\":\" \",\"rewrite\":{\"source\":\"s\","
+          + "\"target\":\"t\",\"version\":1e30},\"sessionId\":null,\"signal\":null}"
+    };
+    String punctuation = "{}[]\",:0-.eNull";
+    int compared = 0;
+    for (String seed : seeds) {
+      for (int i = 0; i < 1500; i++) {
+        StringBuilder damaged = new StringBuilder(seed);
+        for (int edits = i == 0 ? 0 : 1 + random.nextInt(3); edits > 0; edits--) {
+          int at = random.nextInt(damaged.length());
+          switch (random.nextInt(3)) {
+            case 0 -> damaged.deleteCharAt(at);
+            case 1 -> damaged.insert(at, damaged.charAt(at));
+            default ->
+                damaged.setCharAt(at, punctuation.charAt(random.nextInt(punctuation.length())));
+          }
+        }
+        byte[] bytes = bytes(damaged.toString());
+        Object byTree = interactionOutcome(() -> interactionByTree(roomy, bytes));
+        Object inOnePass = interactionOutcome(() -> roomy.interaction(bytes));
+        assertThat(inOnePass).as(damaged.toString()).isEqualTo(byTree);
+        compared++;
+      }
+    }
+    assertThat(compared).isEqualTo(seeds.length * 1500);
+  }
+
+  private static Object interactionOutcome(java.util.function.Supplier<Interaction> read) {
+    try {
+      return read.get();
+    } catch (InvalidEventException e) {
+      // Jackson words a syntax error differently on its tree and streaming paths.
+      return e.reason() == RejectionReason.MALFORMED_JSON
+          ? e.reason()
+          : e.reason() + ": " + e.detail();
+    }
+  }
+
+  /** The tree reader {@code EventCodec.interaction} was until the one-pass reader replaced it. */
+  private static Interaction interactionByTree(EventCodec codec, byte[] bytes) {
+    com.fasterxml.jackson.databind.JsonNode node = codec.parse(bytes);
+    String utterance = treeText(node, "utterance");
+    if (utterance == null) {
+      throw new InvalidEventException(RejectionReason.MISSING_FIELD, "utterance");
+    }
+    if (utterance.isBlank()) {
+      throw new InvalidEventException(RejectionReason.EMPTY_UTTERANCE, "utterance is blank");
+    }
+    Signal signal = null;
+    String signalName = treeText(node, "signal");
+    if (signalName != null) {
+      signal =
+          Signal.fromWireName(signalName)
+              .orElseThrow(
+                  () ->
+                      new InvalidEventException(
+                          RejectionReason.UNKNOWN_SIGNAL, "signal '" + signalName + "'"));
+    }
+    AppliedRewrite rewrite = null;
+    com.fasterxml.jackson.databind.JsonNode rewriteNode = node.get("rewrite");
+    if (rewriteNode != null && !rewriteNode.isNull()) {
+      if (!rewriteNode.isObject()) {
+        throw new InvalidEventException(RejectionReason.WRONG_TYPE, "rewrite must be an object");
+      }
+      com.fasterxml.jackson.databind.JsonNode version = rewriteNode.get("version");
+      rewrite =
+          new AppliedRewrite(
+              treeId(rewriteNode, "source"),
+              treeId(rewriteNode, "target"),
+              version != null && version.canConvertToLong() ? version.asLong() : 0L);
+    }
+    String user = treeId(node, "userId");
+    com.fasterxml.jackson.databind.JsonNode field = node.get("timestamp");
+    if (field == null || field.isNull()) {
+      throw new InvalidEventException(RejectionReason.MISSING_FIELD, "timestamp");
+    }
+    if (!field.isIntegralNumber() || !field.canConvertToLong()) {
+      throw new InvalidEventException(
+          RejectionReason.WRONG_TYPE, "timestamp must be epoch milliseconds");
+    }
+    long timestamp = field.asLong();
+    if (timestamp < 0) {
+      throw new InvalidEventException(RejectionReason.TIMESTAMP_NEGATIVE, "timestamp " + timestamp);
+    }
+    if (timestamp > NOW + 60_000) {
+      throw new InvalidEventException(
+          RejectionReason.TIMESTAMP_IN_FUTURE,
+          "timestamp " + timestamp + " is after " + (NOW + 60_000));
+    }
+    return new Interaction(
+        user,
+        timestamp,
+        utterance,
+        treeText(node, "sessionId"),
+        treeText(node, "interpretation"),
+        signal,
+        rewrite);
+  }
+
+  private static String treeId(com.fasterxml.jackson.databind.JsonNode node, String name) {
+    String value = treeText(node, name);
+    if (value == null || value.isEmpty()) {
+      throw new InvalidEventException(RejectionReason.MISSING_FIELD, name);
+    }
+    return value;
+  }
+
+  private static String treeText(com.fasterxml.jackson.databind.JsonNode node, String name) {
+    com.fasterxml.jackson.databind.JsonNode field = node.get(name);
+    if (field == null || field.isNull()) {
+      return null;
+    }
+    if (!field.isTextual() && !field.isIntegralNumber()) {
+      throw new InvalidEventException(RejectionReason.WRONG_TYPE, name + " must be a string");
+    }
+    return field.asText();
+  }
 }
