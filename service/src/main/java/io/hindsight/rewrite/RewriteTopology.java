@@ -43,13 +43,6 @@ public final class RewriteTopology {
         "sessionize-interactions");
     topology.addStateStore(
         Stores.keyValueStoreBuilder(
-                stores.apply(SessionProcessor.SESSION_INDEX_STORE),
-                Serdes.Bytes(),
-                Serdes.ByteArray())
-            .withLoggingDisabled(), // derived from the sessions, rebuilt at start
-        "sessionize-interactions");
-    topology.addStateStore(
-        Stores.keyValueStoreBuilder(
             stores.apply(SessionProcessor.PUBLISHED_STORE), Serdes.String(), Serdes.Long()),
         "sessionize-interactions");
     topology.addSink(
