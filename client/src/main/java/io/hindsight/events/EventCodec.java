@@ -231,19 +231,47 @@ public final class EventCodec {
    * #prediction(byte[])}'s order: a rejection found while reading is kept, not thrown, so that
    * malformed JSON further on is reported first and a repeated field's later value replaces it.
    */
-  static final class RawPrediction extends RawFields {
+  static final class RawPrediction {
     float[] embedding;
     InvalidEventException badEmbedding;
     Map<String, Object> features;
     InvalidEventException badFeatures;
 
-    @Override
+    /**
+     * Scalar fields by name: a String, a Number, {@link JsonToken#VALUE_NULL} for an explicit null
+     * (present, so not defaulted, but missing when checked), or a {@link JsonToken} for any other
+     * value.
+     */
+    final Map<String, Object> scalars = new java.util.HashMap<>(8);
+
+    /** Reads the fields of an object whose START_OBJECT was just read, up to its END_OBJECT. */
+    void readFields(JsonParser parser) throws java.io.IOException {
+      while (parser.nextToken() == JsonToken.FIELD_NAME) {
+        String name = parser.currentName();
+        JsonToken value = parser.nextToken();
+        read(name, value, parser);
+      }
+      if (parser.currentToken() != JsonToken.END_OBJECT) {
+        throw new InvalidEventException(MALFORMED_JSON, "unexpected end of the object");
+      }
+    }
+
     void read(String name, JsonToken value, JsonParser parser) throws java.io.IOException {
       switch (name) {
         case "embedding" -> readEmbedding(value, parser);
         case "features" -> readFeatures(value, parser);
-        case "requestId", "modelId", "modelVersion", "userId", "itemId", "score", "timestamp" ->
-            readScalar(name, value, parser);
+        case "requestId", "modelId", "modelVersion", "userId", "itemId", "score", "timestamp" -> {
+          if (value == JsonToken.VALUE_NULL) {
+            scalars.put(name, JsonToken.VALUE_NULL);
+          } else if (value == JsonToken.VALUE_STRING) {
+            scalars.put(name, parser.getText());
+          } else if (value.isNumeric()) {
+            scalars.put(name, number(parser));
+          } else {
+            scalars.put(name, value);
+            parser.skipChildren();
+          }
+        }
         default -> parser.skipChildren();
       }
     }
@@ -351,48 +379,6 @@ public final class EventCodec {
         throw badFeatures;
       }
     }
-  }
-
-  /**
-   * An object's scalar fields as the parser met them, checked later in the reader's order: a
-   * rejection found while reading is kept, not thrown, so that malformed JSON further on is
-   * reported first and a repeated field's later value replaces it, as a tree parse would.
-   */
-  abstract static class RawFields {
-    /**
-     * Scalar fields by name: a String, a Number, {@link JsonToken#VALUE_NULL} for an explicit null
-     * (present, so not defaulted, but missing when checked), or a {@link JsonToken} for any other
-     * value.
-     */
-    final Map<String, Object> scalars = new java.util.HashMap<>(8);
-
-    /** Reads the fields of an object whose START_OBJECT was just read, up to its END_OBJECT. */
-    void readFields(JsonParser parser) throws java.io.IOException {
-      while (parser.nextToken() == JsonToken.FIELD_NAME) {
-        String name = parser.currentName();
-        JsonToken value = parser.nextToken();
-        read(name, value, parser);
-      }
-      if (parser.currentToken() != JsonToken.END_OBJECT) {
-        throw new InvalidEventException(MALFORMED_JSON, "unexpected end of the object");
-      }
-    }
-
-    /** Reads one field whose value token was just read, skipping what it does not keep. */
-    abstract void read(String name, JsonToken value, JsonParser parser) throws java.io.IOException;
-
-    void readScalar(String name, JsonToken value, JsonParser parser) throws java.io.IOException {
-      if (value == JsonToken.VALUE_NULL) {
-        scalars.put(name, JsonToken.VALUE_NULL);
-      } else if (value == JsonToken.VALUE_STRING) {
-        scalars.put(name, parser.getText());
-      } else if (value.isNumeric()) {
-        scalars.put(name, number(parser));
-      } else {
-        scalars.put(name, value);
-        parser.skipChildren();
-      }
-    }
 
     /** A default for a field the object does not have; an explicit null stays. */
     void putIfAbsent(String name, Object value) {
@@ -400,7 +386,7 @@ public final class EventCodec {
     }
 
     /** A scalar's value, null when absent or null. */
-    Object value(String name) {
+    private Object value(String name) {
       Object value = scalars.get(name);
       return value == JsonToken.VALUE_NULL ? null : value;
     }
@@ -513,28 +499,9 @@ public final class EventCodec {
     return new Outcome(id(node, "requestId"), timestamp(node), label);
   }
 
-  /**
-   * Reads an interaction in one pass over its bytes, without building a tree (the rewrite loop
-   * reads one per turn): the values and rejections a tree would give, in the same order (malformed
-   * JSON first, then the utterance, the signal, the rewrite, the user, the timestamp, the session
-   * and interpretation; a repeated field's last value counts; what follows the object is ignored).
-   */
   public Interaction interaction(byte[] bytes) {
-    checkSize(bytes);
-    RawInteraction raw = new RawInteraction();
-    try (JsonParser parser =
-        isAscii(bytes) ? JSON.createParser(bytes) : JSON.createParser(strictUtf8(bytes))) {
-      if (parser.nextToken() != JsonToken.START_OBJECT) {
-        parser.skipChildren(); // malformed JSON further on is reported as such
-        throw new InvalidEventException(MALFORMED_JSON, "not a JSON object");
-      }
-      raw.readFields(parser);
-    } catch (JsonProcessingException e) {
-      throw new InvalidEventException(MALFORMED_JSON, e.getOriginalMessage());
-    } catch (java.io.IOException e) {
-      throw new InvalidEventException(MALFORMED_JSON, e.getMessage());
-    }
-    String utterance = raw.optionalText("utterance");
+    JsonNode node = parse(bytes);
+    String utterance = optionalText(node, "utterance");
     if (utterance == null) {
       throw new InvalidEventException(MISSING_FIELD, "utterance");
     }
@@ -542,7 +509,7 @@ public final class EventCodec {
       throw new InvalidEventException(EMPTY_UTTERANCE, "utterance is blank");
     }
     Signal signal = null;
-    String signalName = raw.optionalText("signal");
+    String signalName = optionalText(node, "signal");
     if (signalName != null) {
       signal =
           Signal.fromWireName(signalName)
@@ -550,80 +517,26 @@ public final class EventCodec {
                   () -> new InvalidEventException(UNKNOWN_SIGNAL, "signal '" + signalName + "'"));
     }
     AppliedRewrite rewrite = null;
-    if (raw.rewrite != null) {
-      if (raw.rewrite instanceof JsonToken) {
+    JsonNode rewriteNode = node.get("rewrite");
+    if (rewriteNode != null && !rewriteNode.isNull()) {
+      if (!rewriteNode.isObject()) {
         throw new InvalidEventException(WRONG_TYPE, "rewrite must be an object");
       }
-      RawRewrite fields = (RawRewrite) raw.rewrite;
-      rewrite = new AppliedRewrite(fields.id("source"), fields.id("target"), fields.version());
+      JsonNode version = rewriteNode.get("version");
+      rewrite =
+          new AppliedRewrite(
+              id(rewriteNode, "source"),
+              id(rewriteNode, "target"),
+              version != null && version.canConvertToLong() ? version.asLong() : 0L);
     }
     return new Interaction(
-        raw.id("userId"),
-        checkTimestamp(raw.timestamp()),
+        id(node, "userId"),
+        timestamp(node),
         utterance,
-        raw.optionalText("sessionId"),
-        raw.optionalText("interpretation"),
+        optionalText(node, "sessionId"),
+        optionalText(node, "interpretation"),
         signal,
         rewrite);
-  }
-
-  /**
-   * An interaction's fields as read; its rewrite as {@link RawRewrite}, or the token of a
-   * non-object.
-   */
-  private static final class RawInteraction extends RawFields {
-    /**
-     * Null when absent or null, else a {@link RawRewrite} or the {@link JsonToken} of another
-     * value.
-     */
-    Object rewrite;
-
-    @Override
-    void read(String name, JsonToken value, JsonParser parser) throws java.io.IOException {
-      switch (name) {
-        case "userId", "timestamp", "utterance", "sessionId", "interpretation", "signal" ->
-            readScalar(name, value, parser);
-        case "rewrite" -> {
-          if (value == JsonToken.START_OBJECT) {
-            RawRewrite fields = new RawRewrite();
-            fields.readFields(parser);
-            rewrite = fields;
-          } else {
-            parser.skipChildren();
-            rewrite = value == JsonToken.VALUE_NULL ? null : value;
-          }
-        }
-        default -> parser.skipChildren();
-      }
-    }
-  }
-
-  /** The rewrite a turn was served with: its source, target and version. */
-  private static final class RawRewrite extends RawFields {
-    @Override
-    void read(String name, JsonToken value, JsonParser parser) throws java.io.IOException {
-      switch (name) {
-        case "source", "target", "version" -> readScalar(name, value, parser);
-        default -> parser.skipChildren();
-      }
-    }
-
-    /**
-     * The version if it is a number a long can hold (a fraction truncated), else 0, as a tree's.
-     */
-    long version() {
-      Object value = value("version");
-      if (value instanceof Integer || value instanceof Long) {
-        return ((Number) value).longValue();
-      }
-      if (value instanceof BigInteger big) {
-        return big.bitLength() < Long.SIZE ? big.longValue() : 0L;
-      }
-      if (value instanceof Double d && d >= Long.MIN_VALUE && d <= Long.MAX_VALUE) {
-        return d.longValue();
-      }
-      return 0L;
-    }
   }
 
   /** Serializes any event record as JSON. */
