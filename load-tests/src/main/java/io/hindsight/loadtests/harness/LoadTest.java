@@ -56,12 +56,15 @@ public final class LoadTest {
     return new LoadTest(Options.parse(args), out).run();
   }
 
+  private final CpuSteal steal = new CpuSteal();
+
   private Path run() throws Exception {
     Scenario scenario =
         Scenario.load(options.scenario, options.scenariosDir)
             .with(options.settings, options.durationS, options.rate);
     Instant started = Instant.now();
     String loadStart = Report.loadAverage();
+    steal.percentSinceLast(); // from here: the result's cpu_steal_pct
     Path workDir = Files.createTempDirectory("hindsight-load-");
     String runId = scenario.name() + "-" + started.getEpochSecond();
     Map<String, Object> result = new LinkedHashMap<>();
@@ -105,6 +108,7 @@ public final class LoadTest {
       }
     }
     result.put("load_average", loadStart + " → " + Report.loadAverage());
+    result.put("cpu_steal_pct", Report.round(steal.percentSinceLast()));
     result.put("elapsed_seconds", Duration.between(started, Instant.now()).toSeconds());
     Path file =
         options.resultsDir.resolve(
@@ -149,6 +153,7 @@ public final class LoadTest {
     result.put("verdict", failures.isEmpty() ? "passed" : "failed");
     result.put("failures", failures);
     result.put("load_average", loadStart + " → " + Report.loadAverage());
+    result.put("cpu_steal_pct", Report.round(steal.percentSinceLast()));
     result.put("elapsed_seconds", Duration.between(started, Instant.now()).toSeconds());
     Path file =
         options.resultsDir.resolve(

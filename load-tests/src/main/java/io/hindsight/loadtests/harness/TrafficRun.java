@@ -178,6 +178,7 @@ final class TrafficRun implements AutoCloseable {
   }
 
   private volatile long runStartNanos;
+  private final CpuSteal steal = new CpuSteal();
 
   private void sample(double secondsIn) {
     if (rewrites != null) {
@@ -196,6 +197,10 @@ final class TrafficRun implements AutoCloseable {
     sample.put("states", (long) metrics.sum("hindsight_rewrite_states", ""));
     sample.put("interactions_sent", generator.turns.get());
     sample.put("interactions_consumed", rewrites.consumed());
+    double stolen = steal.percentSinceLast();
+    if (!Double.isNaN(stolen)) {
+      sample.put("cpu_steal_pct", Report.round(stolen));
+    }
     samples.add(sample);
   }
 
@@ -370,6 +375,17 @@ final class TrafficRun implements AutoCloseable {
           ((Number) to.get("interactions_sent")).longValue()
               - ((Number) from.get("interactions_sent")).longValue();
       r.put("measured_seconds", Report.round(seconds));
+      double[] steals =
+          series.stream()
+              .filter(s -> ((Number) s.get("s")).doubleValue() > measuredFromS)
+              .filter(s -> s.containsKey("cpu_steal_pct"))
+              .mapToDouble(s -> ((Number) s.get("cpu_steal_pct")).doubleValue())
+              .toArray();
+      if (steals.length > 0) {
+        // CPU the hypervisor gave to others: the machine this run had was smaller by that much.
+        r.put("cpu_steal_pct_mean", Report.round(java.util.Arrays.stream(steals).average().orElse(0)));
+        r.put("cpu_steal_pct_max", Report.round(java.util.Arrays.stream(steals).max().orElse(0)));
+      }
       r.put("sent_per_second", Report.round(sent / seconds));
       r.put("consumed_per_second", Report.round(consumed / seconds));
       r.put(
