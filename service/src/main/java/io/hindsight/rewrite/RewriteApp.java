@@ -62,7 +62,7 @@ public final class RewriteApp implements StreamsApp {
   @Override
   public Map<String, Object> streamsSettings() {
     // A task reads one partition (interactions), so there is nothing to idle for; idling's check
-    // formats log strings whenever the partition's buffer is empty (4 % of the thread, profiled).
+    // formats log strings whenever the partition's buffer is empty.
     return Map.of(
         StreamsConfig.DEFAULT_TIMESTAMP_EXTRACTOR_CLASS_CONFIG,
         EventTimeExtractor.class,

@@ -44,8 +44,8 @@ final class SessionProcessor implements Processor<String, Interaction, Object, O
   /**
    * The open sessions by close time ({@link DerivedIndex} keys: close time, then user), on the
    * heap: it is derived from the sessions, so it has no changelog and is rebuilt when the task
-   * starts. A RocksDB store cost a put, a delete and an iterator per turn (8 % of the stream
-   * thread); this costs about 100 bytes per open session.
+   * starts. A RocksDB store cost a put, a delete and an iterator per turn; this costs about 100
+   * bytes per open session.
    */
   private final TreeSet<Bytes> index = new TreeSet<>();
 
