@@ -375,16 +375,16 @@ final class TrafficRun implements AutoCloseable {
           ((Number) to.get("interactions_sent")).longValue()
               - ((Number) from.get("interactions_sent")).longValue();
       r.put("measured_seconds", Report.round(seconds));
-      double[] steals =
+      // CPU the hypervisor gave to others: the machine this run had was smaller by that much.
+      java.util.DoubleSummaryStatistics steals =
           series.stream()
               .filter(s -> ((Number) s.get("s")).doubleValue() > measuredFromS)
               .filter(s -> s.containsKey("cpu_steal_pct"))
               .mapToDouble(s -> ((Number) s.get("cpu_steal_pct")).doubleValue())
-              .toArray();
-      if (steals.length > 0) {
-        // CPU the hypervisor gave to others: the machine this run had was smaller by that much.
-        r.put("cpu_steal_pct_mean", Report.round(java.util.Arrays.stream(steals).average().orElse(0)));
-        r.put("cpu_steal_pct_max", Report.round(java.util.Arrays.stream(steals).max().orElse(0)));
+              .summaryStatistics();
+      if (steals.getCount() > 0) {
+        r.put("cpu_steal_pct_mean", Report.round(steals.getAverage()));
+        r.put("cpu_steal_pct_max", Report.round(steals.getMax()));
       }
       r.put("sent_per_second", Report.round(sent / seconds));
       r.put("consumed_per_second", Report.round(consumed / seconds));
@@ -459,8 +459,9 @@ final class TrafficRun implements AutoCloseable {
     rule.put(
         "definition",
         "for rules whose evidence completed after the warm-up: first arrival of the rule on the"
-            + " rewrites topic minus the event time of the turn that completed its evidence (the rephrase of the last distinct user needed, counting"
-            + " only users with no other turn between their failing turn and its rephrase); includes"
+            + " rewrites topic minus the event time of the turn that completed its evidence (the"
+            + " rephrase of the last distinct user needed, counting only users with no other turn"
+            + " between their failing turn and its rephrase); includes"
             + " the session gap, since a chain is counted when its session ends");
     Map<String, Object> afterSession = Report.percentilesMs(afterClose);
     afterSession.put(
