@@ -7,7 +7,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -63,7 +62,6 @@ final class LoadGenerator {
 
   private final String[][] embeddings;
   private final PriorityQueue<Scheduled> scheduled = new PriorityQueue<>();
-  private final Map<Integer, Set<Integer>> reformulators = new HashMap<>();
   private long scheduleOrder;
 
   final AtomicLong predictions = new AtomicLong();
@@ -87,11 +85,9 @@ final class LoadGenerator {
   /** Turns of the large-vocabulary sessions sent. */
   final AtomicLong vocabularyTurns = new AtomicLong();
 
-  /** Normalized failing utterance → epoch ms of the turn that completed its rule's evidence. */
-  final ConcurrentMap<String, Long> ruleEvidenceCompleted = new ConcurrentHashMap<>();
-
-  /** Normalized failing utterance → the user whose rephrase completed its rule's evidence. */
-  final ConcurrentMap<String, Integer> ruleEvidenceUser = new ConcurrentHashMap<>();
+  /** Normalized failing utterance → its intact chains, in sending order. */
+  private final ConcurrentMap<String, List<RuleEvidence.IntactChain>> intactChains =
+      new ConcurrentHashMap<>();
 
   /** The event times of each harness user's turns, in sending order (the freshness sessions). */
   private final ConcurrentMap<Integer, List<Long>> turnTimes = new ConcurrentHashMap<>();
@@ -255,13 +251,10 @@ final class LoadGenerator {
           if (!chainIntact(user, ts)) {
             return; // another turn of this user's fell inside: the service sees another chain
           }
-          Set<Integer> users = reformulators.computeIfAbsent(intent, i -> new HashSet<>());
-          if (users.add(user) && users.size() == scenario.ruleUsers()) {
-            if (ruleEvidenceCompleted.putIfAbsent(failing(intent), ts + REPHRASE_AFTER_MS)
-                == null) {
-              ruleEvidenceUser.put(failing(intent), user);
-            }
-          }
+          intactChains
+              .computeIfAbsent(
+                  failing(intent), f -> Collections.synchronizedList(new ArrayList<>()))
+              .add(new RuleEvidence.IntactChain(user, ts + REPHRASE_AFTER_MS));
         });
   }
 
@@ -291,22 +284,9 @@ final class LoadGenerator {
     }
   }
 
-  /**
-   * The event time of the last turn of {@code user}'s session that holds the turn at {@code at}:
-   * the service closes that session a session gap after it, and only then counts its chains.
-   */
-  long sessionLastTurn(int user, long at, long sessionGapMs) {
-    List<Long> times = new ArrayList<>(turnTimes.getOrDefault(user, List.of()));
-    times.sort(null);
-    long last = at;
-    for (long time : times) {
-      if (time > last && time - last <= sessionGapMs) {
-        last = time;
-      } else if (time > last) {
-        break;
-      }
-    }
-    return last;
+  /** Each failing utterance's rule evidence (see {@link RuleEvidence#of}); read after the run. */
+  Map<String, RuleEvidence> ruleEvidence(int users, long sessionGapMs) {
+    return RuleEvidence.of(intactChains, turnTimes, users, sessionGapMs);
   }
 
   /** Whether none of {@code user}'s turns fell between the failing turn at {@code ts} and its rephrase. */
