@@ -16,7 +16,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -57,7 +56,7 @@ public class ChainReplica implements AutoCloseable {
   private static final int MAGIC = 0x48535252; // "HSRR"
 
   /** The layout of the snapshot; a different one is rebuilt from Kafka. */
-  private static final int FORMAT = 1;
+  private static final int FORMAT = 2;
 
   // A state is re-decided when its P_S moved by more than this since it was last reported (or by
   // the solve tolerance, if coarser).
@@ -72,7 +71,7 @@ public class ChainReplica implements AutoCloseable {
   private RuleBook book;
   private RewritePolicy policy;
   private final Set<String> changed = new TreeSet<>();
-  private final List<SequencedChange> changes = new ArrayList<>();
+  private final RuleChangeLog changes;
   private long logTime = Long.MIN_VALUE;
   private long nextDecision = Long.MIN_VALUE;
   private long chains;
@@ -98,8 +97,18 @@ public class ChainReplica implements AutoCloseable {
 
   private Path directory;
 
+  /** A replica that keeps each source's latest rule change (see {@link #changesAfter}). */
   public ChainReplica(RewriteLoopSettings settings) {
+    this(settings, false);
+  }
+
+  /**
+   * @param keepEveryChange keep every rule change for {@link #changesAfter}, not only each source's
+   *     latest: for an evaluation, whose log is finite and whose report lists them all
+   */
+  public ChainReplica(RewriteLoopSettings settings, boolean keepEveryChange) {
     this.settings = settings;
+    this.changes = new RuleChangeLog(keepEveryChange);
     reset();
   }
 
@@ -236,7 +245,7 @@ public class ChainReplica implements AutoCloseable {
         Math.max(mostRelaxationsAtOnePoint, solver.relaxations() - relaxationsBefore);
     changed.clear();
     for (RuleChange change : book.refresh(policy, candidates, now)) {
-      changes.add(new SequencedChange(changes.size() + 1L, now, change));
+      changes.append(now, change);
     }
   }
 
@@ -245,10 +254,14 @@ public class ChainReplica implements AutoCloseable {
     return Math.floorDiv(time, interval) * interval + interval;
   }
 
-  /** Rule changes decided after the given sequence number, in order. */
-  public synchronized List<SequencedChange> changesAfter(long sequence) {
-    int from = (int) Math.min(Math.max(sequence, 0), changes.size());
-    return List.copyOf(changes.subList(from, changes.size()));
+  /**
+   * Rule changes decided after the given sequence number, in order: each source's latest only
+   * (every change if the replica keeps them all). Publishing these to a topic compacted by source
+   * leaves it as publishing every change would. Does not wait for a decision point in progress: it
+   * may return only the first of its changes, and the rest at the next call.
+   */
+  public List<SequencedChange> changesAfter(long sequence) {
+    return changes.after(sequence);
   }
 
   /** The live rule for an utterance, by its normalized form. */
@@ -410,13 +423,7 @@ public class ChainReplica implements AutoCloseable {
     for (String state : changed) {
       out.writeString(state);
     }
-    out.writeInt(changes.size());
-    for (SequencedChange sequenced : changes) {
-      out.writeLong(sequenced.decidedAt());
-      out.writeByte(sequenced.change().type().ordinal());
-      out.writeByte(sequenced.change().reason().ordinal());
-      RuleBook.writeRule(out, sequenced.change().rule());
-    }
+    changes.write(out);
     statistics.write(out);
     solver.write(out);
     book.write(out);
@@ -466,21 +473,7 @@ public class ChainReplica implements AutoCloseable {
       for (int i = in.readLength(1, false); i > 0; i--) {
         changed.add(in.readString());
       }
-      RuleChange.Type[] types = RuleChange.Type.values();
-      RuleChange.Reason[] reasons = RuleChange.Reason.values();
-      for (int i = in.readLength(1, false); i > 0; i--) {
-        long decidedAt = in.readLong();
-        int type = in.readByte();
-        int reason = in.readByte();
-        if (type < 0 || type >= types.length || reason < 0 || reason >= reasons.length) {
-          throw new IOException("unknown rule change " + type + "/" + reason);
-        }
-        changes.add(
-            new SequencedChange(
-                changes.size() + 1L,
-                decidedAt,
-                new RuleChange(types[type], RuleBook.readRule(in), reasons[reason])));
-      }
+      changes.read(in);
       statistics = ChainStatistics.read(in, settings.chain());
       solver = newSolver();
       solver.read(in, statistics);

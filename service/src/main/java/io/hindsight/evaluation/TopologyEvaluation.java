@@ -533,7 +533,7 @@ public final class TopologyEvaluation {
       topics = Topics.from(local);
       compensationApp = new CompensationApp(local, new SimpleMeterRegistry());
       compensationApp.provisioned(1); // one task reads the whole log
-      rewriteApp = new RewriteApp(local);
+      rewriteApp = new RewriteApp(local, true); // every rule change: the report lists them
       compensation = driver(local, compensationApp, compensationApp.topology(), stateDir);
       rewrite = driver(local, rewriteApp, rewriteApp.topology(), stateDir);
       compensation.onInput(

@@ -33,13 +33,23 @@ public final class RewriteApp implements StreamsApp {
   private final HindsightConfig config;
   private final Topics topics;
   private final RewriteLoopSettings settings;
+  private final boolean keepEveryRuleChange;
   private volatile RewriteReplica replica;
   private volatile MeterRegistry registry;
 
   public RewriteApp(HindsightConfig config) {
+    this(config, false);
+  }
+
+  /**
+   * @param keepEveryRuleChange the replica keeps every rule change, not only each source's latest
+   *     (an evaluation's report lists them all)
+   */
+  public RewriteApp(HindsightConfig config, boolean keepEveryRuleChange) {
     this.config = config;
     this.topics = Topics.from(config);
     this.settings = RewriteLoopSettings.from(config);
+    this.keepEveryRuleChange = keepEveryRuleChange;
   }
 
   @Override
@@ -53,7 +63,7 @@ public final class RewriteApp implements StreamsApp {
         topics,
         settings,
         () -> {
-          replica = new RewriteReplica(settings);
+          replica = new RewriteReplica(settings, keepEveryRuleChange);
           return replica;
         },
         io.hindsight.KeyValueStores.of(config));

@@ -27,6 +27,11 @@ public final class RewriteReplica extends ChainReplica implements StateStore {
     super(settings);
   }
 
+  /** See {@link ChainReplica#ChainReplica(RewriteLoopSettings, boolean)}. */
+  public RewriteReplica(RewriteLoopSettings settings, boolean keepEveryChange) {
+    super(settings, keepEveryChange);
+  }
+
   @Override
   public void init(StateStoreContext context, StateStore root) {
     open(context.stateDir().toPath().resolve(NAME));
