@@ -26,7 +26,9 @@ import java.util.concurrent.ConcurrentSkipListMap;
  */
 final class RuleChangeLog {
   private final boolean keepEveryChange;
-  private final ConcurrentSkipListMap<Long, ChainReplica.SequencedChange> bySequence =
+  // Replaced whole, never emptied in place: a reader iterating during a clear could otherwise skip
+  // an entry it has not reached yet and see a later one.
+  private volatile ConcurrentSkipListMap<Long, ChainReplica.SequencedChange> bySequence =
       new ConcurrentSkipListMap<>();
   private final Map<String, Long> latestOfSource = new HashMap<>();
   private long lastSequence;
@@ -37,16 +39,20 @@ final class RuleChangeLog {
 
   /** Adds the next change, numbered after the last. */
   void append(long decidedAt, RuleChange change) {
-    keep(new ChainReplica.SequencedChange(lastSequence + 1, decidedAt, change));
+    keep(bySequence, new ChainReplica.SequencedChange(lastSequence + 1, decidedAt, change));
   }
 
-  private void keep(ChainReplica.SequencedChange sequenced) {
+  private void keep(
+      ConcurrentSkipListMap<Long, ChainReplica.SequencedChange> into,
+      ChainReplica.SequencedChange sequenced) {
     lastSequence = sequenced.sequence();
     // Added before the source's previous change is removed: a reader sees at least one of them.
-    bySequence.put(sequenced.sequence(), sequenced);
-    Long previous = latestOfSource.put(sequenced.change().source(), sequenced.sequence());
-    if (previous != null && !keepEveryChange) {
-      bySequence.remove(previous);
+    into.put(sequenced.sequence(), sequenced);
+    if (!keepEveryChange) {
+      Long previous = latestOfSource.put(sequenced.change().source(), sequenced.sequence());
+      if (previous != null) {
+        into.remove(previous);
+      }
     }
   }
 
@@ -61,7 +67,7 @@ final class RuleChangeLog {
   }
 
   void clear() {
-    bySequence.clear();
+    bySequence = new ConcurrentSkipListMap<>();
     latestOfSource.clear();
     lastSequence = 0;
   }
@@ -81,7 +87,11 @@ final class RuleChangeLog {
   /** Replaces the contents with what {@link #write} wrote. */
   void read(SnapshotInput in) throws IOException {
     clear();
+    ConcurrentSkipListMap<Long, ChainReplica.SequencedChange> read = new ConcurrentSkipListMap<>();
     long last = in.readLong();
+    if (last < 0) {
+      throw new IOException("last rule change " + last);
+    }
     RuleChange.Type[] types = RuleChange.Type.values();
     RuleChange.Reason[] reasons = RuleChange.Reason.values();
     for (int i = in.readLength(1, false); i > 0; i--) {
@@ -96,11 +106,13 @@ final class RuleChangeLog {
         throw new IOException("rule change " + sequence + " out of order");
       }
       keep(
+          read,
           new ChainReplica.SequencedChange(
               sequence,
               decidedAt,
               new RuleChange(types[type], RuleBook.readRule(in), reasons[reason])));
     }
     lastSequence = last;
+    bySequence = read;
   }
 }

@@ -29,8 +29,8 @@ final class SessionProcessor implements Processor<String, Interaction, Object, O
   private static final String PUBLISHED_KEY = "sequence";
 
   /**
-   * How often partition 0's task publishes new rule changes: a lock and a list copy when there are
-   * none, so often enough that publishing adds little to a rule's freshness.
+   * How often partition 0's task publishes new rule changes: a map lookup when there are none, so
+   * often enough that publishing adds little to a rule's freshness.
    */
   static final Duration PUBLISH_INTERVAL = Duration.ofMillis(100);
 

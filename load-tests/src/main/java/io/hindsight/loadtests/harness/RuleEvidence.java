@@ -7,8 +7,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * When a rule's evidence was complete, as the service can know it: the event time of the rephrase
- * that completed it and the close of that rephrase's session (its last turn plus the session gap).
+ * When a rule's evidence was complete, as the service can know it: the event time of the last
+ * rephrase it needed, and the close of the last session it needed (that session's last turn plus
+ * the session gap), which may be another user's.
  */
 record RuleEvidence(long rephraseAt, long sessionClosedAt) {
 
@@ -48,7 +49,12 @@ record RuleEvidence(long rephraseAt, long sessionClosedAt) {
           if (earliestOfUser.size() >= users) {
             List<RuleEvidence> byClose = new ArrayList<>(earliestOfUser.values());
             byClose.sort(Comparator.comparingLong(RuleEvidence::sessionClosedAt));
-            evidence.put(failing, byClose.get(users - 1));
+            List<RuleEvidence> needed = byClose.subList(0, users);
+            evidence.put(
+                failing,
+                new RuleEvidence(
+                    needed.stream().mapToLong(RuleEvidence::rephraseAt).max().orElseThrow(),
+                    needed.get(users - 1).sessionClosedAt()));
           }
         });
     return evidence;

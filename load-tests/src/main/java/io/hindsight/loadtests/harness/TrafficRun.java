@@ -433,14 +433,14 @@ final class TrafficRun implements AutoCloseable {
       if (!measured) {
         inWarmup++;
       }
+      if (seen != null && seen < closed) {
+        beforeClose++;
+      }
       if (seen == null) {
         pending++;
       } else if (seen < completedAt) {
         early++;
       } else {
-        if (seen < closed) {
-          beforeClose++;
-        }
         afterCloseWholeRun.recordValue(Math.max(0, seen - closed) * 1000);
         if (measured) {
           rules.recordValue((seen - completedAt) * 1000);
@@ -463,7 +463,7 @@ final class TrafficRun implements AutoCloseable {
         "definition",
         "for rules whose evidence completed after the warm-up: first arrival of the rule on the"
             + " rewrites topic minus the event time of the turn that completed its evidence: the"
-            + " rephrase whose session, closing, brought the distinct users needed (counting only"
+            + " last rephrase of the distinct users whose sessions closed first (counting only"
             + " users with no other turn between their failing turn and its rephrase); includes"
             + " the session gap, since a chain is counted when its session ends");
     Map<String, Object> afterSession = Report.percentilesMs(afterClose);

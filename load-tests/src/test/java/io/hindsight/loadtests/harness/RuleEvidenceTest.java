@@ -38,7 +38,7 @@ class RuleEvidenceTest {
             3,
             GAP);
 
-    assertThat(evidence).containsEntry("f", new RuleEvidence(100_000, 225_000));
+    assertThat(evidence).containsEntry("f", new RuleEvidence(110_000, 225_000));
   }
 
   /** A fourth user whose session closes before the second's completes the evidence instead. */
