@@ -4,6 +4,7 @@ import io.hindsight.config.Topics;
 import io.hindsight.events.EventCodec;
 import java.io.PrintStream;
 import java.time.Duration;
+import java.util.DoubleSummaryStatistics;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeMap;
@@ -376,7 +377,7 @@ final class TrafficRun implements AutoCloseable {
               - ((Number) from.get("interactions_sent")).longValue();
       r.put("measured_seconds", Report.round(seconds));
       // CPU the hypervisor gave to others: the machine this run had was smaller by that much.
-      java.util.DoubleSummaryStatistics steals =
+      DoubleSummaryStatistics steals =
           series.stream()
               .filter(s -> ((Number) s.get("s")).doubleValue() > measuredFromS)
               .filter(s -> s.containsKey("cpu_steal_pct"))
