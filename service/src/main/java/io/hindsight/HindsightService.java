@@ -27,6 +27,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
@@ -231,6 +232,14 @@ public final class HindsightService implements AutoCloseable {
           StreamsConfig.COMMIT_INTERVAL_MS_CONFIG,
           config.getLong(HindsightConfig.EXACTLY_ONCE_COMMIT_INTERVAL_MS));
     }
+    // Fetch batches, not the few records that arrived since the last fetch: each request costs
+    // the broker and the consumer about as much as the records it carries.
+    props.put(
+        StreamsConfig.mainConsumerPrefix(ConsumerConfig.FETCH_MIN_BYTES_CONFIG),
+        config.getInt(HindsightConfig.INPUT_FETCH_MIN_BYTES));
+    props.put(
+        StreamsConfig.mainConsumerPrefix(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG),
+        config.getInt(HindsightConfig.INPUT_FETCH_MAX_WAIT_MS));
     props.put(StreamsConfig.STATE_DIR_CONFIG, config.stateDirectory().toString());
     props.put(
         StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandler.class);

@@ -42,6 +42,8 @@ public final class HindsightConfig extends AbstractConfig {
   public static final String PROCESSING_GUARANTEE = "processing.guarantee";
   public static final String NUM_STREAM_THREADS = "num.stream.threads";
   public static final String EXACTLY_ONCE_COMMIT_INTERVAL_MS = "exactly.once.commit.interval.ms";
+  public static final String INPUT_FETCH_MIN_BYTES = "input.fetch.min.bytes";
+  public static final String INPUT_FETCH_MAX_WAIT_MS = "input.fetch.max.wait.ms";
   public static final String STATE_DIR = "state.dir";
   public static final String STATE_CLEANUP_ON_START = "state.cleanup.on.start";
   public static final String STATE_STORE_TYPE = "state.store.type";
@@ -269,6 +271,28 @@ public final class HindsightConfig extends AbstractConfig {
                   + " (kafka_stream_thread_commit_ratio), a longer interval frees them at the cost of"
                   + " that much later results (see load-tests/results/eos-latency.md)."
                   + " kafka.commit.interval.ms overrides it.")
+          .define(
+              INPUT_FETCH_MIN_BYTES,
+              Type.INT,
+              64 * 1024,
+              atLeast(1),
+              MEDIUM,
+              "How many bytes of input a stream thread's fetch waits for (Kafka's fetch.min.bytes"
+                  + " of the main consumer; Kafka's default is 1), at most input.fetch.max.wait.ms."
+                  + " Under load a fetch then carries hundreds of records instead of the few that"
+                  + " arrived since the last one: the broker's and the consumer's cost is per request"
+                  + " (load-tests/results/vocabulary.md). kafka.main.consumer.fetch.min.bytes"
+                  + " overrides it.")
+          .define(
+              INPUT_FETCH_MAX_WAIT_MS,
+              Type.INT,
+              20,
+              between(0, 500),
+              MEDIUM,
+              "The longest a stream thread's fetch waits for input.fetch.min.bytes (Kafka's"
+                  + " fetch.max.wait.ms of the main consumer; Kafka's default is 500): what a record"
+                  + " may wait at low traffic before it is processed. kafka.main.consumer."
+                  + "fetch.max.wait.ms overrides it.")
           .define(
               NUM_STREAM_THREADS,
               Type.INT,

@@ -1,14 +1,11 @@
 package io.hindsight.rewrite;
 
-import io.hindsight.DerivedIndex;
 import io.hindsight.events.Interaction;
 import io.hindsight.events.Rewrite;
 import io.hindsight.markov.RewriteRule;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
-import java.util.TreeSet;
-import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
@@ -42,12 +39,10 @@ final class SessionProcessor implements Processor<String, Interaction, Object, O
   private RewriteReplica replica;
 
   /**
-   * The open sessions by close time ({@link DerivedIndex} keys: close time, then user), on the
-   * heap: it is derived from the sessions, so it has no changelog and is rebuilt when the task
-   * starts. A RocksDB store cost a put, a delete and an iterator per turn; this costs about 100
-   * bytes per open session.
+   * The open sessions by close time, on the heap (about 100 bytes per open session): a RocksDB
+   * index cost a put, a delete and an iterator per turn.
    */
-  private final TreeSet<Bytes> index = new TreeSet<>();
+  private final SessionCloses closes = new SessionCloses();
 
   SessionProcessor(RewriteLoopSettings settings) {
     this.settings = settings;
@@ -68,13 +63,13 @@ final class SessionProcessor implements Processor<String, Interaction, Object, O
 
   /** The close-time index holds exactly the restored sessions. */
   private void rebuildIndex() {
-    index.clear();
+    closes.clear();
     try (KeyValueIterator<String, byte[]> it = sessions.all()) {
       while (it.hasNext()) {
         KeyValue<String, byte[]> session = it.next();
         long closeAt =
             SessionTurns.lastTimestamp(session.key, session.value) + settings.sessionGapMs();
-        index.add(DerivedIndex.key(closeAt, session.key));
+        closes.add(closeAt, session.key);
       }
     }
   }
@@ -89,7 +84,7 @@ final class SessionProcessor implements Processor<String, Interaction, Object, O
     byte[] stored = sessions.get(user);
     if (stored != null) {
       long last = SessionTurns.lastTimestamp(user, stored);
-      index.remove(DerivedIndex.key(last + settings.sessionGapMs(), user));
+      closes.remove(last + settings.sessionGapMs(), user);
       if (turn.timestamp() - last > settings.sessionGapMs()) {
         emit(user, SessionTurns.decode(user, stored));
         stored = null;
@@ -102,8 +97,7 @@ final class SessionProcessor implements Processor<String, Interaction, Object, O
       return;
     }
     sessions.put(user, stored);
-    index.add(
-        DerivedIndex.key(SessionTurns.lastTimestamp(user, stored) + settings.sessionGapMs(), user));
+    closes.add(SessionTurns.lastTimestamp(user, stored) + settings.sessionGapMs(), user);
   }
 
   /**
@@ -111,8 +105,9 @@ final class SessionProcessor implements Processor<String, Interaction, Object, O
    * exactly the gap after the last still joins the session), in the order they became due.
    */
   private void closeIdleSessions(long streamTime) {
-    while (!index.isEmpty() && DerivedIndex.time(index.first()) < streamTime) {
-      String user = DerivedIndex.id(index.pollFirst());
+    for (String user = closes.pollBefore(streamTime);
+        user != null;
+        user = closes.pollBefore(streamTime)) {
       byte[] stored = sessions.get(user);
       if (stored != null) {
         emit(user, SessionTurns.decode(user, stored));
