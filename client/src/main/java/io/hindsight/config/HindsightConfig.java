@@ -291,8 +291,9 @@ public final class HindsightConfig extends AbstractConfig {
               MEDIUM,
               "The longest a stream thread's fetch waits for input.fetch.min.bytes (Kafka's"
                   + " fetch.max.wait.ms of the main consumer; Kafka's default is 500): what a record"
-                  + " may wait at low traffic before it is processed. kafka.main.consumer."
-                  + "fetch.max.wait.ms overrides it.")
+                  + " may wait at low traffic before it is processed, and, with no traffic at all,"
+                  + " how often each stream thread asks the broker (every 20 ms by default)."
+                  + " kafka.main.consumer.fetch.max.wait.ms overrides it.")
           .define(
               NUM_STREAM_THREADS,
               Type.INT,
