@@ -234,11 +234,15 @@ public final class HindsightService implements AutoCloseable {
     }
     // Fetch batches, not the few records that arrived since the last fetch: each request costs
     // the broker and the consumer about as much as the records it carries.
-    props.put(
-        StreamsConfig.mainConsumerPrefix(ConsumerConfig.FETCH_MIN_BYTES_CONFIG),
+    putMainConsumerDefault(
+        props,
+        config,
+        ConsumerConfig.FETCH_MIN_BYTES_CONFIG,
         config.getInt(HindsightConfig.INPUT_FETCH_MIN_BYTES));
-    props.put(
-        StreamsConfig.mainConsumerPrefix(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG),
+    putMainConsumerDefault(
+        props,
+        config,
+        ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG,
         config.getInt(HindsightConfig.INPUT_FETCH_MAX_WAIT_MS));
     props.put(StreamsConfig.STATE_DIR_CONFIG, config.stateDirectory().toString());
     props.put(
@@ -261,6 +265,21 @@ public final class HindsightService implements AutoCloseable {
     props.putAll(app.streamsSettings());
     props.putAll(config.kafkaOverrides());
     return props;
+  }
+
+  /**
+   * Sets the main consumer's {@code key} unless a {@code kafka.} override names it in any form
+   * Streams reads for that consumer ({@code main.consumer.}, {@code consumer.} or no prefix), since
+   * Streams would let the main-consumer key win over the user's.
+   */
+  private static void putMainConsumerDefault(
+      Map<String, Object> props, HindsightConfig config, String key, Object value) {
+    Map<String, Object> overrides = config.kafkaOverrides();
+    if (!overrides.containsKey(key)
+        && !overrides.containsKey(StreamsConfig.consumerPrefix(key))
+        && !overrides.containsKey(StreamsConfig.mainConsumerPrefix(key))) {
+      props.put(StreamsConfig.mainConsumerPrefix(key), value);
+    }
   }
 
   /** False once a topology has failed beyond its restarts (or the service is closed). */

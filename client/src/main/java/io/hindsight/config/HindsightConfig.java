@@ -279,10 +279,10 @@ public final class HindsightConfig extends AbstractConfig {
               MEDIUM,
               "How many bytes of input a stream thread's fetch waits for (Kafka's fetch.min.bytes"
                   + " of the main consumer; Kafka's default is 1), at most input.fetch.max.wait.ms."
-                  + " Under load a fetch then carries hundreds of records instead of the few that"
-                  + " arrived since the last one: the broker's and the consumer's cost is per request"
-                  + " (load-tests/results/vocabulary.md). kafka.main.consumer.fetch.min.bytes"
-                  + " overrides it.")
+                  + " A fetch then carries what arrived in that time instead of the few records since"
+                  + " the last one: the broker's and the consumer's cost is per request"
+                  + " (load-tests/results/vocabulary.md, section 18). A kafka.main.consumer.,"
+                  + " kafka.consumer. or kafka. fetch.min.bytes overrides it.")
           .define(
               INPUT_FETCH_MAX_WAIT_MS,
               Type.INT,
@@ -291,9 +291,11 @@ public final class HindsightConfig extends AbstractConfig {
               MEDIUM,
               "The longest a stream thread's fetch waits for input.fetch.min.bytes (Kafka's"
                   + " fetch.max.wait.ms of the main consumer; Kafka's default is 500): what a record"
-                  + " may wait at low traffic before it is processed, and, with no traffic at all,"
-                  + " how often each stream thread asks the broker (every 20 ms by default)."
-                  + " kafka.main.consumer.fetch.max.wait.ms overrides it.")
+                  + " may wait before it is processed until input arrives faster than the minimum"
+                  + " bytes per wait (64 KiB per 20 ms: some 20,000 interactions a second), and,"
+                  + " with no traffic at all, how often each stream thread asks the broker. A"
+                  + " kafka.main.consumer., kafka.consumer. or kafka. fetch.max.wait.ms overrides"
+                  + " it.")
           .define(
               NUM_STREAM_THREADS,
               Type.INT,

@@ -38,10 +38,7 @@ final class SessionProcessor implements Processor<String, Interaction, Object, O
   private KeyValueStore<String, Long> published;
   private RewriteReplica replica;
 
-  /**
-   * The open sessions by close time, on the heap (about 100 bytes per open session): a RocksDB
-   * index cost a put, a delete and an iterator per turn.
-   */
+  /** A RocksDB index of close times cost a put, a delete and an iterator per turn. */
   private final SessionCloses closes = new SessionCloses();
 
   SessionProcessor(RewriteLoopSettings settings) {
