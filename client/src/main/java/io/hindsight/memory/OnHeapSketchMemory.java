@@ -7,8 +7,6 @@ package io.hindsight.memory;
  */
 public final class OnHeapSketchMemory extends SketchMemory {
 
-  private static final int LONGS_PER_LINE = 8;
-
   private long[] cells;
 
   public OnHeapSketchMemory(SketchSettings settings) {

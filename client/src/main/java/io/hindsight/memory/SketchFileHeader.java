@@ -18,8 +18,11 @@ record SketchFileHeader(
   /** "HSKETCH" and a zero byte, read as a little-endian long. */
   static final long MAGIC = 0x0048435445_4b5348L;
 
-  /** 2: buckets lead with a line of counts and the rounded direction (1: counts, then Σh). */
-  static final int FORMAT_VERSION = 2;
+  /**
+   * 3: the flat file holds the heads of all buckets (counts and rounded direction), then the rest
+   * (2: each bucket whole; 1: counts, then Σh, without the direction).
+   */
+  static final int FORMAT_VERSION = 3;
 
   /** The flat memory-mapped array of {@link OffHeapSketchMemory}. */
   static final int KIND_FLAT = 1;

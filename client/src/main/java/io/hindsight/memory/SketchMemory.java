@@ -1,8 +1,5 @@
 package io.hindsight.memory;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
-import java.nio.ByteOrder;
 import java.util.Arrays;
 
 /**
@@ -11,7 +8,8 @@ import java.util.Arrays;
  * writing, reading and hashing live here so every layout computes bit-identical contents.
  *
  * <p><b>Layout.</b> K arrays × 2^L buckets; bucket (k, b) has index {@code k·2^L + b}. A bucket is
- * {@link #stride} longs, a whole number of 64-byte lines, so that a read touches two lines of it:
+ * {@link #stride} longs, a whole number of 64-byte lines, in this order (a layout may store its
+ * parts apart, as {@link OffHeapSketchMemory} does); a read needs the first 1 + ⌈d/64⌉ lines:
  *
  * <ul>
  *   <li>line 0: {@code [n, Σy, Σy_base, epoch, ‖u‖, 0, 0, 0]}: the exact sums, the decay epoch (0
@@ -57,11 +55,9 @@ public abstract sealed class SketchMemory implements ErrorMemory
   static final int EPOCH = 3;
   static final int DIRECTION_NORM = 4;
   static final int DIRECTION = 8;
-  private static final int LONGS_PER_LINE = 8;
+  static final int LONGS_PER_LINE = 8;
   private static final int DIRECTION_MAX = 127;
   private static final int DIRECTION_SHIFT = 48;
-  private static final VarHandle LITTLE_ENDIAN_LONGS =
-      MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
   final SketchSettings settings;
   final int arrays;
@@ -122,7 +118,6 @@ public abstract sealed class SketchMemory implements ErrorMemory
     final long[] loaded = new long[stride];
     // Whole longs of u: the padding bytes are zero in u and in the query, so loops need no tail.
     final int[] queryUnits = new int[(keys - DIRECTION) * Long.BYTES];
-    final byte[] direction = new byte[(keys - DIRECTION) * Long.BYTES];
     final double[] similarity = new double[arrays];
     final double[] labelMean = new double[arrays];
     final double[] baseMean = new double[arrays];
@@ -143,7 +138,11 @@ public abstract sealed class SketchMemory implements ErrorMemory
 
   /** Longs per bucket for these settings: a line of counts, u, then Σh, rounded up to a line. */
   public static int stride(SketchSettings settings) {
-    int longs = keysOffset(settings.dimension()) + settings.dimension();
+    return wholeLines(keysOffset(settings.dimension()) + settings.dimension());
+  }
+
+  /** {@code longs} rounded up to whole 64-byte lines. */
+  static int wholeLines(int longs) {
     return (longs + LONGS_PER_LINE - 1) / LONGS_PER_LINE * LONGS_PER_LINE;
   }
 
@@ -298,8 +297,10 @@ public abstract sealed class SketchMemory implements ErrorMemory
    * {@code largest}: a function of Σh alone.
    */
   private void deriveDirection(long[] bucket, long largest) {
-    byte[] direction = writer.direction;
     int squares = 0;
+    for (int j = DIRECTION; j < keys; j++) {
+      bucket[j] = 0;
+    }
     if (largest > 0) {
       // u_i = round(127·Σh_i / largest) in integers: one division per bucket, not d; the scaled
       // product stays below 2^55 because |Σh_i| <= largest.
@@ -307,14 +308,9 @@ public abstract sealed class SketchMemory implements ErrorMemory
       long half = 1L << (DIRECTION_SHIFT - 1);
       for (int i = 0; i < dimension; i++) {
         int u = (int) ((bucket[keys + i] * scale + half) >> DIRECTION_SHIFT);
-        direction[i] = (byte) u;
+        bucket[DIRECTION + i / Long.BYTES] |= (u & 0xFFL) << (i % Long.BYTES * Byte.SIZE);
         squares += u * u;
       }
-    } else {
-      Arrays.fill(direction, (byte) 0);
-    }
-    for (int j = DIRECTION; j < keys; j++) {
-      bucket[j] = (long) LITTLE_ENDIAN_LONGS.get(direction, (j - DIRECTION) * Long.BYTES);
     }
     bucket[DIRECTION_NORM] = Double.doubleToRawLongBits(Math.sqrt(squares));
   }
@@ -347,7 +343,6 @@ public abstract sealed class SketchMemory implements ErrorMemory
   private Readout readHashed(
       float[] query, int[] buckets, double baseScore, long timestamp, Scratch scratch) {
     long[] indices = scratch.indices;
-    byte[] direction = scratch.direction;
     double[] similarity = scratch.similarity;
     double[] labelMean = scratch.labelMean;
     double[] baseMean = scratch.baseMean;
@@ -383,10 +378,8 @@ public abstract sealed class SketchMemory implements ErrorMemory
       }
       double norm = Double.longBitsToDouble(values[off + DIRECTION_NORM]);
       if (norm > 0 && queryNorm > 0) {
-        for (int j = DIRECTION; j < keys; j++) {
-          LITTLE_ENDIAN_LONGS.set(direction, (j - DIRECTION) * Long.BYTES, values[off + j]);
-        }
-        similarity[used] = dot(direction, scratch.queryUnits) / (queryNorm * norm);
+        similarity[used] =
+            dot(values, off + DIRECTION, keys - DIRECTION, scratch.queryUnits) / (queryNorm * norm);
       } else {
         similarity[used] = 0.0;
       }
@@ -420,11 +413,23 @@ public abstract sealed class SketchMemory implements ErrorMemory
     return Math.sqrt(squares);
   }
 
-  /** An exact integer dot product; the JIT vectorizes this form, and integers need no order. */
-  private static int dot(byte[] u, int[] q) {
+  /**
+   * u·q for the rounded direction u packed in {@code words} longs from {@code values[from]} (byte i
+   * of the little-endian longs is u_i): exact, in integers, so the order of the sum is free. The
+   * bytes are taken from the longs in registers, eight independent products per word, rather than
+   * copied to a byte array: Java 17's JIT does not vectorize byte × int, and one chain of adds
+   * would serialize the loop.
+   */
+  private static int dot(long[] values, int from, int words, int[] q) {
     int sum = 0;
-    for (int i = 0; i < u.length; i++) {
-      sum += u[i] * q[i];
+    for (int w = 0; w < words; w++) {
+      long u = values[from + w];
+      int i = w * Long.BYTES;
+      sum +=
+          ((byte) u * q[i] + (byte) (u >> 8) * q[i + 1])
+              + ((byte) (u >> 16) * q[i + 2] + (byte) (u >> 24) * q[i + 3])
+              + (((byte) (u >> 32) * q[i + 4] + (byte) (u >> 40) * q[i + 5])
+                  + ((byte) (u >> 48) * q[i + 6] + (byte) (u >> 56) * q[i + 7]));
     }
     return sum;
   }

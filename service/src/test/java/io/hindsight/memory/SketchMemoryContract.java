@@ -155,11 +155,16 @@ abstract class SketchMemoryContract extends ErrorMemoryContract {
         .isEqualTo(Math.sqrt(127 * 127 + 63 * 63));
   }
 
-  @Test
-  void shouldHoldTheSameBucketsAsTheOnHeapLayout() {
-    SketchSettings s = small().withHalfLifeMs(10_000);
-    List<LabelledSample> samples =
-        TestData.clustered(new SplittableRandom(3), 300, 8, 4, 0, 200_000);
+  /**
+   * Dimensions where a bucket's read lines differ: one line of u or part of one (4, 8), exactly one
+   * (64), and one more for a single component (65).
+   */
+  @ParameterizedTest
+  @ValueSource(ints = {4, 8, 64, 65})
+  void shouldHoldTheSameBucketsAndReadTheSameAsTheOnHeapLayout(int dimension) {
+    SketchSettings s = new SketchSettings(16, 3, dimension, 99, 0.1, 0.5, 1.0, 1.0, 0.0, 10_000L);
+    SplittableRandom random = new SplittableRandom(3);
+    List<LabelledSample> samples = TestData.clustered(random, 300, dimension, 4, 0, 200_000);
     SketchMemory m = sketch(s);
     try (OnHeapSketchMemory reference = new OnHeapSketchMemory(s)) {
       samples.forEach(m::write);
@@ -167,6 +172,10 @@ abstract class SketchMemoryContract extends ErrorMemoryContract {
       assertThat(m.sameContents(reference)).isTrue();
       assertThat(m.contentHash()).isEqualTo(reference.contentHash());
       assertThat(m.bucketsInUse()).isEqualTo(reference.bucketsInUse());
+      for (int i = 0; i < 50; i++) {
+        float[] query = TestData.gaussian(random, dimension);
+        assertThat(m.read(query, 0.3, 200_000)).isEqualTo(reference.read(query, 0.3, 200_000));
+      }
     }
   }
 
