@@ -39,10 +39,12 @@ public final class OffHeapSketchMemory extends SketchMemory {
   private final FileChannel channel;
   private final OpenOutcome outcome;
 
-  /** The whole lines a read needs of every bucket, then the rest of every bucket. */
+  /** Of every bucket, the whole lines a read needs. */
   private final Region heads;
 
+  /** Of every bucket, the rest. */
   private final Region tails;
+
   private SketchFileHeader header;
 
   private OffHeapSketchMemory(
