@@ -42,7 +42,7 @@ public final class OffHeapSketchMemory extends SketchMemory {
   /** Of every bucket, the whole lines a read needs. */
   private final Region heads;
 
-  /** Of every bucket, the rest. */
+  /** Of every bucket, the rest; empty when the exact sums fit in the head's last line (d ≤ 7). */
   private final Region tails;
 
   private SketchFileHeader header;
@@ -119,6 +119,20 @@ public final class OffHeapSketchMemory extends SketchMemory {
 
     int at(long index) {
       return (int) ((index & chunkMask) * longs);
+    }
+
+    /** Copies this region's part of bucket {@code index} into {@code to} from {@code offset}. */
+    void load(long index, long[] to, int offset) {
+      if (longs > 0) {
+        view(index).get(at(index), to, offset, longs);
+      }
+    }
+
+    /** Replaces this region's part of bucket {@code index} with {@code from[offset..]}. */
+    void store(long index, long[] from, int offset) {
+      if (longs > 0) {
+        view(index).put(at(index), from, offset, longs);
+      }
     }
 
     /** Loads a long of each line of the first {@code longs} of bucket {@code index}. */
@@ -224,10 +238,8 @@ public final class OffHeapSketchMemory extends SketchMemory {
 
   @Override
   long[] loadBucket(long index, long[] scratch) {
-    heads.view(index).get(heads.at(index), scratch, 0, heads.longs);
-    if (tails.longs > 0) {
-      tails.view(index).get(tails.at(index), scratch, heads.longs, tails.longs);
-    }
+    heads.load(index, scratch, 0);
+    tails.load(index, scratch, heads.longs);
     return scratch;
   }
 
@@ -252,10 +264,8 @@ public final class OffHeapSketchMemory extends SketchMemory {
 
   @Override
   void storeBucket(long index, long[] values) {
-    heads.view(index).put(heads.at(index), values, 0, heads.longs);
-    if (tails.longs > 0) {
-      tails.view(index).put(tails.at(index), values, heads.longs, tails.longs);
-    }
+    heads.store(index, values, 0);
+    tails.store(index, values, heads.longs);
   }
 
   @Override
