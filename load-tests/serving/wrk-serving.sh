@@ -4,10 +4,12 @@
 # Usage: load-tests/serving/wrk-serving.sh JAR LOG WORKDIR [EVENTS] [DURATION]   (needs wrk, curl, python3)
 # DURATION in seconds with an s (15s). PROFILE=FILE.jfr: a flight recording of the batch run.
 # SERVICE_JAVA_OPTS: JVM options for the service alone (e.g. a collector, -Xlog:gc:FILE).
+# WARMUP: how long each measured line first runs unmeasured (default 20s), so that it times the
+# compiled code: on 2 shared cores the JIT takes tens of seconds to finish a request form.
 # Client and server share the machine: on 2 cores, wrk takes one of them.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-jar=$1; log=$2; dir=$3; events=${4:-2000}; duration=${5:-15s}
+jar=$1; log=$2; dir=$3; events=${4:-2000}; duration=${5:-15s}; warmup=${WARMUP:-20s}
 java=(java -Dchronicle.analytics.disable=true -Dchronicle.announcer.disable=true -jar "$jar")
 rm -rf "$dir"; mkdir -p "$dir"
 head -n "$events" "$log" > "$dir/events.jsonl"
@@ -77,23 +79,24 @@ per_request() {
 }
 run() {
   echo "== $1"; shift
-  local before http out; before=$(cpu); http=$(http_cpu); out=$(wrk "$@" | tail -1)
+  local before http out
+  wrk -d"$warmup" "$@" > /dev/null
+  before=$(cpu); http=$(http_cpu); out=$(wrk -d"$duration" "$@" | tail -1)
   echo "$out service-cpu=$(per_request $(( $(cpu) - before )) "$out") http-cpu=$(per_request $(( $(http_cpu) - http )) "$out")"
 }
-BODY="$dir/one.json" wrk -t1 -c1 -d3s -s "$here/post.lua" "$url/compensate" > /dev/null  # warm-up (JIT)
-BODY="$dir/one.json" run "POST /compensate one candidate, 1 connection" -t1 -c1 -d"$duration" -s "$here/post.lua" "$url/compensate"
-BODY="$dir/one.json" run "POST /compensate one candidate, 16 connections" -t1 -c16 -d"$duration" -s "$here/post.lua" "$url/compensate"
+BODY="$dir/one.json" run "POST /compensate one candidate, 1 connection" -t1 -c1 -s "$here/post.lua" "$url/compensate"
+BODY="$dir/one.json" run "POST /compensate one candidate, 16 connections" -t1 -c16 -s "$here/post.lua" "$url/compensate"
 if curl -s -H 'Content-Type: application/json' --data-binary @"$dir/batch.json" "$url/compensate" | grep '"results"' > /dev/null; then
   # PROFILE=FILE.jfr records this run with Java Flight Recorder (the profile settings).
   [ -n "${PROFILE:-}" ] && jcmd "$service" JFR.start name=batch settings=profile > /dev/null
-  BODY="$dir/batch.json" run "POST /compensate 100 candidates, 4 connections (x100 for candidates/s)" -t1 -c4 -d"$duration" -s "$here/post.lua" "$url/compensate"
+  BODY="$dir/batch.json" run "POST /compensate 100 candidates, 4 connections (x100 for candidates/s)" -t1 -c4 -s "$here/post.lua" "$url/compensate"
   [ -n "${PROFILE:-}" ] && jcmd "$service" JFR.stop name=batch filename="$PROFILE" > /dev/null
 else
   echo "== no batch form"
 fi
 if [ -s "$dir/rewrite-paths.txt" ]; then
   PATHS="$dir/rewrite-paths.txt" run "GET /rewrite, live-rule utterances, 16 connections (hits = 200s, misses = 404s)" \
-    -t1 -c16 -d"$duration" -s "$here/get.lua" "$url"
+    -t1 -c16 -s "$here/get.lua" "$url"
 else
   echo "== GET /rewrite: no live rule learnt, not measured"
 fi
