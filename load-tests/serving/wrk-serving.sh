@@ -4,8 +4,8 @@
 # Usage: load-tests/serving/wrk-serving.sh JAR LOG WORKDIR [EVENTS] [DURATION]   (needs wrk, curl, python3)
 # DURATION in seconds with an s (15s). PROFILE=FILE.jfr: a flight recording of the batch run.
 # SERVICE_JAVA_OPTS: JVM options for the service alone (e.g. a collector, -Xlog:gc:FILE).
-# WARMUP: how long each measured line first runs unmeasured (default 20s), so that it times the
-# compiled code: on 2 shared cores the JIT takes tens of seconds to finish a request form.
+# WARMUP: how long each measured line first runs unmeasured (default 20s; 0s for none), so that it
+# times compiled code: on 2 shared cores the JIT takes tens of seconds to finish a request form.
 # Client and server share the machine: on 2 cores, wrk takes one of them.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -80,7 +80,7 @@ per_request() {
 run() {
   echo "== $1"; shift
   local before http out
-  wrk -d"$warmup" "$@" > /dev/null
+  [ "${warmup%s}" = 0 ] || wrk -d"$warmup" "$@" > /dev/null
   before=$(cpu); http=$(http_cpu); out=$(wrk -d"$duration" "$@" | tail -1)
   echo "$out service-cpu=$(per_request $(( $(cpu) - before )) "$out") http-cpu=$(per_request $(( $(http_cpu) - http )) "$out")"
 }
