@@ -398,7 +398,10 @@ public class ErrorMemoryReplica implements AutoCloseable {
     lock.lock();
     try {
       // The task's own samples first: it may have published progress this replica has not read.
-      if (alignment.progressOf(modelId, task) < ownProgress) {
+      // Within the tolerance, as for every other task: waiting for all of it put a commit and a
+      // fetch into most real-time predictions' latency (saturation-20261204.md).
+      if (alignment.progressOf(modelId, task)
+          < Math.min(ownProgress, time - settings.alignmentToleranceMs())) {
         return false;
       }
       if (!alignment.aligned(modelId)) {
