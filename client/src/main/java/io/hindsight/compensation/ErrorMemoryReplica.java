@@ -394,14 +394,20 @@ public class ErrorMemoryReplica implements AutoCloseable {
    * score it: every task has published its samples through {@code time} minus the tolerance, and no
    * earlier read holds the replica back.
    */
+  /**
+   * Whether this replica has read the progress the reading task published, within the tolerance of
+   * {@code time} as for every other task: waiting for all of it put a commit and a fetch into most
+   * real-time predictions' latency (saturation-20261204.md).
+   */
+  private boolean ownProgressRead(String modelId, long time, int task, long ownProgress) {
+    return alignment.progressOf(modelId, task)
+        >= Math.min(ownProgress, time - settings.alignmentToleranceMs());
+  }
+
   boolean readableAt(String modelId, long time, int task, long ownProgress) {
     lock.lock();
     try {
-      // The task's own samples first: it may have published progress this replica has not read.
-      // Within the tolerance, as for every other task: waiting for all of it put a commit and a
-      // fetch into most real-time predictions' latency (saturation-20261204.md).
-      if (alignment.progressOf(modelId, task)
-          < Math.min(ownProgress, time - settings.alignmentToleranceMs())) {
+      if (!ownProgressRead(modelId, time, task, ownProgress)) {
         return false;
       }
       if (!alignment.aligned(modelId)) {
@@ -545,7 +551,7 @@ public class ErrorMemoryReplica implements AutoCloseable {
       }
       long time = read.getKey().time();
       boolean aligned =
-          alignment.progressOf(modelId, read.getValue().task()) >= read.getValue().ownProgress()
+          ownProgressRead(modelId, time, read.getValue().task(), read.getValue().ownProgress())
               && (!alignment.aligned(modelId)
                   || alignment.complete(modelId) >= time - settings.alignmentToleranceMs());
       boolean overdue =
