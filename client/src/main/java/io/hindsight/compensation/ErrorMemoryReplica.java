@@ -390,32 +390,29 @@ public class ErrorMemoryReplica implements AutoCloseable {
   private final Map<Integer, List<Served>> served = new java.util.HashMap<>();
 
   /**
+   * Whether this replica holds, through {@code time} minus the tolerance, what a read at {@code
+   * time} needs: the progress the reading task published (waiting for all of it put a commit and a
+   * fetch into most real-time predictions' latency) and every task's samples.
+   */
+  private boolean caughtUp(String modelId, long time, int task, long ownProgress) {
+    long through = time - settings.alignmentToleranceMs();
+    return alignment.progressOf(modelId, task) >= Math.min(ownProgress, through)
+        && (!alignment.aligned(modelId) || alignment.complete(modelId) >= through);
+  }
+
+  /**
    * Whether a prediction of this model at {@code time} can be scored now as {@code evaluate} would
    * score it: every task has published its samples through {@code time} minus the tolerance, and no
    * earlier read holds the replica back.
    */
-  /**
-   * Whether this replica has read the progress the reading task published, within the tolerance of
-   * {@code time} as for every other task: waiting for all of it put a commit and a fetch into most
-   * real-time predictions' latency (saturation-20261204.md).
-   */
-  private boolean ownProgressRead(String modelId, long time, int task, long ownProgress) {
-    return alignment.progressOf(modelId, task)
-        >= Math.min(ownProgress, time - settings.alignmentToleranceMs());
-  }
-
   boolean readableAt(String modelId, long time, int task, long ownProgress) {
     lock.lock();
     try {
-      if (!ownProgressRead(modelId, time, task, ownProgress)) {
+      if (!caughtUp(modelId, time, task, ownProgress)) {
         return false;
       }
-      if (!alignment.aligned(modelId)) {
-        return true;
-      }
       java.util.TreeMap<ReadKey, Read> waiting = reads.get(modelId);
-      return (waiting == null || waiting.isEmpty())
-          && alignment.complete(modelId) >= time - settings.alignmentToleranceMs();
+      return !alignment.aligned(modelId) || waiting == null || waiting.isEmpty();
     } finally {
       lock.unlock();
     }
@@ -551,9 +548,7 @@ public class ErrorMemoryReplica implements AutoCloseable {
       }
       long time = read.getKey().time();
       boolean aligned =
-          ownProgressRead(modelId, time, read.getValue().task(), read.getValue().ownProgress())
-              && (!alignment.aligned(modelId)
-                  || alignment.complete(modelId) >= time - settings.alignmentToleranceMs());
+          caughtUp(modelId, time, read.getValue().task(), read.getValue().ownProgress());
       boolean overdue =
           now != Long.MIN_VALUE
               && now - Math.max(read.getValue().deferredAt(), stalls.get(modelId).since())

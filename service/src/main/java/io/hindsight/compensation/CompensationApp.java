@@ -103,14 +103,9 @@ public final class CompensationApp implements StreamsApp {
 
   @Override
   public Map<String, Object> streamsSettings() {
-    // No task idling: the attribution buffer keeps time per input, so it needs no interleaving by
-    // timestamp across predictions and outcomes; and Streams 4.4's idling check formats a log
-    // string for every empty partition each time it runs (10 % of the stream thread's CPU here).
     return Map.of(
         StreamsConfig.DEFAULT_TIMESTAMP_EXTRACTOR_CLASS_CONFIG,
-        io.hindsight.events.EventTimeExtractor.class,
-        StreamsConfig.MAX_TASK_IDLE_MS_CONFIG,
-        StreamsConfig.MAX_TASK_IDLE_MS_DISABLED);
+        io.hindsight.events.EventTimeExtractor.class);
   }
 
   @Override

@@ -71,13 +71,7 @@ public final class RewriteApp implements StreamsApp {
 
   @Override
   public Map<String, Object> streamsSettings() {
-    // A task reads one partition (interactions), so there is nothing to idle for; idling's check
-    // formats log strings whenever the partition's buffer is empty.
-    return Map.of(
-        StreamsConfig.DEFAULT_TIMESTAMP_EXTRACTOR_CLASS_CONFIG,
-        EventTimeExtractor.class,
-        StreamsConfig.MAX_TASK_IDLE_MS_CONFIG,
-        StreamsConfig.MAX_TASK_IDLE_MS_DISABLED);
+    return Map.of(StreamsConfig.DEFAULT_TIMESTAMP_EXTRACTOR_CLASS_CONFIG, EventTimeExtractor.class);
   }
 
   /** Keeps the replica's snapshot if Streams can restore from just after it; see the replica. */
