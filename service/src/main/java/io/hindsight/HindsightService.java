@@ -257,9 +257,14 @@ public final class HindsightService implements AutoCloseable {
     props.put(
         StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG),
         config.getInt(HindsightConfig.TOPIC_MAX_MESSAGE_BYTES));
-    // Streams' producers linger 100 ms; with 16 KB batches a batch still fills every few dozen
-    // records and each new batch wakes the sender thread (a system call on the stream thread).
+    // Batches of 256 KB: with 16 KB a batch fills every few dozen records and each new batch wakes
+    // the sender thread (a system call on the stream thread).
     props.put(StreamsConfig.producerPrefix(ProducerConfig.BATCH_SIZE_CONFIG), 256 * 1024);
+    // A linger of 5 ms (the producer's own default since Kafka 4.0), not Streams' 100: under
+    // at_least_once a compensation waited half the linger on average (p50 79 -> 25 ms at 2,200
+    // predictions/s, load-tests/results/release-stalls-20261205.md); under exactly_once_v2 each
+    // commit sends what is left.
+    putProducerDefault(props, config, ProducerConfig.LINGER_MS_CONFIG, 5);
     props.put(
         StreamsConfig.topicPrefix("max.message.bytes"),
         Integer.toString(config.getInt(HindsightConfig.TOPIC_MAX_MESSAGE_BYTES)));
@@ -283,6 +288,15 @@ public final class HindsightService implements AutoCloseable {
         && !overrides.containsKey(StreamsConfig.consumerPrefix(key))
         && !overrides.containsKey(StreamsConfig.mainConsumerPrefix(key))) {
       props.put(StreamsConfig.mainConsumerPrefix(key), value);
+    }
+  }
+
+  /** Sets the producers' {@code key} unless a {@code kafka.} override names it in either form. */
+  private static void putProducerDefault(
+      Map<String, Object> props, HindsightConfig config, String key, Object value) {
+    Map<String, Object> overrides = config.kafkaOverrides();
+    if (!overrides.containsKey(key) && !overrides.containsKey(StreamsConfig.producerPrefix(key))) {
+      props.put(StreamsConfig.producerPrefix(key), value);
     }
   }
 

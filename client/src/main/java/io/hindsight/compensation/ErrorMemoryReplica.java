@@ -73,7 +73,10 @@ public class ErrorMemoryReplica implements AutoCloseable {
   private final long versionExpiryMs;
   private volatile long unlearned;
   private final Map<String, Replica> replicas = new LinkedHashMap<>();
-  private final ReentrantReadWriteLock locks = new ReentrantReadWriteLock();
+
+  /** Fair, so that a long release's {@link #yieldLock} hands the lock to the thread waiting. */
+  private final ReentrantReadWriteLock locks = new ReentrantReadWriteLock(true);
+
   private final Lock lock = locks.writeLock();
   private final Lock lookupLock = locks.readLock();
   private Path directory;
@@ -336,7 +339,7 @@ public class ErrorMemoryReplica implements AutoCloseable {
       manifest.endApply(partition, offset);
       applied++;
       if (held) {
-        release(sample.modelId(), Long.MIN_VALUE);
+        releaseYielding(sample.modelId());
       }
       return written;
     } finally {
@@ -356,7 +359,7 @@ public class ErrorMemoryReplica implements AutoCloseable {
       departedTasks.remove(progress.source());
       alignment.progress(modelId, progress);
       manifest.endApply(partition, offset);
-      release(modelId, Long.MIN_VALUE);
+      releaseYielding(modelId);
     } finally {
       lock.unlock();
     }
@@ -397,7 +400,14 @@ public class ErrorMemoryReplica implements AutoCloseable {
   private boolean caughtUp(String modelId, long time, int task, long ownProgress) {
     long through = time - settings.alignmentToleranceMs();
     return alignment.progressOf(modelId, task) >= Math.min(ownProgress, through)
-        && (!alignment.aligned(modelId) || alignment.complete(modelId) >= through);
+        && (!alignment.aligned(modelId) || alignment.complete(modelId) >= through)
+        && !(releasing.contains(modelId) && dueUnwritten(modelId, through));
+  }
+
+  /** Whether a sample due through {@code time} is held that a release will write next. */
+  private boolean dueUnwritten(String modelId, long time) {
+    ReplicaAlignment.Held next = alignment.nextDue(modelId);
+    return next != null && !next.featuresPending() && alignment.nextDueAt(modelId) <= time;
   }
 
   /**
@@ -522,8 +532,32 @@ public class ErrorMemoryReplica implements AutoCloseable {
    * it has waited too long by {@code now}); samples at or after it wait for it.
    */
   private void release(String modelId, long now) {
-    java.util.TreeMap<ReadKey, Read> waiting = reads.get(modelId);
+    release(modelId, now, false);
+  }
+
+  /**
+   * Models whose release has let go of the lock between two samples ({@link #releaseYielding}):
+   * their complete time is ahead of what is written.
+   */
+  private final java.util.Set<String> releasing = new java.util.HashSet<>();
+
+  /**
+   * {@link #release} as the global thread applies a record: one progress record can make a thousand
+   * samples due at once (every task's progress in a commit's delivery), and writing them took the
+   * lock for tens to hundreds of milliseconds, while every prediction of a stream thread and every
+   * lookup waited. It lets a waiting thread in between two samples, where the state is whole;
+   * {@link #caughtUp} tells a reader which due samples are not written yet.
+   */
+  private void releaseYielding(String modelId) {
+    release(modelId, Long.MIN_VALUE, true);
+  }
+
+  private void release(String modelId, long now, boolean yielding) {
+    if (!yielding && releasing.contains(modelId)) {
+      return; // the global thread's release is writing this model's samples and serves its reads
+    }
     while (true) {
+      java.util.TreeMap<ReadKey, Read> waiting = reads.get(modelId);
       Map.Entry<ReadKey, Read> read =
           waiting == null || waiting.isEmpty() ? null : waiting.firstEntry();
       ReplicaAlignment.Held next = alignment.nextDue(modelId);
@@ -541,6 +575,9 @@ public class ErrorMemoryReplica implements AutoCloseable {
         }
         alignment.removeNextDue(modelId);
         write(next.sample(), next.blendOnly());
+        if (yielding && !yieldLock(modelId)) {
+          return;
+        }
         continue;
       }
       if (read == null) {
@@ -573,6 +610,22 @@ public class ErrorMemoryReplica implements AutoCloseable {
           .computeIfAbsent(read.getValue().task(), t -> new ArrayList<>())
           .add(new Served(read.getValue(), scored, !aligned));
     }
+  }
+
+  /**
+   * Lets the threads waiting for the lock go first, when there are any and this thread holds it
+   * once (its callers' state is whole), with {@code modelId} marked as being released meanwhile.
+   *
+   * @return false when the replica was closed meanwhile
+   */
+  private boolean yieldLock(String modelId) {
+    if (locks.getWriteHoldCount() == 1 && locks.hasQueuedThreads()) {
+      releasing.add(modelId);
+      lock.unlock();
+      lock.lock();
+      releasing.remove(modelId);
+    }
+    return open;
   }
 
   /**

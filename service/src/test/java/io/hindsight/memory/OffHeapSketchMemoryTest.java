@@ -3,7 +3,11 @@ package io.hindsight.memory;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 class OffHeapSketchMemoryTest extends PersistedSketchContract {
@@ -33,6 +37,29 @@ class OffHeapSketchMemoryTest extends PersistedSketchContract {
           .hasMessageContaining("already open");
       assertThat(first.samples()).isZero();
     }
+  }
+
+  /**
+   * The buckets reach the file only when the memory says so (flush, close): the kernel does not
+   * write the mapping back by itself, where the next write to a page it wrote waits in the file
+   * system.
+   */
+  @Test
+  void shouldWriteTheBucketsToTheFileOnlyWhenFlushed() throws IOException {
+    Path file = newFile();
+    try (SketchMemory m = open(file, small())) {
+      byte[] before = buckets(file);
+      TestData.clustered(new SplittableRandom(5), 100, 8, 3, 0, 100_000).forEach(m::write);
+
+      assertThat(buckets(file)).isEqualTo(before);
+      m.flush();
+      assertThat(buckets(file)).isNotEqualTo(before);
+    }
+  }
+
+  private static byte[] buckets(Path file) throws IOException {
+    byte[] bytes = Files.readAllBytes(file);
+    return Arrays.copyOfRange(bytes, SketchFileHeader.SIZE, bytes.length);
   }
 
   @Override
