@@ -347,6 +347,7 @@ public final class OffHeapSketchMemory extends SketchMemory {
     try {
       heads.writeTo(channel);
       tails.writeTo(channel);
+      channel.force(false);
       // Only after the buckets are durable may the file claim to be clean.
       header = header.withState(true, samples, bucketsInUse);
       header.writeTo(channel);
