@@ -278,26 +278,41 @@ public final class HindsightService implements AutoCloseable {
 
   /**
    * Sets the main consumer's {@code key} unless a {@code kafka.} override names it in any form
-   * Streams reads for that consumer ({@code main.consumer.}, {@code consumer.} or no prefix), since
-   * Streams would let the main-consumer key win over the user's.
+   * Streams reads for that consumer ({@code main.consumer.}, {@code consumer.} or no prefix).
    */
   private static void putMainConsumerDefault(
       Map<String, Object> props, HindsightConfig config, String key, Object value) {
-    Map<String, Object> overrides = config.kafkaOverrides();
-    if (!overrides.containsKey(key)
-        && !overrides.containsKey(StreamsConfig.consumerPrefix(key))
-        && !overrides.containsKey(StreamsConfig.mainConsumerPrefix(key))) {
-      props.put(StreamsConfig.mainConsumerPrefix(key), value);
-    }
+    putUnlessOverridden(
+        props,
+        config,
+        StreamsConfig.mainConsumerPrefix(key),
+        value,
+        key,
+        StreamsConfig.consumerPrefix(key));
   }
 
   /** Sets the producers' {@code key} unless a {@code kafka.} override names it in either form. */
   private static void putProducerDefault(
       Map<String, Object> props, HindsightConfig config, String key, Object value) {
+    putUnlessOverridden(props, config, StreamsConfig.producerPrefix(key), value, key);
+  }
+
+  /**
+   * Sets the prefixed key {@code target} unless a {@code kafka.} override names it or one of its
+   * {@code otherForms}: Streams would let the more prefixed key win over the user's.
+   */
+  private static void putUnlessOverridden(
+      Map<String, Object> props,
+      HindsightConfig config,
+      String target,
+      Object value,
+      String... otherForms) {
     Map<String, Object> overrides = config.kafkaOverrides();
-    if (!overrides.containsKey(key) && !overrides.containsKey(StreamsConfig.producerPrefix(key))) {
-      props.put(StreamsConfig.producerPrefix(key), value);
+    if (overrides.containsKey(target)
+        || java.util.Arrays.stream(otherForms).anyMatch(overrides::containsKey)) {
+      return;
     }
+    props.put(target, value);
   }
 
   /** False once a topology has failed beyond its restarts (or the service is closed). */

@@ -64,11 +64,13 @@ public final class OffHeapSketchMemory extends SketchMemory {
     long total = totalBuckets();
     // Whole lines, so that no line holds parts of two buckets.
     int headLongs = wholeLines(readLongs);
-    this.heads = new Region(headLongs, total);
-    this.tails = new Region(stride - headLongs, total);
+    this.heads = new Region(headLongs, total, SketchFileHeader.SIZE);
+    this.tails =
+        new Region(
+            stride - headLongs, total, SketchFileHeader.SIZE + total * headLongs * Long.BYTES);
     try {
-      heads.map(channel, SketchFileHeader.SIZE);
-      tails.map(channel, SketchFileHeader.SIZE + total * headLongs * Long.BYTES);
+      heads.map(channel);
+      tails.map(channel);
     } catch (IOException | RuntimeException e) {
       unmapAll();
       throw e;
@@ -97,14 +99,15 @@ public final class OffHeapSketchMemory extends SketchMemory {
     final LongBuffer[] views;
 
     /** Where the region starts in the file. */
-    long offset;
+    final long offset;
 
     /** The 4 KiB pages of the region changed since {@link #writeTo}, one bit each. */
     final long[] dirty;
 
-    Region(int longs, long buckets) {
+    Region(int longs, long buckets, long offset) {
       this.longs = longs;
       this.buckets = buckets;
+      this.offset = offset;
       long chunkBuckets =
           Long.highestOneBit(Math.max(1, CHUNK_BYTES / Math.max(1, (long) longs * Long.BYTES)));
       this.chunkShift = Long.numberOfTrailingZeros(chunkBuckets);
@@ -116,8 +119,7 @@ public final class OffHeapSketchMemory extends SketchMemory {
       this.dirty = new long[(int) ((pages + 63) >>> 6)];
     }
 
-    void map(FileChannel channel, long offset) throws IOException {
-      this.offset = offset;
+    void map(FileChannel channel) throws IOException {
       long chunkBuckets = chunkMask + 1;
       long bucketBytes = (long) longs * Long.BYTES;
       for (int c = 0; c < chunks.length; c++) {
