@@ -112,6 +112,9 @@ final class ServiceUnderTest implements AutoCloseable {
     List<String> jvmArgs = new ArrayList<>(ChildJvm.CHRONICLE_FLAGS);
     jvmArgs.add("-Xmx" + scenario.serviceHeap());
     jvmArgs.add("-Xms" + scenario.serviceHeap());
+    // The heap's pages are touched at start, not by the collector copying into them under load:
+    // on this guest, first touches during young pauses cost seconds of kernel time a minute.
+    jvmArgs.add("-XX:+AlwaysPreTouch");
     jvmArgs.addAll(scenario.jvmOptionList());
     ChildJvm jvm = ChildJvm.start(name, jvmArgs, classpath, main, args, workDir);
     try {
