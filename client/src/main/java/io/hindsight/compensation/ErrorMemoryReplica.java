@@ -131,6 +131,14 @@ public class ErrorMemoryReplica implements AutoCloseable {
         field.close();
       }
     }
+
+    /** Releases the memories without writing them back: their directory is deleted next. */
+    void discard() {
+      memory.discard();
+      for (FieldMemory field : fields) {
+        field.discard();
+      }
+    }
   }
 
   /** What a replica served for one prediction: every variant's score and the sketch's evidence. */
@@ -770,7 +778,9 @@ public class ErrorMemoryReplica implements AutoCloseable {
                       && other.firstWrite < newest.firstWrite;
               if (expired) {
                 log.info("Error memory {} expired", entry.getKey());
-                other.close();
+                // Under the lock: closing would first write a whole sketch back (0.3 s for
+                // 160 MB on a quiet disk) only for the file to be deleted.
+                other.discard();
                 io.hindsight.DataDirectory.delete(other.directory);
               }
               return expired;

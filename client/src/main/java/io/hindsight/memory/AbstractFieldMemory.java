@@ -223,6 +223,11 @@ abstract sealed class AbstractFieldMemory implements FieldMemory
     release();
   }
 
+  @Override
+  public final void discard() {
+    abandon();
+  }
+
   /**
    * Releases the storage the way a dying process would, without marking anything clean: for crash
    * tests in one JVM.

@@ -92,4 +92,12 @@ public interface ErrorMemory extends AutoCloseable {
   /** Releases the memory; persisted implementations mark their file clean. Idempotent. */
   @Override
   void close();
+
+  /**
+   * Releases the memory without writing anything back, for one about to be deleted: a persisted
+   * file is left as a crash would leave it, never restored. Idempotent, and so is a later close.
+   */
+  default void discard() {
+    close();
+  }
 }

@@ -108,6 +108,14 @@ public interface FieldMemory extends AutoCloseable {
   void close();
 
   /**
+   * Releases the memory without writing anything back, for one about to be deleted: a persisted
+   * file is left as a crash would leave it, never restored. Idempotent, and so is a later close.
+   */
+  default void discard() {
+    close();
+  }
+
+  /**
    * How many values a full memory of {@code maxValues} evicts at once: one sixteenth (at least
    * one), so a file-backed memory scans for its oldest values once per that many new values.
    */

@@ -545,6 +545,11 @@ public abstract sealed class SketchMemory implements ErrorMemory
     release();
   }
 
+  @Override
+  public final void discard() {
+    abandon();
+  }
+
   /**
    * Releases the storage the way a dying process would, without marking anything clean: for crash
    * tests in one JVM, where a live map would still hold its file lock.

@@ -70,4 +70,9 @@ final class SynchronizedErrorMemory implements ErrorMemory {
   public synchronized void close() {
     memory.close();
   }
+
+  @Override
+  public synchronized void discard() {
+    memory.discard();
+  }
 }

@@ -86,4 +86,9 @@ final class SynchronizedFieldMemory implements FieldMemory {
   public synchronized void close() {
     memory.close();
   }
+
+  @Override
+  public synchronized void discard() {
+    memory.discard();
+  }
 }

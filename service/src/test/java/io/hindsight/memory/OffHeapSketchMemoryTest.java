@@ -57,6 +57,27 @@ class OffHeapSketchMemoryTest extends PersistedSketchContract {
     }
   }
 
+  /**
+   * A discarded memory (an expired model version, deleted next) writes nothing back and is never
+   * restored; closing it afterwards changes nothing.
+   */
+  @Test
+  void shouldWriteNothingBackWhenDiscarded() throws IOException {
+    Path file = newFile();
+    SketchMemory m = open(file, small());
+    byte[] before = buckets(file);
+    TestData.clustered(new SplittableRandom(5), 100, 8, 3, 0, 100_000).forEach(m::write);
+
+    m.discard();
+    m.close();
+
+    assertThat(buckets(file)).isEqualTo(before);
+    try (SketchMemory reopened = open(file, small())) {
+      assertThat(reopened.openOutcome()).isEqualTo(OpenOutcome.DISCARDED_UNCLEAN);
+      assertThat(reopened.samples()).isZero();
+    }
+  }
+
   private static byte[] buckets(Path file) throws IOException {
     byte[] bytes = Files.readAllBytes(file);
     return Arrays.copyOfRange(bytes, SketchFileHeader.SIZE, bytes.length);
