@@ -9,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -36,17 +35,6 @@ class ErrorMemoryStoreTest {
     Path dir = Files.createTempDirectory("hindsight-store");
     directories.add(dir);
     return dir;
-  }
-
-  private static CompensationSettings settings(String kind, Map<String, String> overrides) {
-    Map<String, String> values = new HashMap<>();
-    values.put(HindsightConfig.BOOTSTRAP_SERVERS, "unused:9092");
-    values.put(HindsightConfig.COMPENSATION_MEMORY_STORE, kind);
-    values.put(HindsightConfig.COMPENSATION_MEMORY_ARRAYS, "8");
-    values.put(HindsightConfig.COMPENSATION_MEMORY_BITS, "4");
-    values.put(HindsightConfig.COMPENSATION_FIELD_MAX_VALUES, "10000");
-    values.putAll(overrides);
-    return CompensationSettings.from(HindsightConfig.load(null, Map.of(), values));
   }
 
   /** One labelled record of the topic: where it was, and what. */
@@ -122,7 +110,7 @@ class ErrorMemoryStoreTest {
   @ValueSource(longs = {1, 2, 3})
   void shouldHoldIdenticalFieldMemoriesAndBlendsWhateverTheInterleavingOfPartitions(long seed)
       throws Exception {
-    CompensationSettings settings = settings("chronicle", Map.of());
+    CompensationSettings settings = ReplicaFixtures.smallSettings("chronicle", Map.of());
     List<Delivered> records = workload(settings, seed, 3_000);
     try (ErrorMemoryStore inOrder = applied(settings, records);
         ErrorMemoryStore interleaved = applied(settings, interleave(records, seed))) {
@@ -153,7 +141,7 @@ class ErrorMemoryStoreTest {
 
   @Test
   void shouldReopenACleanlyClosedReplicaWithItsBlendAndRebuildOneWithout() throws Exception {
-    CompensationSettings settings = settings("chronicle", Map.of());
+    CompensationSettings settings = ReplicaFixtures.smallSettings("chronicle", Map.of());
     List<Delivered> records = workload(settings, 5, 2_000);
     Path global = directory();
     Path storeDir = global.resolve(ErrorMemoryStore.NAME);
@@ -200,7 +188,7 @@ class ErrorMemoryStoreTest {
   @Test
   void shouldKeepEveryFieldWithinItsBoundOverAMillionDistinctUsers() throws Exception {
     CompensationSettings settings =
-        settings(
+        ReplicaFixtures.smallSettings(
             "onheap",
             Map.of(
                 HindsightConfig.COMPENSATION_FIELD_MAX_VALUES, "50000",

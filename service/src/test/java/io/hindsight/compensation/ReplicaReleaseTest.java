@@ -2,7 +2,7 @@ package io.hindsight.compensation;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.hindsight.config.HindsightConfig;
+import io.hindsight.memory.ErrorMemories;
 import io.hindsight.testing.Directories;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,15 +25,7 @@ class ReplicaReleaseTest {
   @Test
   void shouldLetAWaitingReaderInDuringALongReleaseAndNotServeItSamplesNotYetWritten()
       throws Exception {
-    CompensationSettings settings =
-        CompensationSettings.from(
-            HindsightConfig.load(
-                null,
-                Map.of(),
-                Map.of(
-                    HindsightConfig.BOOTSTRAP_SERVERS, "unused:9092",
-                    HindsightConfig.COMPENSATION_MEMORY_ARRAYS, "8",
-                    HindsightConfig.COMPENSATION_MEMORY_BITS, "4")));
+    CompensationSettings settings = ReplicaFixtures.smallSettings(ErrorMemories.OFF_HEAP, Map.of());
     long tolerance = settings.alignmentToleranceMs();
     Path dir = Files.createTempDirectory("hindsight-release");
     ErrorMemoryStore replica = new ErrorMemoryStore(settings);
@@ -85,17 +77,7 @@ class ReplicaReleaseTest {
   }
 
   private static Sample sample(String requestId, long time, boolean labelled) {
-    return new Sample(
-        MODEL,
-        "v1",
-        requestId,
-        time,
-        0.5,
-        labelled ? 1 : Double.NaN,
-        new float[] {1, (float) Math.sin(time), 0, 0},
-        Map.of(),
-        null,
-        labelled);
+    return ReplicaFixtures.sample(MODEL, "v1", requestId, time, labelled ? 1 : Double.NaN);
   }
 
   private static void awaitWaiting(Thread thread) {

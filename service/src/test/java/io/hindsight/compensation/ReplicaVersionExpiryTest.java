@@ -3,6 +3,7 @@ package io.hindsight.compensation;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.hindsight.config.HindsightConfig;
+import io.hindsight.memory.ErrorMemories;
 import io.hindsight.testing.Directories;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -25,15 +26,9 @@ class ReplicaVersionExpiryTest {
   @Test
   void shouldDeleteAnOlderVersionOnceTheNewerHasBeenWrittenForTheExpiryTime() throws Exception {
     CompensationSettings settings =
-        CompensationSettings.from(
-            HindsightConfig.load(
-                null,
-                Map.of(),
-                Map.of(
-                    HindsightConfig.BOOTSTRAP_SERVERS, "unused:9092",
-                    HindsightConfig.COMPENSATION_MEMORY_ARRAYS, "8",
-                    HindsightConfig.COMPENSATION_MEMORY_BITS, "4",
-                    HindsightConfig.COMPENSATION_VERSION_EXPIRY_MS, Long.toString(EXPIRY_MS))));
+        ReplicaFixtures.smallSettings(
+            ErrorMemories.OFF_HEAP,
+            Map.of(HindsightConfig.COMPENSATION_VERSION_EXPIRY_MS, Long.toString(EXPIRY_MS)));
     Path dir = Files.createTempDirectory("hindsight-expiry");
     ErrorMemoryStore replica = new ErrorMemoryStore(settings);
     try {
@@ -70,16 +65,6 @@ class ReplicaVersionExpiryTest {
   }
 
   private static Sample sample(String version, String requestId, long time) {
-    return new Sample(
-        MODEL,
-        version,
-        requestId,
-        time,
-        0.5,
-        time % 2,
-        new float[] {1, (float) Math.sin(time), 0, 0},
-        Map.of(),
-        null,
-        true);
+    return ReplicaFixtures.sample(MODEL, version, requestId, time, time % 2);
   }
 }
