@@ -10,6 +10,9 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.AbstractQueuedSynchronizer;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -39,34 +42,42 @@ class ReplicaReleaseTest {
       }
       assertThat(replica.heldSamples()).isEqualTo(HELD);
 
+      // Two readers, one call each, both queued for the lock while the release holds it: a
+      // thread making both calls could be descheduled between them until the release had ended.
       AtomicInteger written = new AtomicInteger();
-      AtomicInteger writtenWhenRead = new AtomicInteger(-1);
-      AtomicReference<boolean[]> readable = new AtomicReference<>();
-      Thread reader =
-          new Thread(
-              () -> {
-                boolean needsAll = replica.readableAt(MODEL, T0 + HELD + tolerance, 0, 0);
-                boolean needsNone = replica.readableAt(MODEL, T0 - 1 + tolerance, 0, 0);
-                writtenWhenRead.set(written.get());
-                readable.set(new boolean[] {needsAll, needsNone});
-              });
+      Reader needsAll = new Reader(() -> replica.readableAt(MODEL, T0 + HELD + tolerance, 0, 0));
+      Reader needsNone = new Reader(() -> replica.readableAt(MODEL, T0 - 1 + tolerance, 0, 0));
       replica.onApplied(
           sample -> {
-            if (written.incrementAndGet() == 1) {
-              // The release holds the lock: the reader queues for it.
-              reader.start();
-              awaitWaiting(reader);
+            int count = written.incrementAndGet();
+            if (count == 1) {
+              needsAll.start();
+              needsNone.start();
+              awaitQueuedForLock(needsAll.thread);
+              awaitQueuedForLock(needsNone.thread);
+            } else {
+              // A reader let in after the previous sample: note how many were written before it.
+              needsAll.noteWrittenBefore(count - 1);
+              needsNone.noteWrittenBefore(count - 1);
             }
           });
 
       replica.applyProgress(0, offset, MODEL, new ReplicaProgress(0, T0 + HELD, false, 1));
-      reader.join(TimeUnit.SECONDS.toMillis(10));
+      needsAll.thread.join(TimeUnit.SECONDS.toMillis(10));
+      needsNone.thread.join(TimeUnit.SECONDS.toMillis(10));
 
-      assertThat(writtenWhenRead.get())
-          .as("samples written when the reader got in")
+      assertThat(needsAll.writtenBefore.get())
+          .as("samples written when the reader needing every sample got in")
           .isBetween(1, HELD - 1);
-      assertThat(readable.get()[0]).as("a prediction needing every sample, mid-release").isFalse();
-      assertThat(readable.get()[1]).as("a prediction needing none of them, mid-release").isTrue();
+      assertThat(needsNone.writtenBefore.get())
+          .as("samples written when the reader needing none got in")
+          .isBetween(1, HELD - 1);
+      assertThat(needsAll.answer.get())
+          .as("a prediction needing every sample, mid-release")
+          .isFalse();
+      assertThat(needsNone.answer.get())
+          .as("a prediction needing none of them, mid-release")
+          .isTrue();
       assertThat(written.get()).isEqualTo(HELD);
       assertThat(replica.heldSamples()).isZero();
       assertThat(replica.readableAt(MODEL, T0 + HELD + tolerance, 0, 0)).isTrue();
@@ -76,13 +87,54 @@ class ReplicaReleaseTest {
     }
   }
 
+  /** A thread asking the replica one question, and when it was answered. */
+  private static final class Reader {
+    final Thread thread;
+    final AtomicReference<Boolean> answer = new AtomicReference<>();
+
+    /** Samples written before this reader got in; -1 until seen answered during the release. */
+    final AtomicInteger writtenBefore = new AtomicInteger(-1);
+
+    Reader(BooleanSupplier question) {
+      this.thread = new Thread(() -> answer.set(question.getAsBoolean()));
+    }
+
+    void start() {
+      thread.start();
+    }
+
+    /**
+     * Called by the releasing thread with the lock held again, {@code count} samples written: a
+     * reader let in meanwhile is no longer parked and has left the lock, so its answer is coming; a
+     * reader still parked has not been let in.
+     */
+    void noteWrittenBefore(int count) {
+      if (writtenBefore.get() >= 0 || LockSupport.getBlocker(thread) != null) {
+        return;
+      }
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (answer.get() == null && System.nanoTime() < deadline) {
+        Thread.onSpinWait();
+      }
+      if (answer.get() != null) {
+        writtenBefore.set(count);
+      }
+    }
+  }
+
   private static Sample sample(String requestId, long time, boolean labelled) {
     return ReplicaFixtures.sample(MODEL, "v1", requestId, time, labelled ? 1 : Double.NaN);
   }
 
-  private static void awaitWaiting(Thread thread) {
+  /**
+   * Waits until {@code thread} is parked in a lock's queue (the replica's, the only lock it takes):
+   * merely WAITING, it may be parked elsewhere first (a CI run saw the reader get in only after all
+   * 500 samples).
+   */
+  private static void awaitQueuedForLock(Thread thread) {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (thread.getState() != Thread.State.WAITING && System.nanoTime() < deadline) {
+    while (!(LockSupport.getBlocker(thread) instanceof AbstractQueuedSynchronizer)
+        && System.nanoTime() < deadline) {
       Thread.onSpinWait();
     }
   }
