@@ -43,19 +43,30 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * userId entity memories ({@code blend}); the last line per guarantee is the entity memories' cost
  * as a ratio.
  *
- * <p>Each run is timed from its first output record to its last, so consumer start-up and the
- * rebalance are not counted, after an untimed warm-up of every topology, mode and guarantee so that
- * no timed run pays for the JIT. The machine may be shared, so besides records per wall-clock
- * second the test prints the process CPU time per record (broker included, as it runs in this JVM),
- * which other processes disturb less. A benchmark, so the test suite leaves it out: run {@code mvn
- * -B verify -Dtest=NONE -Dsurefire.failIfNoSpecifiedTests=false -Dit.test=CompensationThroughputIT}
- * (sizes: {@code -Dthroughput.predictions}, {@code -Dthroughput.warm.up}; a warm-up of 0 skips it).
+ * <p>The workload is one prediction every {@value #SPACING_MS} ms of event time, half of them
+ * labelled a second later, and starts with one attribution window's worth ({@link #fill}, 60,000 at
+ * the default window of 10 minutes) that is not timed: only from the first window's close on do
+ * samples reach the error memory, so a run timed from its first output would measure an empty
+ * memory and none of its writes. Each run is timed from the output of the fill to the last output
+ * record (the stream thread reads ahead of that output, as predictions wait for the replica, so the
+ * timed part is the output of predictions scored while the replica applies their samples), after an
+ * untimed warm-up of every topology, mode and guarantee (fill included) so that no timed run pays
+ * for the JIT. The machine may be shared, so besides records per wall-clock second the test prints
+ * the process CPU time per record (broker included, as it runs in this JVM), which other processes
+ * disturb less. A benchmark, so the test suite leaves it out: run {@code mvn -B verify -Dtest=NONE
+ * -Dsurefire.failIfNoSpecifiedTests=false -Dit.test=CompensationThroughputIT} (sizes: {@code
+ * -Dthroughput.predictions}, {@code -Dthroughput.warm.up}; a warm-up of 0 skips it).
  */
 class CompensationThroughputIT {
   @RegisterExtension static final KafkaBroker kafka = new KafkaBroker();
   private static final int PREDICTIONS = Integer.getInteger("throughput.predictions", 50_000);
   private static final int WARM_UP_PREDICTIONS = Integer.getInteger("throughput.warm.up", 20_000);
   private static final int DIMENSION = 64;
+
+  /** Event time between predictions; outcomes come {@value #OUTCOME_DELAY_MS} ms after theirs. */
+  private static final long SPACING_MS = 10;
+
+  private static final long OUTCOME_DELAY_MS = 1000;
 
   /** The blend without entity memories ({@code compensation.entity.fields} empty). */
   private static final String BLEND_WITHOUT_ENTITIES = "blend-without-entities";
@@ -71,12 +82,14 @@ class CompensationThroughputIT {
       HindsightConfig config = config(prefix, guarantee, "blend");
       Topics topics = Topics.from(config);
       provision(config, topics);
-      produceWorkload(topics, PREDICTIONS);
+      int fill = fill(config);
+      produceWorkload(topics, fill + PREDICTIONS);
       Rate passThrough =
           run(
               config,
               new PassThroughApp(topics),
               topics.compensations().name() + "-copy",
+              fill,
               PREDICTIONS);
       System.out.printf(
           "THROUGHPUT %s: pass-through %.0f records/s (%.0f us CPU/record: %s)%n",
@@ -91,12 +104,13 @@ class CompensationThroughputIT {
         HindsightConfig modeConfig = config(modePrefix, guarantee, mode);
         Topics modeTopics = Topics.from(modeConfig);
         provision(modeConfig, modeTopics);
-        produceWorkload(modeTopics, PREDICTIONS);
+        produceWorkload(modeTopics, fill + PREDICTIONS);
         Rate compensation =
             run(
                 modeConfig,
                 new CompensationApp(modeConfig, new SimpleMeterRegistry()),
                 modeTopics.compensations().name(),
+                fill,
                 PREDICTIONS);
         System.out.printf(
             "THROUGHPUT %s %s: compensation %.0f predictions/s (%.0f us CPU/prediction: %s; %.1f"
@@ -142,16 +156,20 @@ class CompensationThroughputIT {
           config,
           new PassThroughApp(topics),
           topics.compensations().name() + "-copy",
+          0,
           WARM_UP_PREDICTIONS);
       for (String mode : List.of("reloop2", BLEND_WITHOUT_ENTITIES, "blend")) {
         HindsightConfig modeConfig = config(prefix + mode + ".", guarantee, mode);
         Topics modeTopics = Topics.from(modeConfig);
         provision(modeConfig, modeTopics);
-        produceWorkload(modeTopics, WARM_UP_PREDICTIONS);
+        // With a fill, so that the memories' writes are compiled before the timed runs too.
+        int fill = fill(modeConfig);
+        produceWorkload(modeTopics, fill + WARM_UP_PREDICTIONS);
         run(
             modeConfig,
             new CompensationApp(modeConfig, new SimpleMeterRegistry()),
             modeTopics.compensations().name(),
+            fill,
             WARM_UP_PREDICTIONS);
       }
     }
@@ -176,8 +194,7 @@ class CompensationThroughputIT {
    * Output records per wall-clock second, process CPU time per output record and its parts by
    * thread ({@link #threadCpuNanos}; threads that ended within the run are missed, and the rest,
    * GC, JIT and native threads such as RocksDB's, is the process's time less theirs), and records
-   * written to the app's changelog topics per input record (at the moment the last output
-   * appeared).
+   * written to the app's changelog topics per output record, all over the timed part of the run.
    */
   private record Rate(
       double perSecond,
@@ -276,7 +293,7 @@ class CompensationThroughputIT {
         embedding[k] = (float) random.nextGaussian();
       }
       String id = "p" + i;
-      long ts = t0 + i * 10L;
+      long ts = t0 + i * SPACING_MS;
       Prediction p =
           new Prediction(
               id,
@@ -296,20 +313,31 @@ class CompensationThroughputIT {
             new ProducerRecord<>(
                 topics.outcomes().name(),
                 null,
-                ts + 1000,
+                ts + OUTCOME_DELAY_MS,
                 utf8(id),
-                EventCodec.encode(new Outcome(id, ts + 1000, 1.0))));
+                EventCodec.encode(new Outcome(id, ts + OUTCOME_DELAY_MS, 1.0))));
       }
     }
     TestTopics.produce(kafka.bootstrapServers(), records);
   }
 
   /**
-   * Starts the app and waits until it has written one record per prediction; the clock starts at
-   * its first output record.
+   * The untimed predictions that come first: one attribution window of them, after which windows
+   * close and samples reach the memory at the rate predictions arrive, as in a running deployment.
+   * {@code -Dthroughput.fill} overrides it (0 times a memory that nothing is written to).
+   */
+  private static int fill(HindsightConfig config) {
+    long window = config.getLong(HindsightConfig.COMPENSATION_ATTRIBUTION_WINDOW_MS);
+    return Integer.getInteger("throughput.fill", (int) (window / SPACING_MS));
+  }
+
+  /**
+   * Starts the app on a workload of {@code fill + predictions} and waits until it has written one
+   * record per prediction; the clock runs from the output of the fill (its first output record when
+   * there is none) to the last.
    */
   private static Rate run(
-      HindsightConfig config, StreamsApp app, String outputTopic, int predictions)
+      HindsightConfig config, StreamsApp app, String outputTopic, int fill, int predictions)
       throws Exception {
     Properties props = new Properties();
     props.putAll(HindsightService.streamsSettings(config, app));
@@ -321,18 +349,19 @@ class CompensationThroughputIT {
                 Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
       streams.start();
       AtomicLong output = new AtomicLong();
-      await("first output record")
+      await("the output of the fill")
           .atMost(Duration.ofMinutes(4))
           .pollInterval(Duration.ofMillis(20))
           .until(
               () -> {
                 output.set(endOffsets(admin, outputTopic));
-                return output.get() > 0;
+                return output.get() >= Math.max(1, fill);
               });
-      long firstOutput = output.get();
+      String applicationId = props.getProperty("application.id");
+      long changelogStarted = changelogRecords(admin, applicationId);
+      long firstOutput = endOffsets(admin, outputTopic);
       long started = System.nanoTime();
       long cpuStarted = processCpuNanos();
-      String applicationId = props.getProperty("application.id");
       long[] threadsStarted = threadCpuNanos(applicationId);
       await("one output record per prediction")
           .atMost(Duration.ofMinutes(4))
@@ -340,7 +369,7 @@ class CompensationThroughputIT {
           .until(
               () -> {
                 output.set(endOffsets(admin, outputTopic));
-                return output.get() >= predictions;
+                return output.get() >= fill + predictions;
               });
       long written = output.get();
       long records = written - firstOutput;
@@ -355,7 +384,7 @@ class CompensationThroughputIT {
           perSecond,
           cpuMicros,
           threadMicros,
-          changelogRecords(admin, applicationId) / (double) predictions);
+          (changelogRecords(admin, applicationId) - changelogStarted) / (double) records);
     } finally {
       Directories.delete(stateDir);
     }
