@@ -31,9 +31,10 @@ import org.slf4j.LoggerFactory;
  * /health/ready}, plus the lookups the loops register, on Jetty's core handler API (no servlets).
  * Lookups are bounded: a body over {@link Settings#maxRequestBytes()} gets 413 unread, a lookup
  * beyond {@link Settings#maxConcurrentRequests()} in flight, or one that finds over {@link
- * Settings#maxQueuedRequests()} requests waiting for a thread, gets 503 with {@code Retry-After} at
- * once; operations routes are never refused, so health stays answerable under a flood. Every error
- * is JSON {@code {error, reason}}. Thread-safe; {@link #close()} is idempotent.
+ * Settings#maxQueuedRequests()} requests waiting for a thread, gets 503 with {@code Retry-After} as
+ * soon as its body has arrived, unprocessed; operations routes are never refused, so health stays
+ * answerable under a flood. Every error is JSON {@code {error, reason}}. Thread-safe; {@link
+ * #close()} is idempotent.
  */
 public final class OperationsServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(OperationsServer.class);
@@ -188,15 +189,30 @@ public final class OperationsServer implements AutoCloseable {
       // Requests waiting for a thread are the sign of a saturated CPU (lookups compute, they do not
       // block): refusing at once drains the queue, where serving late would only lengthen it.
       if (threads.getQueueSize() > settings.maxQueuedRequests() || !permits.tryAcquire()) {
-        response.getHeaders().put(retryAfter);
-        return answer(
-            response,
-            cb,
-            Response.error(503, "saturated", "too many requests in flight; retry later"),
-            false);
+        return refuse(request, response, cb);
       }
       return serve(entry.route(), request, response, releasing(cb));
     }
+  }
+
+  /**
+   * 503 with {@code Retry-After}, after reading and dropping a body of a declared length within the
+   * bound, so the connection stays usable: answered with the body unread, the connection would have
+   * to close with bytes unread, which resets it, and the client might never see the 503. A body of
+   * unknown length is not waited for; the connection closes after the answer.
+   */
+  private boolean refuse(Request request, org.eclipse.jetty.server.Response response, Callback cb) {
+    response.getHeaders().put(retryAfter);
+    Response busy = Response.error(503, "saturated", "too many requests in flight; retry later");
+    long length = request.getLength();
+    if (length > 0 && length <= settings.maxRequestBytes()) {
+      Content.Source.consumeAll(
+          request, Callback.from(() -> answer(response, cb, busy, false), cb::failed));
+      return true;
+    }
+    boolean unread =
+        length > 0 || (length < 0 && request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING));
+    return answer(response, cb, busy, unread);
   }
 
   private boolean serve(

@@ -176,6 +176,53 @@ class OperationsServerTest {
   }
 
   @Test
+  void shouldReadARefusedBodyAndKeepItsConnection() throws Exception {
+    start(1);
+    try (Socket slow = new Socket("127.0.0.1", server.port());
+        Socket refused = new Socket("127.0.0.1", server.port())) {
+      slow.setSoTimeout(5_000);
+      refused.setSoTimeout(5_000);
+      OutputStream holder = slow.getOutputStream();
+      holder.write(
+          ("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                  + "Content-Length: 4\r\n\r\n{}")
+              .getBytes(StandardCharsets.US_ASCII));
+      holder.flush();
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> post("/echo", "application/json", "{}").statusCode() == 503);
+      // Refused while the rest of its body is still on the way: the server reads it, answers 503
+      // and keeps the connection, instead of closing it with the body unread (a reset, in which
+      // the client may never see the 503).
+      OutputStream out = refused.getOutputStream();
+      out.write(
+          ("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                  + "Content-Length: 2\r\n\r\n{")
+              .getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      Thread.sleep(200);
+      out.write("}".getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      assertThat(readResponse(refused.getInputStream()))
+          .startsWith("HTTP/1.1 503")
+          .contains("Retry-After: 2")
+          .doesNotContain("Connection: close");
+
+      holder.write("  ".getBytes(StandardCharsets.US_ASCII));
+      holder.flush();
+      assertThat(readResponse(slow.getInputStream())).startsWith("HTTP/1.1 200");
+      out.write(
+          ("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                  + "Content-Length: 2\r\n\r\n{}")
+              .getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      assertThat(readResponse(refused.getInputStream()))
+          .as("the refused request's connection serves the next one")
+          .startsWith("HTTP/1.1 200");
+    }
+  }
+
+  @Test
   void shouldAnswer503ToLookupsThatFindOthersWaitingForAThread() throws Exception {
     server =
         OperationsServer.start(
