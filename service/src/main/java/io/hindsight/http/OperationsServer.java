@@ -210,17 +210,19 @@ public final class OperationsServer implements AutoCloseable {
           request, Callback.from(() -> answer(response, cb, busy, false), cb::failed));
       return true;
     }
-    boolean unread =
-        length > 0 || (length < 0 && request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING));
-    return answer(response, cb, busy, unread);
+    return answer(response, cb, busy, hasBody(request));
+  }
+
+  /** Whether the request has a body: a declared length above 0, or a chunked one. */
+  private static boolean hasBody(Request request) {
+    long length = request.getLength();
+    return length > 0
+        || (length < 0 && request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING));
   }
 
   private boolean serve(
       Route route, Request request, org.eclipse.jetty.server.Response response, Callback cb) {
-    long length = request.getLength();
-    boolean hasBody =
-        length > 0 || (length < 0 && request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING));
-    if (!hasBody) {
+    if (!hasBody(request)) {
       return run(route, request, response, cb, new byte[0]);
     }
     String type = request.getHeaders().get(HttpHeader.CONTENT_TYPE);
@@ -232,6 +234,7 @@ public final class OperationsServer implements AutoCloseable {
               415, "unsupported-media-type", "Content-Type " + type + " is not application/json"),
           true);
     }
+    long length = request.getLength();
     if (length > settings.maxRequestBytes()) {
       return tooLarge(response, cb, length);
     }
