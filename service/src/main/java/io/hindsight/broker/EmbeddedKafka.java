@@ -43,8 +43,10 @@ public final class EmbeddedKafka implements AutoCloseable {
    * @param port the client port, or 0 for a free one
    */
   public static EmbeddedKafka start(Path directory, int port) {
-    int clientPort = port == 0 ? freePort() : port;
-    int controllerPort = freePort();
+    int[] free = freePorts(2);
+    int clientPort = port == 0 ? free[0] : port;
+    // Never the client port: two listeners on one port fail the broker's start.
+    int controllerPort = free[0] != clientPort ? free[0] : free[1];
     try {
       Files.createDirectories(directory);
       Path logDir = directory.resolve("log").toAbsolutePath();
@@ -113,13 +115,31 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
   }
 
-  /** A port that was free a moment ago on 127.0.0.1. */
-  public static int freePort() {
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName(HOST))) {
-      socket.setReuseAddress(true);
-      return socket.getLocalPort();
+  /**
+   * {@code count} distinct ports that were free a moment ago on 127.0.0.1: all held open together
+   * while they are picked, since a port just released may be handed out again at once.
+   */
+  static int[] freePorts(int count) {
+    ServerSocket[] sockets = new ServerSocket[count];
+    try {
+      int[] ports = new int[count];
+      for (int i = 0; i < count; i++) {
+        sockets[i] = new ServerSocket(0, 1, InetAddress.getByName(HOST));
+        ports[i] = sockets[i].getLocalPort();
+      }
+      return ports;
     } catch (IOException e) {
       throw new UncheckedIOException("No free port on " + HOST, e);
+    } finally {
+      for (ServerSocket socket : sockets) {
+        if (socket != null) {
+          try {
+            socket.close();
+          } catch (IOException e) {
+            // Closing a listening socket that was never used; nothing to recover.
+          }
+        }
+      }
     }
   }
 
