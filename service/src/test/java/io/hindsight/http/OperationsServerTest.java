@@ -147,14 +147,7 @@ class OperationsServerTest {
   void shouldAnswer503WithRetryAfterWhenSaturatedWhileHealthStaysUp() throws Exception {
     start(1);
     try (Socket slow = new Socket("127.0.0.1", server.port())) {
-      slow.setSoTimeout(5_000);
-      // A lookup whose body is still coming holds the only permit.
-      OutputStream out = slow.getOutputStream();
-      out.write(
-          ("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                  + "Content-Length: 4\r\n\r\n{}")
-              .getBytes(StandardCharsets.US_ASCII));
-      out.flush();
+      OutputStream out = holdTheOnlyPermit(slow);
       HttpResponse<String> refused =
           await()
               .atMost(Duration.ofSeconds(10))
@@ -166,13 +159,10 @@ class OperationsServerTest {
       assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(2));
       assertThat(get("/health/live").statusCode()).isEqualTo(200);
 
-      out.write("  ".getBytes(StandardCharsets.US_ASCII));
-      out.flush();
+      send(out, "  ");
       assertThat(readResponse(slow.getInputStream())).startsWith("HTTP/1.1 200");
     }
-    assertThat(post("/echo", "application/json", "{}").statusCode())
-        .as("the permit is back")
-        .isEqualTo(200);
+    awaitThePermitBack();
   }
 
   @Test
@@ -180,14 +170,8 @@ class OperationsServerTest {
     start(1);
     try (Socket slow = new Socket("127.0.0.1", server.port());
         Socket refused = new Socket("127.0.0.1", server.port())) {
-      slow.setSoTimeout(5_000);
       refused.setSoTimeout(5_000);
-      OutputStream holder = slow.getOutputStream();
-      holder.write(
-          ("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                  + "Content-Length: 4\r\n\r\n{}")
-              .getBytes(StandardCharsets.US_ASCII));
-      holder.flush();
+      OutputStream holder = holdTheOnlyPermit(slow);
       await()
           .atMost(Duration.ofSeconds(10))
           .until(() -> post("/echo", "application/json", "{}").statusCode() == 503);
@@ -195,28 +179,23 @@ class OperationsServerTest {
       // and keeps the connection, instead of closing it with the body unread (a reset, in which
       // the client may never see the 503).
       OutputStream out = refused.getOutputStream();
-      out.write(
-          ("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                  + "Content-Length: 2\r\n\r\n{")
-              .getBytes(StandardCharsets.US_ASCII));
-      out.flush();
-      Thread.sleep(200);
-      out.write("}".getBytes(StandardCharsets.US_ASCII));
-      out.flush();
-      assertThat(readResponse(refused.getInputStream()))
+      send(out, POST_ECHO + "Content-Length: 2\r\n\r\n{");
+      InputStream in = refused.getInputStream();
+      await("no answer while the refused body is incomplete")
+          .during(Duration.ofMillis(200))
+          .atMost(Duration.ofSeconds(2))
+          .until(() -> in.available() == 0);
+      send(out, "}");
+      assertThat(readResponse(in))
           .startsWith("HTTP/1.1 503")
           .contains("Retry-After: 2")
           .doesNotContain("Connection: close");
 
-      holder.write("  ".getBytes(StandardCharsets.US_ASCII));
-      holder.flush();
+      send(holder, "  ");
       assertThat(readResponse(slow.getInputStream())).startsWith("HTTP/1.1 200");
-      out.write(
-          ("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                  + "Content-Length: 2\r\n\r\n{}")
-              .getBytes(StandardCharsets.US_ASCII));
-      out.flush();
-      assertThat(readResponse(refused.getInputStream()))
+      awaitThePermitBack();
+      send(out, POST_ECHO + "Content-Length: 2\r\n\r\n{}");
+      assertThat(readResponse(in))
           .as("the refused request's connection serves the next one")
           .startsWith("HTTP/1.1 200");
     }
@@ -275,6 +254,34 @@ class OperationsServerTest {
         assertThat(response).startsWith("HTTP/1.1 200").doesNotContain("Connection: close");
       }
     }
+  }
+
+  private static final String POST_ECHO =
+      "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n";
+
+  /**
+   * Starts a lookup whose body is still coming, which holds the only permit; returns its stream.
+   */
+  private static OutputStream holdTheOnlyPermit(Socket slow) throws Exception {
+    slow.setSoTimeout(5_000);
+    OutputStream out = slow.getOutputStream();
+    send(out, POST_ECHO + "Content-Length: 4\r\n\r\n{}");
+    return out;
+  }
+
+  /**
+   * The holder's permit is released once its answer is written, which its client may read before
+   * that: a lookup is served again soon after, not at once.
+   */
+  private void awaitThePermitBack() {
+    await("the permit is back")
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> post("/echo", "application/json", "{}").statusCode() == 200);
+  }
+
+  private static void send(OutputStream out, String text) throws Exception {
+    out.write(text.getBytes(StandardCharsets.US_ASCII));
+    out.flush();
   }
 
   /** One response: its head and a body of the Content-Length it states. */
