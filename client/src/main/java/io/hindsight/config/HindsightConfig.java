@@ -58,6 +58,7 @@ public final class HindsightConfig extends AbstractConfig {
   public static final String HTTP_PORT = "http.port";
   public static final String HTTP_THREADS = "http.threads";
   public static final String HTTP_MAX_CONNECTIONS = "http.max.connections";
+  public static final String HTTP_ACCEPT_BACKLOG = "http.accept.backlog";
   public static final String HTTP_MAX_CONCURRENT_REQUESTS = "http.max.concurrent.requests";
   public static final String HTTP_MAX_REQUEST_BYTES = "http.max.request.bytes";
   public static final String HTTP_MAX_QUEUED_REQUESTS = "http.max.queued.requests";
@@ -408,6 +409,15 @@ public final class HindsightConfig extends AbstractConfig {
               LOW,
               "Open HTTP connections at most; past it new ones wait in the kernel's accept"
                   + " backlog. Bounds the server's work queue (a job per connection).")
+          .define(
+              HTTP_ACCEPT_BACKLOG,
+              Type.INT,
+              4096,
+              between(1, 65535),
+              LOW,
+              "New connections the kernel holds for the server to accept: the listen backlog,"
+                  + " which Linux caps at net.core.somaxconn. Past it a new connection's handshake"
+                  + " is dropped and retried a second or more later, or reset.")
           .define(
               HTTP_MAX_CONCURRENT_REQUESTS,
               Type.INT,

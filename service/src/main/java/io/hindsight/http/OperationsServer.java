@@ -78,6 +78,7 @@ public final class OperationsServer implements AutoCloseable {
       int port,
       int threads,
       int maxConnections,
+      int acceptBacklog,
       int maxConcurrentRequests,
       int maxRequestBytes,
       int maxQueuedRequests,
@@ -88,6 +89,7 @@ public final class OperationsServer implements AutoCloseable {
           config.getInt(HindsightConfig.HTTP_PORT),
           config.getInt(HindsightConfig.HTTP_THREADS),
           config.getInt(HindsightConfig.HTTP_MAX_CONNECTIONS),
+          config.getInt(HindsightConfig.HTTP_ACCEPT_BACKLOG),
           config.getInt(HindsightConfig.HTTP_MAX_CONCURRENT_REQUESTS),
           config.getInt(HindsightConfig.HTTP_MAX_REQUEST_BYTES),
           config.getInt(HindsightConfig.HTTP_MAX_QUEUED_REQUESTS),
@@ -124,6 +126,9 @@ public final class OperationsServer implements AutoCloseable {
     this.connector = new ServerConnector(server, 1, -1, new HttpConnectionFactory(http));
     connector.setHost(settings.host());
     connector.setPort(settings.port());
+    // Jetty's 0 leaves the JDK's backlog of 50: a burst of connections (a client pool starting, a
+    // flood) overflowed it, and connections that had sent their request were reset.
+    connector.setAcceptQueueSize(settings.acceptBacklog());
     // Responses go out in one write; without NODELAY a small write after another waits for the
     // peer's delayed ACK (the 40 ms stalls the JDK server showed). Jetty's default, stated.
     connector.setAcceptedTcpNoDelay(true);

@@ -23,6 +23,7 @@ import org.junit.jupiter.api.Test;
 class OperationsServerTest {
   private static final int MAX_BYTES = 64 * 1024;
   private static final int MAX_QUEUED = 64;
+  private static final int BACKLOG = 4096;
 
   private final PrometheusMeterRegistry registry =
       new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -33,7 +34,7 @@ class OperationsServerTest {
     server =
         OperationsServer.start(
             new OperationsServer.Settings(
-                "127.0.0.1", 0, 8, 64, maxConcurrent, MAX_BYTES, MAX_QUEUED, 2),
+                "127.0.0.1", 0, 8, 64, BACKLOG, maxConcurrent, MAX_BYTES, MAX_QUEUED, 2),
             registry,
             () -> true,
             () -> true);
@@ -205,7 +206,7 @@ class OperationsServerTest {
   void shouldAnswer503ToLookupsThatFindOthersWaitingForAThread() throws Exception {
     server =
         OperationsServer.start(
-            new OperationsServer.Settings("127.0.0.1", 0, 8, 1024, 1024, MAX_BYTES, 0, 2),
+            new OperationsServer.Settings("127.0.0.1", 0, 8, 1024, BACKLOG, 1024, MAX_BYTES, 0, 2),
             registry,
             () -> true,
             () -> true);
@@ -233,6 +234,48 @@ class OperationsServerTest {
       assertThat(statuses).contains("503").containsOnly("200", "503");
     } finally {
       for (Socket socket : sockets) {
+        socket.close();
+      }
+    }
+  }
+
+  @Test
+  void shouldHoldABurstOfConnectionsInTheBacklogAndServeThemAll() throws Exception {
+    server =
+        OperationsServer.start(
+            new OperationsServer.Settings(
+                "127.0.0.1", 0, 8, 1, BACKLOG, 64, MAX_BYTES, MAX_QUEUED, 2),
+            registry,
+            () -> true,
+            () -> true);
+    server.route("/echo", (method, query, body) -> OperationsServer.Response.json(200, "{}"));
+    byte[] closing =
+        "GET /echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+            .getBytes(StandardCharsets.US_ASCII);
+    List<Socket> burst = new ArrayList<>();
+    try (Socket holder = new Socket("127.0.0.1", server.port())) {
+      // The one connection the server takes: answered, so the server accepts no more meanwhile.
+      holder.setSoTimeout(5_000);
+      send(holder.getOutputStream(), "GET /echo HTTP/1.1\r\nHost: x\r\n\r\n");
+      assertThat(readResponse(holder.getInputStream())).startsWith("HTTP/1.1 200");
+      // Twice the JDK's default backlog of 50, and under the 128 older kernels cap it at. A
+      // connection the backlog cannot hold has its SYN dropped: its connect would time out.
+      for (int i = 0; i < 100; i++) {
+        Socket socket = new Socket();
+        burst.add(socket);
+        socket.connect(new java.net.InetSocketAddress("127.0.0.1", server.port()), 2_000);
+        socket.setSoTimeout(10_000);
+        socket.getOutputStream().write(closing);
+      }
+    }
+    try {
+      // One at a time, as the limit lets them in: each closes once answered.
+      for (Socket socket : burst) {
+        assertThat(readResponse(socket.getInputStream())).startsWith("HTTP/1.1 200");
+        socket.close();
+      }
+    } finally {
+      for (Socket socket : burst) {
         socket.close();
       }
     }
