@@ -7,6 +7,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -263,12 +264,11 @@ class OperationsServerTest {
       for (int i = 0; i < 100; i++) {
         Socket socket = new Socket();
         burst.add(socket);
-        socket.connect(new java.net.InetSocketAddress("127.0.0.1", server.port()), 2_000);
+        socket.connect(new InetSocketAddress("127.0.0.1", server.port()), 2_000);
         socket.setSoTimeout(10_000);
         socket.getOutputStream().write(closing);
       }
-    }
-    try {
+      holder.close();
       // One at a time, as the limit lets them in: each closes once answered.
       for (Socket socket : burst) {
         assertThat(readResponse(socket.getInputStream())).startsWith("HTTP/1.1 200");
