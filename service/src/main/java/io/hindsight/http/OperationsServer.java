@@ -5,13 +5,17 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.function.BooleanSupplier;
 import org.eclipse.jetty.http.HttpField;
+import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpHeaderValue;
+import org.eclipse.jetty.http.HttpStatus;
 import org.eclipse.jetty.http.MimeTypes;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Handler;
@@ -21,6 +25,8 @@ import org.eclipse.jetty.server.NetworkConnectionLimit;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.handler.ErrorHandler;
+import org.eclipse.jetty.server.handler.GracefulHandler;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.slf4j.Logger;
@@ -33,11 +39,15 @@ import org.slf4j.LoggerFactory;
  * beyond {@link Settings#maxConcurrentRequests()} in flight, or one that finds over {@link
  * Settings#maxQueuedRequests()} requests waiting for a thread, gets 503 with {@code Retry-After} as
  * soon as its body has arrived, unprocessed; operations routes are never refused, so health stays
- * answerable under a flood. Every error is JSON {@code {error, reason}}. Thread-safe; {@link
- * #close()} is idempotent.
+ * answerable under a flood. Every error is JSON {@code {error, reason}}. {@link #close()} stops
+ * accepting and lets the requests in flight finish for up to {@link #STOP_TIMEOUT}. Thread-safe;
+ * {@link #close()} is idempotent.
  */
 public final class OperationsServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(OperationsServer.class);
+
+  /** How long stopping waits for the requests in flight. */
+  static final Duration STOP_TIMEOUT = Duration.ofSeconds(5);
 
   /** A route's answer. */
   public record Response(int status, String contentType, byte[] body) {
@@ -134,7 +144,55 @@ public final class OperationsServer implements AutoCloseable {
     connector.setAcceptedTcpNoDelay(true);
     server.addConnector(connector);
     server.addBean(new NetworkConnectionLimit(settings.maxConnections(), connector));
-    server.setHandler(new Dispatch());
+    // Stopping stops accepting, then lets the requests in flight finish (for up to STOP_TIMEOUT)
+    // instead of cutting their connections; one arriving meanwhile is answered 503.
+    GracefulHandler graceful = new GracefulHandler(new Dispatch());
+    server.setHandler(graceful);
+    server.setStopTimeout(STOP_TIMEOUT.toMillis());
+    server.setErrorHandler(new JsonErrors(graceful));
+  }
+
+  /**
+   * The errors Jetty answers itself, a malformed request or one that arrives while the server
+   * stops, in the JSON shape of every other error; the reason is the status's name ({@code
+   * bad-request}), or {@code shutting-down}.
+   */
+  private static final class JsonErrors extends ErrorHandler {
+    private final GracefulHandler graceful;
+
+    JsonErrors(GracefulHandler graceful) {
+      this.graceful = graceful;
+    }
+
+    @Override
+    public boolean handle(
+        Request request, org.eclipse.jetty.server.Response response, Callback cb) {
+      int status = response.getStatus();
+      boolean stopping = status == 503 && graceful.isShutdown();
+      Object message = request.getAttribute(ERROR_MESSAGE);
+      return answer(
+          response,
+          cb,
+          stopping
+              ? Response.error(503, "shutting-down", "the server is stopping; retry elsewhere")
+              : Response.error(
+                  status,
+                  reason(status),
+                  message == null ? HttpStatus.getMessage(status) : message.toString()),
+          stopping);
+    }
+
+    @Override
+    public ByteBuffer badMessageError(int status, String message, HttpFields.Mutable fields) {
+      Response answer = Response.error(status, reason(status), String.valueOf(message));
+      fields.put(HttpHeader.CONTENT_TYPE, answer.contentType());
+      return ByteBuffer.wrap(answer.body());
+    }
+
+    /** The status's name, {@code bad-request}; a code without one, its number. */
+    private static String reason(int status) {
+      return HttpStatus.getMessage(status).toLowerCase(Locale.ROOT).replace(' ', '-');
+    }
   }
 
   public static OperationsServer start(

@@ -17,6 +17,9 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -278,6 +281,47 @@ class OperationsServerTest {
       for (Socket socket : burst) {
         socket.close();
       }
+    }
+  }
+
+  @Test
+  void shouldLetARequestInFlightFinishWhenStopping() throws Exception {
+    start(4);
+    CountDownLatch entered = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    server.route(
+        "/slow",
+        (method, query, body) -> {
+          entered.countDown();
+          release.await(10, TimeUnit.SECONDS);
+          return OperationsServer.Response.json(200, "{\"done\":true}");
+        });
+    try (Socket socket = new Socket("127.0.0.1", server.port())) {
+      socket.setSoTimeout(10_000);
+      send(socket.getOutputStream(), "GET /slow HTTP/1.1\r\nHost: x\r\n\r\n");
+      assertThat(entered.await(5, TimeUnit.SECONDS)).isTrue();
+      CompletableFuture<Void> stopping = CompletableFuture.runAsync(server::close);
+      await("the stop waits for the request in flight")
+          .during(Duration.ofMillis(300))
+          .atMost(Duration.ofSeconds(2))
+          .until(() -> !stopping.isDone());
+      release.countDown();
+      assertThat(readResponse(socket.getInputStream()))
+          .startsWith("HTTP/1.1 200")
+          .contains("{\"done\":true}");
+      stopping.get(OperationsServer.STOP_TIMEOUT.toSeconds() + 5, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void shouldAnswerAMalformedRequestWithAJsonError() throws Exception {
+    start(4);
+    try (Socket socket = new Socket("127.0.0.1", server.port())) {
+      socket.setSoTimeout(5_000);
+      send(socket.getOutputStream(), "GET /echo HTTP/1.1\r\nHost x\r\n\r\n");
+      assertThat(readResponse(socket.getInputStream()))
+          .startsWith("HTTP/1.1 400")
+          .contains("Content-Type: application/json", "\"reason\":\"bad-request\"");
     }
   }
 
