@@ -1,12 +1,14 @@
 package io.hindsight.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
@@ -296,17 +298,29 @@ class OperationsServerTest {
           release.await(10, TimeUnit.SECONDS);
           return OperationsServer.Response.json(200, "{\"done\":true}");
         });
-    try (Socket socket = new Socket("127.0.0.1", server.port())) {
-      socket.setSoTimeout(10_000);
-      send(socket.getOutputStream(), "GET /slow HTTP/1.1\r\nHost: x\r\n\r\n");
+    int port = server.port();
+    try (Socket idle = new Socket("127.0.0.1", port);
+        Socket slow = new Socket("127.0.0.1", port)) {
+      idle.setSoTimeout(5_000);
+      slow.setSoTimeout(10_000);
+      send(idle.getOutputStream(), "GET /echo HTTP/1.1\r\nHost: x\r\n\r\n");
+      assertThat(readResponse(idle.getInputStream())).startsWith("HTTP/1.1 200");
+      send(slow.getOutputStream(), "GET /slow HTTP/1.1\r\nHost: x\r\n\r\n");
       assertThat(entered.await(5, TimeUnit.SECONDS)).isTrue();
       CompletableFuture<Void> stopping = CompletableFuture.runAsync(server::close);
       await("the stop waits for the request in flight")
           .during(Duration.ofMillis(300))
           .atMost(Duration.ofSeconds(2))
           .until(() -> !stopping.isDone());
+      // Meanwhile: no new connection, and a request on an open one is turned away, in JSON.
+      assertThatThrownBy(() -> new Socket("127.0.0.1", port).close())
+          .isInstanceOf(ConnectException.class);
+      send(idle.getOutputStream(), "GET /echo HTTP/1.1\r\nHost: x\r\n\r\n");
+      assertThat(readResponse(idle.getInputStream()))
+          .startsWith("HTTP/1.1 503")
+          .contains("Connection: close", "\"reason\":\"shutting-down\"");
       release.countDown();
-      assertThat(readResponse(socket.getInputStream()))
+      assertThat(readResponse(slow.getInputStream()))
           .startsWith("HTTP/1.1 200")
           .contains("{\"done\":true}");
       stopping.get(OperationsServer.STOP_TIMEOUT.toSeconds() + 5, TimeUnit.SECONDS);
