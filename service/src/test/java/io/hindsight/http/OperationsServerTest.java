@@ -328,6 +328,21 @@ class OperationsServerTest {
   }
 
   @Test
+  void shouldCloseIdleConnectionsAtOnceWhenStopping() throws Exception {
+    start(4);
+    try (Socket idle = new Socket("127.0.0.1", server.port())) {
+      idle.setSoTimeout(5_000);
+      send(idle.getOutputStream(), "GET /echo HTTP/1.1\r\nHost: x\r\n\r\n");
+      assertThat(readResponse(idle.getInputStream())).startsWith("HTTP/1.1 200");
+      long started = System.nanoTime();
+      server.close();
+      // A client's pool keeps connections open: the stop waits for requests, not for them.
+      assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(1));
+      assertThat(idle.getInputStream().read()).as("closed by the server").isEqualTo(-1);
+    }
+  }
+
+  @Test
   void shouldAnswerAMalformedRequestWithAJsonError() throws Exception {
     start(4);
     try (Socket socket = new Socket("127.0.0.1", server.port())) {
