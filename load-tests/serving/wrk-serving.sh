@@ -106,7 +106,10 @@ for expect in "Expect: 100-continue" "Expect:"; do
   echo "== 100 MB body ($expect): $(curl -s -o /dev/null -w '%{http_code} in %{time_total} s' -H "$expect" \
     -H 'Content-Type: application/json' --data-binary @"$dir/100mb.bin" "$url/compensate" || true)"
 done
-# A flood of 100-candidate batches on 512 connections; /health/live is timed meanwhile.
+# A flood of 100-candidate batches on 512 connections; /health/live is timed meanwhile, and the
+# kernel's listen overflows are counted (machine-wide; where nstat is installed): connections a full
+# accept backlog dropped.
+if command -v nstat > /dev/null; then nstat -n; fi
 BODY="$dir/batch.json" wrk -t1 -c512 -d10s -s "$here/post.lua" "$url/compensate" > "$dir/flood.txt" &
 flood=$!
 sleep 4
@@ -116,3 +119,6 @@ for i in 1 2 3 4 5; do
 done
 wait $flood
 echo "== flood, 100 candidates, 512 connections (non2xx = 503s)"; tail -1 "$dir/flood.txt"
+if command -v nstat > /dev/null; then
+  echo "   listen overflows: $(nstat -z TcpExtListenOverflows | awk '/TcpExtListenOverflows/ {print $2}' || true)"
+fi
