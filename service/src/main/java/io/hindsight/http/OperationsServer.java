@@ -153,7 +153,7 @@ public final class OperationsServer implements AutoCloseable {
     server.addBean(new NetworkConnectionLimit(settings.maxConnections(), connector));
     this.graceful = new GracefulHandler(new Dispatch());
     server.setHandler(graceful);
-    server.setErrorHandler(new JsonErrors(graceful));
+    server.setErrorHandler(new JsonErrors());
   }
 
   /**
@@ -161,13 +161,7 @@ public final class OperationsServer implements AutoCloseable {
    * stops, in the JSON shape of every other error; the reason is the status's name ({@code
    * bad-request}), or {@code shutting-down}.
    */
-  private static final class JsonErrors extends ErrorHandler {
-    private final GracefulHandler graceful;
-
-    JsonErrors(GracefulHandler graceful) {
-      this.graceful = graceful;
-    }
-
+  private final class JsonErrors extends ErrorHandler {
     @Override
     public boolean handle(
         Request request, org.eclipse.jetty.server.Response response, Callback cb) {

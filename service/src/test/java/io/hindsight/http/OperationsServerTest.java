@@ -111,8 +111,7 @@ class OperationsServerTest {
   @Test
   void shouldAnswer413AtOnceWithoutReadingADeclaredOversizeBody() throws Exception {
     start(4);
-    try (Socket socket = new Socket("127.0.0.1", server.port())) {
-      socket.setSoTimeout(5_000);
+    try (Socket socket = connect()) {
       OutputStream out = socket.getOutputStream();
       long started = System.nanoTime();
       // 100 MB announced, 1 KB sent: the answer must not wait for the rest.
@@ -132,8 +131,7 @@ class OperationsServerTest {
   @Test
   void shouldAnswer413WhenAChunkedBodyPassesTheBound() throws Exception {
     start(4);
-    try (Socket socket = new Socket("127.0.0.1", server.port())) {
-      socket.setSoTimeout(5_000);
+    try (Socket socket = connect()) {
       OutputStream out = socket.getOutputStream();
       out.write(
           ("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
@@ -176,8 +174,7 @@ class OperationsServerTest {
   void shouldReadARefusedBodyAndKeepItsConnection() throws Exception {
     start(1);
     try (Socket slow = new Socket("127.0.0.1", server.port());
-        Socket refused = new Socket("127.0.0.1", server.port())) {
-      refused.setSoTimeout(5_000);
+        Socket refused = connect()) {
       OutputStream holder = holdTheOnlyPermit(slow);
       await()
           .atMost(Duration.ofSeconds(10))
@@ -225,7 +222,7 @@ class OperationsServerTest {
         socket.setSoTimeout(10_000);
         sockets.add(socket);
       }
-      byte[] request = "GET /echo HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+      byte[] request = GET_ECHO.getBytes(StandardCharsets.US_ASCII);
       for (Socket socket : sockets) {
         socket.getOutputStream().write(request);
       }
@@ -259,10 +256,9 @@ class OperationsServerTest {
         "GET /echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
             .getBytes(StandardCharsets.US_ASCII);
     List<Socket> burst = new ArrayList<>();
-    try (Socket holder = new Socket("127.0.0.1", server.port())) {
+    try (Socket holder = connect()) {
       // The one connection the server takes: answered, so the server accepts no more meanwhile.
-      holder.setSoTimeout(5_000);
-      send(holder.getOutputStream(), "GET /echo HTTP/1.1\r\nHost: x\r\n\r\n");
+      send(holder.getOutputStream(), GET_ECHO);
       assertThat(readResponse(holder.getInputStream())).startsWith("HTTP/1.1 200");
       // Twice the JDK's default backlog of 50, and under the 128 older kernels cap it at. A
       // connection the backlog cannot hold has its SYN dropped: its connect would time out.
@@ -299,11 +295,9 @@ class OperationsServerTest {
           return OperationsServer.Response.json(200, "{\"done\":true}");
         });
     int port = server.port();
-    try (Socket idle = new Socket("127.0.0.1", port);
-        Socket slow = new Socket("127.0.0.1", port)) {
-      idle.setSoTimeout(5_000);
-      slow.setSoTimeout(10_000);
-      send(idle.getOutputStream(), "GET /echo HTTP/1.1\r\nHost: x\r\n\r\n");
+    try (Socket idle = connect();
+        Socket slow = connect()) {
+      send(idle.getOutputStream(), GET_ECHO);
       assertThat(readResponse(idle.getInputStream())).startsWith("HTTP/1.1 200");
       send(slow.getOutputStream(), "GET /slow HTTP/1.1\r\nHost: x\r\n\r\n");
       assertThat(entered.await(5, TimeUnit.SECONDS)).isTrue();
@@ -315,7 +309,7 @@ class OperationsServerTest {
       // Meanwhile: no new connection, and a request on an open one is turned away, in JSON.
       assertThatThrownBy(() -> new Socket("127.0.0.1", port).close())
           .isInstanceOf(ConnectException.class);
-      send(idle.getOutputStream(), "GET /echo HTTP/1.1\r\nHost: x\r\n\r\n");
+      send(idle.getOutputStream(), GET_ECHO);
       assertThat(readResponse(idle.getInputStream()))
           .startsWith("HTTP/1.1 503")
           .contains("Connection: close", "\"reason\":\"shutting-down\"");
@@ -330,9 +324,8 @@ class OperationsServerTest {
   @Test
   void shouldCloseIdleConnectionsAtOnceWhenStopping() throws Exception {
     start(4);
-    try (Socket idle = new Socket("127.0.0.1", server.port())) {
-      idle.setSoTimeout(5_000);
-      send(idle.getOutputStream(), "GET /echo HTTP/1.1\r\nHost: x\r\n\r\n");
+    try (Socket idle = connect()) {
+      send(idle.getOutputStream(), GET_ECHO);
       assertThat(readResponse(idle.getInputStream())).startsWith("HTTP/1.1 200");
       long started = System.nanoTime();
       server.close();
@@ -345,8 +338,7 @@ class OperationsServerTest {
   @Test
   void shouldAnswerAMalformedRequestWithAJsonError() throws Exception {
     start(4);
-    try (Socket socket = new Socket("127.0.0.1", server.port())) {
-      socket.setSoTimeout(5_000);
+    try (Socket socket = connect()) {
       send(socket.getOutputStream(), "GET /echo HTTP/1.1\r\nHost x\r\n\r\n");
       assertThat(readResponse(socket.getInputStream()))
           .startsWith("HTTP/1.1 400")
@@ -357,8 +349,7 @@ class OperationsServerTest {
   @Test
   void shouldKeepTheConnectionAliveBetweenRequests() throws Exception {
     start(4);
-    try (Socket socket = new Socket("127.0.0.1", server.port())) {
-      socket.setSoTimeout(5_000);
+    try (Socket socket = connect()) {
       for (int i = 0; i < 3; i++) {
         socket
             .getOutputStream()
@@ -371,6 +362,8 @@ class OperationsServerTest {
       }
     }
   }
+
+  private static final String GET_ECHO = "GET /echo HTTP/1.1\r\nHost: x\r\n\r\n";
 
   private static final String POST_ECHO =
       "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n";
@@ -393,6 +386,13 @@ class OperationsServerTest {
     await("the permit is back")
         .atMost(Duration.ofSeconds(10))
         .until(() -> post("/echo", "application/json", "{}").statusCode() == 200);
+  }
+
+  /** A connection to the server whose reads time out after 5 s. */
+  private Socket connect() throws Exception {
+    Socket socket = new Socket("127.0.0.1", server.port());
+    socket.setSoTimeout(5_000);
+    return socket;
   }
 
   private static void send(OutputStream out, String text) throws Exception {
